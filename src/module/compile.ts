@@ -1,0 +1,52 @@
+// Turns module bytes into a compiled WebAssembly.Module, refusing imports jetway cannot satisfy before anything runs.
+
+import { createHash } from 'node:crypto';
+import { WASI } from '@bjorn3/browser_wasi_shim';
+import { capMemory } from './memory-cap.js';
+import { isWasm } from './sections.js';
+
+const hostImports = new Set(['k8s_lookup', 'k8s_rest_mapping']);
+const wasiImports = new Set(Object.keys(new WASI([], [], [], { debug: false }).wasiImport));
+
+export interface CompiledFlight {
+  module: WebAssembly.Module;
+  /** sha256 of the module bytes as given (before the memory cap). */
+  digest: string;
+  sizeBytes: number;
+}
+
+/** Why: a flight that imports something unknown should fail with its name, not with V8's LinkError. */
+function checkImports(module: WebAssembly.Module): void {
+  for (const entry of WebAssembly.Module.imports(module)) {
+    const name = `${entry.module}.${entry.name}`;
+    if (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function' && wasiImports.has(entry.name)) continue;
+    if (entry.module === 'host' && entry.kind === 'function' && hostImports.has(entry.name)) continue;
+    throw new Error(
+      `the flight imports ${entry.kind} ${name}, which jetway does not provide (it provides WASI preview1 and host.k8s_lookup, host.k8s_rest_mapping)`,
+    );
+  }
+  const exports = WebAssembly.Module.exports(module);
+  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
+    throw new Error('the module has no _start export: a flight must be a WASI command (GOOS=wasip1 GOARCH=wasm go build)');
+  }
+}
+
+/** sha256 hex of bytes: how modules are named in the cache and checked against `checksum`. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Compiles a flight, with its memory capped when `maxMemoryMib` is set. */
+export async function compileFlight(bytes: Uint8Array, maxMemoryMib: number | undefined): Promise<CompiledFlight> {
+  if (!isWasm(bytes)) throw new Error('the module is not WebAssembly (no \\0asm header): check the wasm parameter points at a .wasm or .wasm.gz file');
+  const digest = sha256(bytes);
+  const capped = maxMemoryMib === undefined ? bytes : capMemory(bytes, maxMemoryMib);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
+  } catch (error) {
+    throw new Error(`the module does not compile: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  checkImports(module);
+  return { module, digest, sizeBytes: bytes.byteLength };
+}

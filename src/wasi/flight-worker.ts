@@ -1,0 +1,147 @@
+// One worker thread that runs flights, seen from the parent: answers its host calls, enforces the deadline.
+
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { HostHandler } from '../host/states.js';
+import { FlightError } from './errors.js';
+import type { FromWorker, RunMessage } from './protocol.js';
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+export interface WorkerRun {
+  module: WebAssembly.Module;
+  argv: string[];
+  env: string[];
+  stdin: Uint8Array;
+  stdoutLimit: number;
+  /** undefined: no deadline. */
+  timeoutMs: number | undefined;
+  host: HostHandler;
+  prepareNext: boolean;
+}
+
+export interface WorkerResult {
+  exitCode: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+const decoder = new TextDecoder();
+
+/** A worker that can run many flights one after another, and be prepared ahead of each. */
+export class FlightWorker {
+  private readonly worker: Worker;
+  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly answers = new MessageChannel();
+  private busy = false;
+  private dead = false;
+  private preparedModule: WebAssembly.Module | undefined;
+
+  constructor() {
+    this.worker = new Worker(workerUrl, {
+      workerData: { flag: this.flag, port: this.answers.port2 },
+      transferList: [this.answers.port2],
+      stdout: false,
+      stderr: false,
+    });
+    this.worker.unref();
+    this.worker.on('error', () => {
+      this.dead = true;
+    });
+    this.worker.on('exit', () => {
+      this.dead = true;
+    });
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  get idle(): boolean {
+    return !this.busy && !this.dead;
+  }
+
+  /** The module whose instance is ready in this worker, if any. */
+  get prepared(): WebAssembly.Module | undefined {
+    return this.preparedModule;
+  }
+
+  // Why: instantiation costs as much as the run; doing it while idle takes it off the request path.
+  prepare(module: WebAssembly.Module): void {
+    if (this.busy || this.dead) return;
+    this.preparedModule = module;
+    this.worker.postMessage({ type: 'prepare', module });
+  }
+
+  // Why: runs one flight; the deadline terminates the thread, which is the only way to stop a spinning guest.
+  run(job: WorkerRun): Promise<WorkerResult> {
+    if (this.busy || this.dead) return Promise.reject(new Error('flight worker is not idle'));
+    this.busy = true;
+    this.preparedModule = undefined;
+    return new Promise<WorkerResult>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: () => void) => {
+        if (timer) clearTimeout(timer);
+        this.worker.off('message', onMessage);
+        this.worker.off('exit', onExit);
+        this.worker.off('error', onError);
+        this.busy = false;
+        outcome();
+      };
+      const onMessage = (message: FromWorker) => {
+        switch (message.type) {
+          case 'host-call':
+            void job.host(message.call).then(
+              (answer) => this.answer(answer),
+              (error: unknown) => this.answer({ state: 2, body: error instanceof Error ? error.message : String(error) }),
+            );
+            return;
+          case 'exited':
+            if (job.prepareNext) this.preparedModule = job.module;
+            finish(() => resolve({ exitCode: message.exitCode, stdout: message.stdout, stderr: decoder.decode(message.stderr) }));
+            return;
+          case 'aborted':
+            if (job.prepareNext) this.preparedModule = job.module;
+            finish(() => reject(FlightError.fromAbort(message.kind, message.message, decoder.decode(message.stderr))));
+            return;
+          case 'prepared':
+            return;
+        }
+      };
+      const onExit = () => finish(() => reject(new FlightError('crash', 'the flight worker exited unexpectedly', '')));
+      const onError = (error: Error) => finish(() => reject(new FlightError('crash', `the flight worker failed: ${error.message}`, '')));
+      this.worker.on('message', onMessage);
+      this.worker.once('exit', onExit);
+      this.worker.once('error', onError);
+      if (job.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          finish(() => reject(FlightError.timeout(job.timeoutMs!)));
+          void this.terminate();
+        }, job.timeoutMs);
+      }
+      const message: RunMessage = {
+        type: 'run',
+        module: job.module,
+        argv: job.argv,
+        env: job.env,
+        stdin: job.stdin,
+        stdoutLimit: job.stdoutLimit,
+        prepareNext: job.prepareNext,
+      };
+      this.worker.postMessage(message);
+    });
+  }
+
+  // Why: the worker is blocked in Atomics.wait; the answer goes on the port first, then the flag wakes it.
+  private answer(answer: { state: number; body: string }): void {
+    if (this.dead) return;
+    this.answers.port1.postMessage(answer);
+    Atomics.store(this.flag, 0, 1);
+    Atomics.notify(this.flag, 0);
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = true;
+    this.answers.port1.close();
+    await this.worker.terminate();
+  }
+}

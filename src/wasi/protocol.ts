@@ -1,0 +1,44 @@
+// The messages between a flight worker and its parent thread: one place, both sides import it.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { HostAnswer, HostCall } from '../host/states.js';
+
+/** Parent -> worker: instantiate ahead of time so the next run skips it. */
+export interface PrepareMessage {
+  type: 'prepare';
+  module: WebAssembly.Module;
+}
+
+/** Parent -> worker: run the flight once. */
+export interface RunMessage {
+  type: 'run';
+  module: WebAssembly.Module;
+  argv: string[];
+  env: string[];
+  stdin: Uint8Array;
+  stdoutLimit: number;
+  /** Instantiate the next instance after this run, while idle. */
+  prepareNext: boolean;
+}
+
+export type ToWorker = PrepareMessage | RunMessage;
+
+/** Why a run ended without an exit code. */
+export type AbortKind = 'trap' | 'output-limit' | 'instantiate' | 'host';
+
+/** Worker -> parent. */
+export type FromWorker =
+  | { type: 'host-call'; call: HostCall }
+  | { type: 'exited'; exitCode: number; stdout: Uint8Array; stderr: Uint8Array }
+  | { type: 'aborted'; kind: AbortKind; message: string; stderr: Uint8Array }
+  | { type: 'prepared' };
+
+/** The shared state a worker blocks on while the parent answers a host call. */
+export interface BridgeChannel {
+  /** Int32Array over a SharedArrayBuffer: 0 = waiting, 1 = answer posted. */
+  flag: Int32Array;
+  /** The port answers arrive on, read synchronously with receiveMessageOnPort. */
+  port: MessagePort;
+}
+
+export type BridgeAnswer = HostAnswer;
