@@ -1,5 +1,6 @@
 // yoke's resource matchers (internal/matcher.go): `[namespace/]GroupKind[:name]`, `*` wildcards.
 
+import { groupKindString, groupOf } from '../cluster/names.js';
 import type { KubeObject } from '../cluster/types.js';
 
 interface MatcherParts {
@@ -17,17 +18,6 @@ function parse(expr: string): MatcherParts {
   return colon === -1
     ? { namespace, groupKind: rest, name: '*' }
     : { namespace, groupKind: rest.slice(0, colon), name: rest.slice(colon + 1) };
-}
-
-/** Go's schema.GroupKind.String(): `Kind` for the core group, else `Kind.group`. */
-export function groupKindString(group: string, kind: string): string {
-  return group === '' ? kind : `${kind}.${group}`;
-}
-
-/** The group part of an apiVersion (`apps/v1` -> `apps`, `v1` -> ``). */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash === -1 ? '' : apiVersion.slice(0, slash);
 }
 
 /** yoke's reference string for an object: `namespace/GroupKind:name`. */

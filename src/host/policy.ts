@@ -2,7 +2,8 @@
 
 import { ClusterError, type Cluster, type KubeObject, type RestMapping } from '../cluster/types.js';
 import { fingerprint } from '../cluster/fingerprint.js';
-import { groupKindString, matchesObject, refString } from './matcher.js';
+import { groupKindString } from '../cluster/names.js';
+import { matchesObject, refString } from './matcher.js';
 import { isOwnedBy } from './ownership.js';
 import type { LookupRef } from './refs.js';
 import { State, featureNotGrantedMessage, outsideOwnershipMessage, type HostAnswer, type HostCall, type StateCode } from './states.js';

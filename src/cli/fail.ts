@@ -1,0 +1,12 @@
+// How every command fails: one line saying what failed and what to do, then the flight's own stderr, exit 1.
+
+import { FlightError } from '../wasi/errors.js';
+
+/** Writes the failure for a human (or Argo CD's ComparisonError) and sets a non-zero exit code. */
+export function reportFailure(error: unknown, what: string): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = [`jetway: ${what} failed: ${message.replace(/\s*\n\s*/g, ' ')}`];
+  if (error instanceof FlightError && error.stderr.trim() !== '') lines.push('--- flight stderr ---', error.stderr.trimEnd());
+  process.stderr.write(lines.join('\n') + '\n');
+  process.exitCode = 1;
+}

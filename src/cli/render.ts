@@ -1,0 +1,110 @@
+// `jetway render`: run a flight locally against a kubeconfig or an offline cluster file and print the manifests.
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Command, Option } from 'commander';
+import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
+import { OfflineCluster } from '../cluster/offline.js';
+import type { Cluster } from '../cluster/types.js';
+import { renderFlight } from '../flight/render.js';
+import { compileFlight } from '../module/compile.js';
+import { loadModule } from '../module/load.js';
+import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
+import { formatManifests, type OutputFormat } from '../stages/format.js';
+import { reportFailure } from './fail.js';
+
+interface RenderFlags {
+  wasm: string;
+  input?: string;
+  inputFile?: string;
+  arg: string[];
+  env: string[];
+  release?: string;
+  namespace: string;
+  clusterAccess: boolean;
+  resourceMatcher: string[];
+  maxMemoryMib: string;
+  timeout: string;
+  kubeconfig?: string;
+  context?: string;
+  clusterState?: string;
+  output: OutputFormat;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `KEY=VALUE` pairs into an env map, refusing malformed ones. */
+function parseEnv(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new ParameterError('--env', pair, 'KEY=VALUE');
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
+}
+
+/** The input bytes: a string, a file, or nothing (an empty stdin, as yoke gives). */
+async function readInput(flags: RenderFlags): Promise<Uint8Array> {
+  if (flags.input !== undefined && flags.inputFile !== undefined) throw new ParameterError('--input', flags.input, 'either --input or --input-file, not both');
+  if (flags.inputFile !== undefined) {
+    return readFile(flags.inputFile).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read --input-file ${flags.inputFile}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    });
+  }
+  return new TextEncoder().encode(flags.input ?? '');
+}
+
+/** Chooses the cluster: an offline file (which implies access), the kubeconfig when access is granted, else none. */
+async function chooseCluster(flags: RenderFlags): Promise<Cluster | undefined> {
+  if (flags.clusterState) return OfflineCluster.fromFile(flags.clusterState, flags.namespace);
+  if (!flags.clusterAccess) return undefined;
+  return new KubeCluster(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
+}
+
+async function render(flags: RenderFlags): Promise<void> {
+  const namespace = parseName('--namespace', flags.namespace);
+  const release = parseName('--release', flags.release ?? basename(flags.wasm).replace(/(\.wasm)?(\.gz)?$/, ''));
+  const timeoutMs = parseTimeout('--timeout', flags.timeout);
+  const maxMemoryMib = parseMaxMemoryMib('--max-memory-mib', flags.maxMemoryMib);
+  const resourceMatchers = parseMatchers('--resource-matcher', flags.resourceMatcher);
+  const env = parseEnv(flags.env);
+  const input = await readInput(flags);
+  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd() });
+  const flight = await compileFlight(loaded.bytes, maxMemoryMib);
+  const cluster = await chooseCluster(flags);
+  try {
+    const result = await renderFlight({ flight, input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, cluster, resourceMatchers });
+    process.stdout.write(formatManifests(result.stages.flat(), flags.output));
+  } finally {
+    if (cluster instanceof KubeCluster) cluster.close();
+  }
+}
+
+/** The commander definition; flags mirror the plugin parameters. */
+export function renderCommand(): Command {
+  return new Command('render')
+    .description('run a flight locally and print the manifests it emits')
+    .requiredOption('--wasm <module>', 'module: a path (.wasm or .wasm.gz), http(s):// URL or oci:// reference')
+    .option('--input <string>', 'input passed to the flight on stdin')
+    .option('--input-file <file>', 'file passed to the flight on stdin')
+    .option('--arg <value>', 'argument for the flight (repeatable)', collect, [])
+    .option('--env <KEY=VALUE>', 'environment variable for the flight (repeatable)', collect, [])
+    .option('--release <name>', 'release name (default: the module file name)')
+    .option('--namespace <name>', 'release namespace', 'default')
+    .option('--cluster-access', 'let the flight look up cluster objects', false)
+    .option('--resource-matcher <matcher>', 'also allow reading objects the release does not own: [ns/]GroupKind[:name] (repeatable)', collect, [])
+    .option('--max-memory-mib <mib>', 'cap the flight memory (0 = no cap)', '0')
+    .option('--timeout <duration>', 'Go duration; negative for none', defaultTimeout)
+    .option('--kubeconfig <file>', 'kubeconfig for lookups (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--cluster-state <file>', 'answer lookups from a YAML stream of objects instead of a cluster (implies --cluster-access)')
+    .addOption(new Option('--output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .action(async (flags: RenderFlags) => {
+      try {
+        await render(flags);
+      } catch (error) {
+        reportFailure(error, 'render');
+      }
+    });
+}

@@ -1,0 +1,53 @@
+// The live cluster through client-node's KubeConfig: kubeconfig file, or in-cluster service-account credentials.
+
+import { KubeConfig } from '@kubernetes/client-node';
+import { CachedDiscovery, resolveMapping } from './discovery.js';
+import { KubeHttp } from './http.js';
+import { objectPath } from './paths.js';
+import type { Cluster, KubeObject, RestMapping } from './types.js';
+
+export interface KubeClusterOptions {
+  /** A kubeconfig file; without it, KUBECONFIG / ~/.kube/config / in-cluster, as kubectl does. */
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  timeoutMs?: number;
+}
+
+/** Loads credentials the way users expect: an explicit file, else client-node's defaults (which include in-cluster). */
+export function loadKubeConfig(options: Pick<KubeClusterOptions, 'kubeconfig' | 'context'>): KubeConfig {
+  const kc = new KubeConfig();
+  if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+  else kc.loadFromDefault();
+  if (options.context) kc.setCurrentContext(options.context);
+  if (!kc.getCurrentCluster()) {
+    throw new Error('no Kubernetes cluster configured: pass --kubeconfig, set KUBECONFIG, or run in a pod with a service-account token');
+  }
+  return kc;
+}
+
+/** A Cluster backed by a real API server. */
+export class KubeCluster implements Cluster {
+  readonly http: KubeHttp;
+  private readonly discovery: CachedDiscovery;
+
+  constructor(kc: KubeConfig, timeoutMs?: number) {
+    this.http = new KubeHttp(kc, undefined, timeoutMs);
+    this.discovery = new CachedDiscovery((path) => this.http.getJson(path));
+  }
+
+  restMapping(group: string, kind: string, version?: string): Promise<RestMapping | undefined> {
+    return resolveMapping(this.discovery, group, kind, version);
+  }
+
+  async refreshDiscovery(): Promise<void> {
+    this.discovery.forget();
+  }
+
+  get(mapping: RestMapping, namespace: string, name: string): Promise<KubeObject> {
+    return this.http.getJson<KubeObject>(objectPath(mapping, namespace, name));
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
