@@ -1,0 +1,3 @@
+module jetway.dev/examples
+
+go 1.24
