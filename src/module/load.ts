@@ -1,29 +1,123 @@
-// Module sources -> the bytes of a wasm module. (Minimal: local files; http(s), oci, cache and policies come next.)
+// Module sources -> the bytes of a wasm module: repository files, http(s) and oci:// URLs, through the cache and the admin's policies.
 
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { checkAllowed } from './allow-list.js';
+import { readCached, recordRef, storeModule, lookupRef, type CacheSettings } from './cache.js';
+import { checkChecksum, checksumFromRef } from './checksum.js';
 import { sha256 } from './compile.js';
+import { dockerConfigDir } from './docker-config.js';
+import { readRepoModule } from './file.js';
+import { fetchModule } from './http.js';
+import { pinnedRef, parseOciRef } from './oci-ref.js';
+import { pullLayer, resolveManifest } from './oci.js';
+import { openSession } from './registry-client.js';
+import { isWasm } from './sections.js';
+import { checkSignature, parseKeys } from './signature.js';
 
 export interface LoadOptions {
-  /** Relative paths resolve here. */
+  /** Relative repository paths resolve here (the Application's path in the checked-out repository). */
   baseDir: string;
+  /** Repository paths may not lead outside this directory (symlinks resolved). Default: `baseDir`. */
+  repoRoot?: string;
+  /** Expected sha256 hex of the decompressed module; default: inferred from a `sha256_<hex>` name or tag. */
+  checksum?: string;
+  /** Talk to the OCI registry over plain http. */
+  insecure?: boolean;
+  /** Cache remote modules here; no caching when unset. */
+  cacheDir?: string;
+  /** Bound on the cached modules' total size. Default 1 GiB. */
+  cacheMaxBytes?: number;
+  /** Re-resolve a mutable ref (OCI tag, plain URL) once it was resolved this long ago. Default 5 minutes. */
+  mutableTtlMs?: number;
+  /** JETWAY_MODULE_ALLOW: globs (Go path.Match, as yoke) the module reference must match; empty or unset allows all. */
+  allow?: readonly string[];
+  /** JETWAY_MODULE_VERIFY: PEM public keys; when given, the module must carry a yoke signature by one of them. */
+  verify?: readonly string[];
+  /** Where docker's config.json with registry credentials lives. Default: $DOCKER_CONFIG, else ~/.docker. */
+  dockerConfigDir?: string;
+  signal?: AbortSignal;
 }
 
 export interface LoadedModule {
   /** The decompressed module. */
   bytes: Uint8Array;
-  /** sha256 of `bytes`. */
+  /** sha256 hex of `bytes`. */
   digest: string;
-  /** Where it came from, for messages. */
+  /** Where it came from (the reference as given), for messages. */
   source: string;
+  /** True when the bytes came from the on-disk cache rather than the network. */
+  cached: boolean;
 }
 
-/** Loads a module from a path; `.gz` files are decompressed. */
+interface Fetched {
+  bytes: Uint8Array;
+  digest: string;
+  cached: boolean;
+}
+
+const defaultTtlMs = 5 * 60 * 1000;
+const defaultCacheBytes = 1024 * 1024 * 1024;
+
+/** Loads a module from the repository, http(s) or oci://, then applies the allow-list, checksum and signature policies. */
 export async function loadModule(ref: string, options: LoadOptions): Promise<LoadedModule> {
-  const path = ref.startsWith('/') ? ref : `${options.baseDir}/${ref}`;
-  let bytes: Uint8Array = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read module ${ref}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
-  });
-  if (ref.endsWith('.gz')) bytes = gunzipSync(bytes);
-  return { bytes, digest: sha256(bytes), source: ref };
+  checkAllowed(options.allow, ref);
+  const keys = options.verify && options.verify.length > 0 ? parseKeys(options.verify) : undefined;
+  const cache: CacheSettings | undefined = options.cacheDir ? { dir: options.cacheDir, maxBytes: options.cacheMaxBytes ?? defaultCacheBytes } : undefined;
+  const fetched = await fetchBytes(ref, options, cache);
+  checkChecksum(ref, fetched.digest, options.checksum || checksumFromRef(ref));
+  if (keys) checkSignature(ref, fetched.bytes, keys);
+  return { ...fetched, source: ref };
+}
+
+/** Dispatches on the scheme; only remote sources go through the cache (repository files are read each time). */
+async function fetchBytes(ref: string, options: LoadOptions, cache: CacheSettings | undefined): Promise<Fetched> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(ref)?.[1]?.toLowerCase();
+  if (scheme === undefined || scheme === 'file') {
+    const path = scheme === 'file' ? decodeURIComponent(new URL(ref).pathname) : ref;
+    return fresh(ref, await readRepoModule(path, options.baseDir, options.repoRoot ?? options.baseDir));
+  }
+  const ttl = options.mutableTtlMs ?? defaultTtlMs;
+  if (scheme === 'http' || scheme === 'https') {
+    return (await fromCache(cache, ref, ttl)) ?? store(cache, [ref], fresh(ref, await fetchModule(ref, options.signal)));
+  }
+  if (scheme === 'oci') return fetchOci(ref, options, cache, ttl);
+  throw new Error(`module ${ref} uses the unsupported scheme ${scheme}: use a repository path, http(s):// or oci://`);
+}
+
+/** A tag is re-resolved after the TTL, but a manifest already seen is served from the cache without downloading the layer again. */
+async function fetchOci(ref: string, options: LoadOptions, cache: CacheSettings | undefined, ttl: number): Promise<Fetched> {
+  const oci = parseOciRef(ref);
+  const refKey = options.insecure ? `${ref} (insecure)` : ref;
+  const hit = await fromCache(cache, refKey, oci.digest === undefined ? ttl : undefined);
+  if (hit) return hit;
+  const session = openSession(oci, ref, options.insecure === true, dockerConfigDir(options.dockerConfigDir), options.signal);
+  const manifest = await resolveManifest(session);
+  const pinned = pinnedRef(oci, manifest.digest);
+  const known = await fromCache(cache, pinned, undefined);
+  if (known) {
+    if (cache) await recordRef(cache, refKey, known.digest);
+    return known;
+  }
+  return store(cache, [pinned, refKey], fresh(ref, await pullLayer(session, manifest.layerDigest)));
+}
+
+/** The cached module a ref points at, when the ref entry is fresh and the module is still stored. */
+async function fromCache(cache: CacheSettings | undefined, key: string, ttl: number | undefined): Promise<Fetched | undefined> {
+  if (!cache) return undefined;
+  const digest = await lookupRef(cache, key, ttl);
+  const bytes = digest === undefined ? undefined : await readCached(cache, digest);
+  return bytes && digest ? { bytes, digest, cached: true } : undefined;
+}
+
+/** Checks downloaded bytes are wasm (so nothing else is cached), and hashes them. */
+function fresh(ref: string, bytes: Uint8Array): Fetched {
+  if (!isWasm(bytes)) throw new Error(`module ${ref} is not WebAssembly (no \\0asm header): check it points at a .wasm or .wasm.gz file`);
+  return { bytes, digest: sha256(bytes), cached: false };
+}
+
+/** Saves a downloaded module and the refs that led to it. */
+async function store(cache: CacheSettings | undefined, keys: string[], fetched: Fetched): Promise<Fetched> {
+  if (!cache) return fetched;
+  await storeModule(cache, fetched.bytes, fetched.digest);
+  for (const key of keys) await recordRef(cache, key, fetched.digest);
+  return fetched;
 }

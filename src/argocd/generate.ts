@@ -1,0 +1,65 @@
+// The plugin's job, end to end: Argo CD env -> parameters -> module -> run -> manifests. Any failure throws.
+
+import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
+import type { Cluster } from '../cluster/types.js';
+import { renderFlight, type RenderResult } from '../flight/render.js';
+import type { LookupRef } from '../host/refs.js';
+import { buildFromSource } from '../module/build.js';
+import { compileFlight, sha256 } from '../module/compile.js';
+import { loadModule } from '../module/load.js';
+import { applyCeilings, readAdminSettings, type AdminSettings } from './admin.js';
+import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
+import { composeInput } from './input.js';
+import { toManifests, type Manifests } from './output.js';
+import { parsePluginParameters, type PluginParameters } from './parameters.js';
+import { expandModuleUrl } from './templating.js';
+
+export interface GenerateOutcome extends Manifests {
+  env: ArgoEnvironment;
+  refs: LookupRef[];
+  moduleDigest: string;
+  durationMs: number;
+}
+
+/** The module bytes: built from the source directory, or loaded from the wasm reference. */
+async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Cluster): Promise<Uint8Array> {
+  if (params.build) return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir })).bytes;
+  const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, env.destinationNamespace);
+  const loaded = await loadModule(ref, { baseDir: cwd });
+  if (params.checksum && loaded.digest !== params.checksum) {
+    throw new Error(`module ${params.wasm} has sha256 ${loaded.digest}, expected ${params.checksum} (checksum)`);
+  }
+  return loaded.bytes;
+}
+
+/** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy). */
+export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string): Promise<GenerateOutcome> {
+  const env = readArgoEnvironment(processEnv, cwd);
+  const admin = readAdminSettings(processEnv);
+  const params = parsePluginParameters(env.parameters);
+  const limits = applyCeilings(admin, params);
+  let kube: KubeCluster | undefined;
+  const cluster = () => (kube ??= new KubeCluster(loadKubeConfig({ kubeconfig: processEnv['JETWAY_KUBECONFIG'] })));
+  try {
+    const input = await composeInput(params, env.repoRoot, cwd);
+    const bytes = await moduleBytes(params, env, admin, cwd, cluster);
+    const flight = await compileFlight(bytes, limits.maxMemoryMib);
+    const result: RenderResult = await renderFlight({
+      flight,
+      input,
+      release: env.appName,
+      namespace: env.destinationNamespace,
+      args: params.args,
+      env: env.flightEnv,
+      timeoutMs: limits.timeoutMs,
+      maxMemoryMib: limits.maxMemoryMib,
+      cluster: params.clusterAccess ? cluster() : undefined,
+      resourceMatchers: params.resourceMatchers,
+      ceiling: admin.lookupCeiling,
+    });
+    const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
+    return { ...manifests, env, refs: result.refs, moduleDigest: sha256(bytes), durationMs: result.durationMs };
+  } finally {
+    kube?.close();
+  }
+}

@@ -1,0 +1,108 @@
+// yokecd's plugin parameters (cmd/yokecd/internal/plugin/config.go), same names and shapes, every value validated.
+
+import { ParameterError, parseBoolean, parseChecksum, parseMatchers, parseMaxMemoryMib, parseTimeout, defaultTimeout } from '../params/flight-params.js';
+import type { CmpParameter } from './environment.js';
+
+/** A secret reference used in a templated wasm URL (yokecd `refs`). */
+export interface SecretRef {
+  secret: string;
+  namespace: string;
+  key: string;
+}
+
+export interface PluginParameters {
+  wasm: string | undefined;
+  build: boolean;
+  /** A string input (given as is) or a map of paths to YAML values set over the merged input files. */
+  input: { text: string } | { paths: Record<string, string> } | undefined;
+  inputFiles: string[];
+  args: string[];
+  refs: Record<string, SecretRef>;
+  clusterAccess: boolean;
+  resourceMatchers: string[];
+  maxMemoryMib: number | undefined;
+  timeoutMs: number | undefined;
+  checksum: string | undefined;
+  insecure: boolean;
+}
+
+type Shape = 'string' | 'array' | 'map';
+
+const shapes: Record<string, Shape[]> = {
+  wasm: ['string'],
+  build: ['string'],
+  input: ['string', 'map'],
+  inputFiles: ['array'],
+  args: ['array'],
+  refs: ['map'],
+  clusterAccess: ['string'],
+  resourceMatchers: ['array'],
+  maxMemoryMib: ['string'],
+  timeout: ['string'],
+  checksum: ['string'],
+  insecure: ['string'],
+};
+
+/** The shape a parameter arrived in; Argo CD sends exactly one of string, array, map. */
+function shapeOf(p: CmpParameter): Shape {
+  if (p.map !== undefined) return 'map';
+  if (p.array !== undefined) return 'array';
+  return 'string';
+}
+
+/** Checks names and shapes first, so a typo (`clusterAcces`) is an error instead of being silently ignored as in yokecd. */
+function index(params: readonly CmpParameter[]): Map<string, CmpParameter> {
+  const byName = new Map<string, CmpParameter>();
+  for (const p of params) {
+    const allowed = shapes[p.name];
+    if (!allowed) throw new ParameterError(p.name, JSON.stringify(p), `one of the jetway parameters: ${Object.keys(shapes).join(', ')}`);
+    if (!allowed.includes(shapeOf(p))) throw new ParameterError(p.name, JSON.stringify(p[shapeOf(p)]), `a ${allowed.join(' or ')} parameter`);
+    byName.set(p.name, p);
+  }
+  return byName;
+}
+
+/** yokecd's refs map: name -> {secret, namespace, key}, given as a map of name -> YAML/JSON object. */
+function parseRefs(map: Record<string, string> | undefined): Record<string, SecretRef> {
+  const refs: Record<string, SecretRef> = {};
+  for (const [name, raw] of Object.entries(map ?? {})) {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ParameterError(`refs.${name}`, raw, 'a JSON object {"secret": ..., "key": ..., "namespace"?: ...}');
+    }
+    const ref = value as Partial<SecretRef>;
+    if (typeof ref !== 'object' || !ref || typeof ref.secret !== 'string' || typeof ref.key !== 'string') {
+      throw new ParameterError(`refs.${name}`, raw, 'a JSON object {"secret": ..., "key": ..., "namespace"?: ...}');
+    }
+    refs[name] = { secret: ref.secret, key: ref.key, namespace: typeof ref.namespace === 'string' ? ref.namespace : '' };
+  }
+  return refs;
+}
+
+/** Parses and validates the Application's plugin parameters. */
+export function parsePluginParameters(params: readonly CmpParameter[] | null | undefined): PluginParameters {
+  const p = index(params ?? []);
+  const str = (name: string) => p.get(name)?.string ?? '';
+  const build = parseBoolean('build', str('build'));
+  const wasm = str('wasm').replace(/^\/+/, '') || undefined;
+  if (!wasm && !build) throw new ParameterError('wasm', '', 'a module (repository path, http(s):// or oci:// URL), or build: "true" to compile the flight from the source directory');
+  if (wasm && build) throw new ParameterError('build', 'true', '"false" when wasm is set: wasm and build are exclusive');
+  const inputParam = p.get('input');
+  const timeout = p.get('timeout')?.string;
+  return {
+    wasm,
+    build,
+    input: inputParam === undefined ? undefined : inputParam.map !== undefined ? { paths: inputParam.map } : inputParam.string ? { text: inputParam.string } : undefined,
+    inputFiles: p.get('inputFiles')?.array ?? [],
+    args: p.get('args')?.array ?? [],
+    refs: parseRefs(p.get('refs')?.map),
+    clusterAccess: parseBoolean('clusterAccess', str('clusterAccess')),
+    resourceMatchers: parseMatchers('resourceMatchers', p.get('resourceMatchers')?.array ?? []),
+    maxMemoryMib: parseMaxMemoryMib('maxMemoryMib', str('maxMemoryMib')),
+    timeoutMs: parseTimeout('timeout', timeout === undefined || timeout === '' ? defaultTimeout : timeout),
+    checksum: parseChecksum('checksum', str('checksum')),
+    insecure: parseBoolean('insecure', str('insecure')),
+  };
+}

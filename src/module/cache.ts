@@ -1,0 +1,112 @@
+// The on-disk module cache: modules by sha256 (atomic writes, bounded by LRU eviction) and an index of refs -> digest.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256 } from './compile.js';
+
+export interface CacheSettings {
+  dir: string;
+  /** Evict least-recently-used modules when the stored modules exceed this many bytes. */
+  maxBytes: number;
+}
+
+interface RefEntry {
+  ref: string;
+  digest: string;
+  resolvedAt: number;
+}
+
+const staleTempMs = 10 * 60 * 1000;
+
+/** The stored module with this sha256, or undefined when absent or damaged; a hit marks it recently used. */
+export async function readCached(cache: CacheSettings, digest: string): Promise<Uint8Array | undefined> {
+  const path = modulePath(cache, digest);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch {
+    return undefined;
+  }
+  if (sha256(bytes) !== digest) {
+    await unlink(path).catch(() => undefined);
+    return undefined;
+  }
+  const now = new Date();
+  await utimes(path, now, now).catch(() => undefined);
+  return bytes;
+}
+
+/** Stores a module under its digest (temp file + rename, so a concurrent reader never sees half a file), then evicts. */
+export async function storeModule(cache: CacheSettings, bytes: Uint8Array, digest: string): Promise<void> {
+  const path = modulePath(cache, digest);
+  await mkdir(join(cache.dir, 'sha256'), { recursive: true });
+  await writeAtomic(cache, path, bytes);
+  await evict(cache, digest);
+}
+
+/** The digest a ref resolved to, when recorded and (for mutable refs, `ttlMs` set) resolved less than `ttlMs` ago. */
+export async function lookupRef(cache: CacheSettings, ref: string, ttlMs: number | undefined): Promise<string | undefined> {
+  let entry: RefEntry;
+  try {
+    entry = JSON.parse(await readFile(refPath(cache, ref), 'utf8')) as RefEntry;
+  } catch {
+    return undefined;
+  }
+  if (entry.ref !== ref || typeof entry.digest !== 'string') return undefined;
+  if (ttlMs !== undefined && !(Date.now() - entry.resolvedAt < ttlMs)) return undefined;
+  return entry.digest;
+}
+
+/** Records that `ref` resolved to `digest` now. */
+export async function recordRef(cache: CacheSettings, ref: string, digest: string): Promise<void> {
+  await mkdir(join(cache.dir, 'refs'), { recursive: true });
+  const entry: RefEntry = { ref, digest, resolvedAt: Date.now() };
+  await writeAtomic(cache, refPath(cache, ref), new TextEncoder().encode(JSON.stringify(entry)));
+}
+
+/** Writes beside the target and renames over it: rename is atomic within one filesystem. */
+async function writeAtomic(cache: CacheSettings, path: string, bytes: Uint8Array): Promise<void> {
+  const tmpDir = join(cache.dir, 'tmp');
+  await mkdir(tmpDir, { recursive: true });
+  const tmp = join(tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw new Error(`cannot write to the module cache ${cache.dir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Deletes least-recently-used modules (oldest mtime, refreshed on each hit) until under the bound, never `keep`; drops stale temp files. */
+async function evict(cache: CacheSettings, keep: string): Promise<void> {
+  const dir = join(cache.dir, 'sha256');
+  const files = await Promise.all(
+    (await readdir(dir)).map(async (name) => {
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      return { name, size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
+    }),
+  );
+  let total = files.reduce((sum, f) => sum + f.size, 0);
+  for (const file of files.sort((a, b) => a.used - b.used)) {
+    if (total <= cache.maxBytes) break;
+    if (file.name === `${keep}.wasm`) continue;
+    await unlink(join(dir, file.name)).catch(() => undefined);
+    total -= file.size;
+  }
+  const tmpDir = join(cache.dir, 'tmp');
+  for (const name of await readdir(tmpDir).catch(() => [])) {
+    const info = await stat(join(tmpDir, name)).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > staleTempMs) await rm(join(tmpDir, name), { force: true });
+  }
+}
+
+function modulePath(cache: CacheSettings, digest: string): string {
+  return join(cache.dir, 'sha256', `${digest}.wasm`);
+}
+
+/** One small file per ref (named by the ref's sha256), so concurrent writers of different refs never share a file. */
+function refPath(cache: CacheSettings, ref: string): string {
+  return join(cache.dir, 'refs', `${sha256(new TextEncoder().encode(ref))}.json`);
+}

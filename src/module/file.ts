@@ -1,0 +1,34 @@
+// Reads a module from the application's repository, refusing any path (or symlink) that leads outside it.
+
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { reason } from './errors.js';
+import { decompress } from './gzip.js';
+
+/** The module bytes at `ref` (relative to `baseDir`), confined to `repoRoot` after resolving symlinks; `.gz` is gunzipped. */
+export async function readRepoModule(ref: string, baseDir: string, repoRoot: string): Promise<Uint8Array> {
+  const root = await realpath(repoRoot).catch((error: unknown) => {
+    throw new Error(`cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`);
+  });
+  const base = await realpath(baseDir).catch(() => resolve(baseDir));
+  const escapes = (): Error => new Error(`module path ${ref} escapes the repository: use a path inside the repository, or an http(s):// or oci:// URL`);
+  const wanted = resolve(base, ref);
+  if (!inside(root, wanted)) throw escapes();
+  let real: string;
+  try {
+    real = await realpath(wanted);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`module file ${ref} not found in the repository (looked for ${relative(root, wanted) || '.'})`);
+    throw new Error(`cannot read module file ${ref}: ${reason(error)}`);
+  }
+  if (!inside(root, real)) throw escapes();
+  if (!(await stat(real)).isFile()) throw new Error(`module path ${ref} is not a file`);
+  const bytes = new Uint8Array(await readFile(real));
+  return decompress(bytes, ref, ref.endsWith('.gz'));
+}
+
+/** True when `path` is `root` or below it. */
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}

@@ -1,0 +1,59 @@
+// Pulls a yoke flight artifact (one application/vnd.yoke.wasm.gzip layer) over the OCI distribution API.
+
+import { sha256 } from './compile.js';
+import { decompress } from './gzip.js';
+import { registryGet, type RegistrySession } from './registry-client.js';
+
+/** yoke's media types (internal/oci/oci.go). */
+export const yokeConfigMediaType = 'application/vnd.yoke.config.v1+json';
+export const yokeWasmMediaType = 'application/vnd.yoke.wasm.gzip';
+
+const manifestAccept = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'].join(', ');
+
+export interface ResolvedManifest {
+  /** sha256:<hex> of the manifest bytes: what the tag points at now. */
+  digest: string;
+  /** sha256:<hex> of the gzipped wasm layer. */
+  layerDigest: string;
+}
+
+interface Descriptor {
+  mediaType?: unknown;
+  digest?: unknown;
+}
+
+/** Reads the manifest the tag or digest names and finds the wasm layer; a pinned digest must match the bytes served. */
+export async function resolveManifest(session: RegistrySession): Promise<ResolvedManifest> {
+  const { ref, source } = session;
+  const reference = ref.digest ?? ref.tag!;
+  const response = await registryGet(session, `/v2/${ref.repository}/manifests/${reference}`, manifestAccept, `the manifest ${reference}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const digest = `sha256:${sha256(bytes)}`;
+  if (ref.digest !== undefined && ref.digest !== digest) {
+    throw new Error(`module ${source}: registry ${ref.registry} served a manifest with digest ${digest}, not the one pinned; refusing it`);
+  }
+  let manifest: { config?: Descriptor; layers?: Descriptor[]; mediaType?: unknown };
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes)) as typeof manifest;
+  } catch {
+    throw new Error(`module ${source}: registry ${ref.registry} served a manifest that is not JSON`);
+  }
+  if (manifest.config?.mediaType !== yokeConfigMediaType) {
+    throw new Error(`module ${source} is not a yoke flight artifact: its config media type is ${String(manifest.config?.mediaType ?? manifest.mediaType)}, expected ${yokeConfigMediaType} (push it with yoke stow)`);
+  }
+  const layer = (manifest.layers ?? []).find((l) => l.mediaType === yokeWasmMediaType);
+  if (typeof layer?.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(layer.digest)) {
+    throw new Error(`module ${source} has no ${yokeWasmMediaType} layer with a sha256 digest in its manifest`);
+  }
+  return { digest, layerDigest: layer.digest };
+}
+
+/** Downloads the wasm layer, checks its bytes against the manifest's digest, and gunzips it. */
+export async function pullLayer(session: RegistrySession, layerDigest: string): Promise<Uint8Array> {
+  const { ref, source } = session;
+  const response = await registryGet(session, `/v2/${ref.repository}/blobs/${layerDigest}`, '*/*', `the layer ${layerDigest}`);
+  const blob = new Uint8Array(await response.arrayBuffer());
+  const got = `sha256:${sha256(blob)}`;
+  if (got !== layerDigest) throw new Error(`module ${source}: registry ${ref.registry} served layer bytes with digest ${got}, expected ${layerDigest}; refusing them`);
+  return decompress(blob, source, true);
+}

@@ -1,0 +1,108 @@
+// GETs against an OCI registry, answering its 401 challenge once: Bearer tokens from the realm, or Basic, with docker-config credentials.
+
+import { registryCredentials, type Credentials } from './docker-config.js';
+import { oneLine, reason } from './errors.js';
+import type { OciRef } from './oci-ref.js';
+
+export interface RegistrySession {
+  ref: OciRef;
+  /** The oci:// URL as the user wrote it, for messages. */
+  source: string;
+  /** http when `insecure`, else https. */
+  base: string;
+  dockerConfigDir: string;
+  signal: AbortSignal | undefined;
+  /** The Authorization header earned by the first challenge, reused for the blob. */
+  authorization?: string;
+}
+
+/** Starts a session for one pull. */
+export function openSession(ref: OciRef, source: string, insecure: boolean, dockerConfigDir: string, signal: AbortSignal | undefined): RegistrySession {
+  return { ref, source, base: `${insecure ? 'http' : 'https'}://${ref.apiHost}`, dockerConfigDir, signal };
+}
+
+/** GET `path` on the registry, authenticating once when challenged; any non-2xx after that is an error naming what was asked. */
+export async function registryGet(session: RegistrySession, path: string, accept: string, what: string): Promise<Response> {
+  let response = await send(session, `${session.base}${path}`, accept, what);
+  if (response.status === 401 && session.authorization === undefined) {
+    session.authorization = await answerChallenge(session, response.headers.get('www-authenticate') ?? '');
+    await response.body?.cancel();
+    response = await send(session, `${session.base}${path}`, accept, what);
+  }
+  if (response.ok) return response;
+  await response.body?.cancel();
+  const host = session.ref.registry;
+  const status = `${response.status} ${response.statusText}`.trim();
+  if (response.status === 401 || response.status === 403) {
+    throw new Error(`registry ${host} refused access to ${what} of ${session.source} (${status}): check the credentials for ${host} in ${session.dockerConfigDir}/config.json`);
+  }
+  if (response.status === 404) throw new Error(`module ${session.source} not found: registry ${host} has no ${what} (404); check the repository and tag`);
+  if (response.status >= 500) throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}: the registry is failing, retry later`);
+  throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}`);
+}
+
+/** One fetch, turning connection failures into a message that names the registry and hints at `insecure`. */
+async function send(session: RegistrySession, url: string, accept: string, what: string): Promise<Response> {
+  const headers: Record<string, string> = { accept };
+  if (session.authorization) headers.authorization = session.authorization;
+  try {
+    return await fetch(url, { headers, signal: session.signal });
+  } catch (error) {
+    const hint = session.base.startsWith('https') ? ' (if the registry serves plain http, set the insecure parameter)' : '';
+    throw new Error(`cannot reach registry ${session.ref.registry} for ${what} of ${session.source}: ${reason(error)}${hint}`);
+  }
+}
+
+/** Builds the Authorization header the challenge asks for: Basic from credentials, or a Bearer token from the realm. */
+async function answerChallenge(session: RegistrySession, header: string): Promise<string> {
+  const host = session.ref.registry;
+  const credentials = await registryCredentials(session.dockerConfigDir, host);
+  const challenge = parseChallenge(header);
+  if (challenge.scheme === 'basic') {
+    if (!credentials) throw new Error(`registry ${host} requires credentials for ${session.source}: add them for ${host} to ${session.dockerConfigDir}/config.json`);
+    return basic(credentials);
+  }
+  if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
+    throw new Error(`registry ${host} answered 401 with an unsupported challenge "${oneLine(header)}" for ${session.source}`);
+  }
+  return `Bearer ${await fetchToken(session, challenge.params, credentials)}`;
+}
+
+/** Asks the token server for a pull token (the distribution token protocol), anonymously or with Basic credentials. */
+async function fetchToken(session: RegistrySession, params: Record<string, string>, credentials: Credentials | undefined): Promise<string> {
+  const host = session.ref.registry;
+  const url = new URL(params.realm!);
+  if (params.service) url.searchParams.set('service', params.service);
+  url.searchParams.set('scope', params.scope ?? `repository:${session.ref.repository}:pull`);
+  const headers: Record<string, string> = credentials ? { authorization: basic(credentials) } : {};
+  let response: Response;
+  try {
+    response = await fetch(url, { headers, signal: session.signal });
+  } catch (error) {
+    throw new Error(`cannot reach the token server ${url.origin} of registry ${host}: ${reason(error)}`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    const advice = credentials ? 'check the credentials' : 'add credentials';
+    throw new Error(`the token server of registry ${host} answered ${response.status} ${response.statusText} for ${session.source}: ${advice} for ${host} in ${session.dockerConfigDir}/config.json`);
+  }
+  const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+  const token = typeof body.token === 'string' ? body.token : body.access_token;
+  if (typeof token !== 'string' || token === '') throw new Error(`the token server of registry ${host} returned no token for ${session.source}`);
+  return token;
+}
+
+/** Parses `Bearer realm="..",service="..",scope=".."` (quoted or bare values). */
+function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const space = header.indexOf(' ');
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const params: Record<string, string> = {};
+  for (const match of header.slice(space + 1).matchAll(/([a-zA-Z_]+)=(?:"([^"]*)"|([^,\s]*))/g)) {
+    params[match[1]!.toLowerCase()] = match[2] ?? match[3] ?? '';
+  }
+  return { scheme, params };
+}
+
+function basic(credentials: Credentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}

@@ -1,0 +1,100 @@
+// JETWAY_MODULE_VERIFY: modules must carry a yoke signature (internal/xcrypto VerifyModule) made by one of the admin's keys.
+
+import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { reason } from './errors.js';
+import { customName, readSections, readU32 } from './sections.js';
+
+const signatureSection = 'yoke.schematics:signature';
+const supported = new Set(['rsa', 'rsa-pss', 'ec', 'ed25519']);
+
+/** Public keys by yoke fingerprint: sha256 hex of the key bits of the SubjectPublicKeyInfo. */
+export type KeySet = Map<string, KeyObject>;
+
+/** Parses PEM keys (PUBLIC KEY, RSA PUBLIC KEY, or a private key whose public half is used) into a KeySet. */
+export function parseKeys(pems: readonly string[]): KeySet {
+  const keys: KeySet = new Map();
+  pems.forEach((pem, index) => {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem);
+    } catch (error) {
+      throw new Error(`verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_MODULE_VERIFY)`);
+    }
+    if (!supported.has(key.asymmetricKeyType ?? '')) {
+      throw new Error(`verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_MODULE_VERIFY)`);
+    }
+    keys.set(fingerprint(key), key);
+  });
+  return keys;
+}
+
+/** yoke's PublicFingerprint: sha256 hex of the BIT STRING bytes inside the DER SubjectPublicKeyInfo. */
+export function fingerprint(key: KeyObject): string {
+  const spki = key.export({ type: 'spki', format: 'der' });
+  const outer = readTlv(spki, 0);
+  const algorithm = readTlv(spki, outer.start);
+  const bits = readTlv(spki, algorithm.end);
+  if (outer.tag !== 0x30 || algorithm.tag !== 0x30 || bits.tag !== 0x03) throw new Error('unexpected SubjectPublicKeyInfo layout');
+  return createHash('sha256').update(spki.subarray(bits.start + 1, bits.end)).digest('hex');
+}
+
+/** Fails unless the module's signature section verifies with one of `keys` over sha256 of the module without that section. */
+export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet): void {
+  const section = readSections(bytes).find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
+  if (!section) throw new Error(`module ${source} is unsigned, but JETWAY_MODULE_VERIFY requires a signature (sign it with yoke sign)`);
+  const name = readU32(bytes, section.start);
+  const payloadStart = name.next + name.value;
+  const unsigned = new Uint8Array(bytes.length - (section.end - section.headerStart));
+  unsigned.set(bytes.subarray(0, section.headerStart));
+  unsigned.set(bytes.subarray(section.end), section.headerStart);
+  const payload = parsePayload(source, bytes.subarray(payloadStart, section.end));
+  const key = keys.get(payload.fingerprint);
+  if (!key) throw new Error(`module ${source} is signed by key ${payload.fingerprint}, which is not among the JETWAY_MODULE_VERIFY keys`);
+  if (!verifies(key, unsigned, payload.signature)) {
+    throw new Error(`module ${source} has an invalid signature for key ${payload.fingerprint}: the module was changed after signing`);
+  }
+}
+
+/** The section's JSON `{Fingerprint, Signature}`; Signature is base64 because Go marshals []byte that way. */
+function parsePayload(source: string, data: Uint8Array): { fingerprint: string; signature: Buffer } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(data));
+  } catch (error) {
+    throw new Error(`module ${source} has a malformed signature section: ${reason(error)}`);
+  }
+  const record = (parsed ?? {}) as { Fingerprint?: unknown; Signature?: unknown };
+  if (typeof record.Fingerprint !== 'string' || typeof record.Signature !== 'string') {
+    throw new Error(`module ${source} has a malformed signature section: expected JSON {"Fingerprint": string, "Signature": base64}`);
+  }
+  return { fingerprint: record.Fingerprint, signature: Buffer.from(record.Signature, 'base64') };
+}
+
+/** The three schemes yoke signs with: RSA-PSS and ECDSA over sha256(module), Ed25519 over the 32-byte digest itself. */
+function verifies(key: KeyObject, unsigned: Uint8Array, signature: Buffer): boolean {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return verify('sha256', unsigned, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
+    case 'ec':
+      return verify('sha256', unsigned, key, signature);
+    case 'ed25519':
+      return verify(null, createHash('sha256').update(unsigned).digest(), key, signature);
+    default:
+      return false;
+  }
+}
+
+/** One DER element: its tag and the byte range of its contents. */
+function readTlv(der: Uint8Array, offset: number): { tag: number; start: number; end: number } {
+  const tag = der[offset]!;
+  let length = der[offset + 1]!;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
+    start += count;
+  }
+  return { tag, start, end: start + length };
+}
