@@ -2,10 +2,10 @@
 
 import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
 import type { Cluster } from '../cluster/types.js';
-import { renderFlight, type RenderResult } from '../flight/render.js';
+import { localRunner, renderFlight, type FlightRunner } from '../flight/render.js';
 import type { LookupRef } from '../host/refs.js';
 import { buildFromSource } from '../module/build.js';
-import { compileFlight, sha256 } from '../module/compile.js';
+import { sha256 } from '../module/compile.js';
 import { loadModule } from '../module/load.js';
 import { applyCeilings, readAdminSettings, type AdminSettings } from './admin.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
@@ -33,7 +33,7 @@ async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin
 }
 
 /** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy). */
-export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string): Promise<GenerateOutcome> {
+export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, runner?: FlightRunner): Promise<GenerateOutcome> {
   const env = readArgoEnvironment(processEnv, cwd);
   const admin = readAdminSettings(processEnv);
   const params = parsePluginParameters(env.parameters);
@@ -43,9 +43,8 @@ export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string): Prom
   try {
     const input = await composeInput(params, env.repoRoot, cwd);
     const bytes = await moduleBytes(params, env, admin, cwd, cluster);
-    const flight = await compileFlight(bytes, limits.maxMemoryMib);
-    const result: RenderResult = await renderFlight({
-      flight,
+    const module = { bytes, digest: sha256(bytes) };
+    const spec = {
       input,
       release: env.appName,
       namespace: env.destinationNamespace,
@@ -53,12 +52,13 @@ export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string): Prom
       env: env.flightEnv,
       timeoutMs: limits.timeoutMs,
       maxMemoryMib: limits.maxMemoryMib,
-      cluster: params.clusterAccess ? cluster() : undefined,
+      clusterAccess: params.clusterAccess,
       resourceMatchers: params.resourceMatchers,
       ceiling: admin.lookupCeiling,
-    });
+    };
+    const result = await renderFlight(module, spec, runner ?? localRunner(cluster));
     const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
-    return { ...manifests, env, refs: result.refs, moduleDigest: sha256(bytes), durationMs: result.durationMs };
+    return { ...manifests, env, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
   } finally {
     kube?.close();
   }

@@ -1,20 +1,52 @@
 // `jetway generate`: what Argo CD's cmp-server runs in the app's source directory; writes a YAML stream or fails loudly.
 
 import { Command } from 'commander';
+import { readAdminSettings } from '../argocd/admin.js';
 import { generate } from '../argocd/generate.js';
+import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
+import { localRunner, type FlightRunner } from '../flight/render.js';
+import { postRecord, serviceRunner } from '../service/client.js';
 import { formatManifests } from '../stages/format.js';
 import { reportFailure } from './fail.js';
 
+/** A run is waiting when it looked for something not there yet, or says it waits: the refresher then also polls it. */
+function isWaiting(outcome: { refs: Array<{ access: string }>; statusMessage: string | undefined }): boolean {
+  return outcome.refs.some((r) => r.access === 'missing') || /\bwait/i.test(outcome.statusMessage ?? '');
+}
+
+/** Runs generate, through the service when JETWAY_SOCKET answers, and tells the service what the run saw. */
+async function generateCommandAction(): Promise<void> {
+  const env = process.env;
+  const socket = readAdminSettings(env).socket;
+  let kube: KubeCluster | undefined;
+  const fallback = localRunner(() => (kube ??= new KubeCluster(loadKubeConfig({ kubeconfig: env['JETWAY_KUBECONFIG'] }))));
+  const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback) : undefined;
+  const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
+  try {
+    const outcome = await generate(env, process.cwd(), runner);
+    process.stdout.write(formatManifests(outcome.objects, 'yaml'));
+    if (socket) {
+      await postRecord(socket, {
+        app,
+        refs: outcome.refs,
+        outcome: 'ok',
+        statusMessage: outcome.statusMessage,
+        waiting: isWaiting(outcome),
+        ranAt: new Date().toISOString(),
+        moduleDigest: outcome.moduleDigest,
+      });
+    }
+  } catch (error) {
+    reportFailure(error, `generate for Application ${app}`);
+    if (socket && env['ARGOCD_APP_NAME']) {
+      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: error instanceof Error ? error.message : String(error), waiting: false, ranAt: new Date().toISOString() });
+    }
+  } finally {
+    kube?.close();
+  }
+}
+
 /** The commander definition; all input comes from Argo CD's environment, not flags. */
 export function generateCommand(): Command {
-  return new Command('generate')
-    .description('render the Application in the current directory for Argo CD (reads ARGOCD_* variables)')
-    .action(async () => {
-      try {
-        const outcome = await generate(process.env, process.cwd());
-        process.stdout.write(formatManifests(outcome.objects, 'yaml'));
-      } catch (error) {
-        reportFailure(error, `generate for Application ${process.env['ARGOCD_APP_NAME'] ?? '(unknown)'}`);
-      }
-    });
+  return new Command('generate').description('render the Application in the current directory for Argo CD (reads ARGOCD_* variables)').action(generateCommandAction);
 }

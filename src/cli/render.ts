@@ -1,4 +1,4 @@
-// `jetway render`: run a flight locally against a kubeconfig or an offline cluster file and print the manifests.
+// `jetway render`: run a flight locally against a kubeconfig or an offline cluster file and print what generate would emit.
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -6,10 +6,10 @@ import { Command, Option } from 'commander';
 import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
 import { OfflineCluster } from '../cluster/offline.js';
 import type { Cluster } from '../cluster/types.js';
-import { renderFlight } from '../flight/render.js';
-import { compileFlight } from '../module/compile.js';
+import { localRunner, renderFlight } from '../flight/render.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
+import { toManifests } from '../argocd/output.js';
 import { formatManifests, type OutputFormat } from '../stages/format.js';
 import { reportFailure } from './fail.js';
 
@@ -71,11 +71,13 @@ async function render(flags: RenderFlags): Promise<void> {
   const env = parseEnv(flags.env);
   const input = await readInput(flags);
   const loaded = await loadModule(flags.wasm, { baseDir: process.cwd() });
-  const flight = await compileFlight(loaded.bytes, maxMemoryMib);
   const cluster = await chooseCluster(flags);
   try {
-    const result = await renderFlight({ flight, input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, cluster, resourceMatchers });
-    process.stdout.write(formatManifests(result.stages.flat(), flags.output));
+    const spec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: cluster !== undefined, resourceMatchers };
+    const result = await renderFlight(loaded, spec, localRunner(() => cluster));
+    const manifests = toManifests(result.stages, release, namespace, input);
+    process.stdout.write(formatManifests(manifests.objects, flags.output));
+    if (manifests.statusMessage !== undefined) process.stderr.write(`jetway: flight status: ${manifests.statusMessage}\n`);
   } finally {
     if (cluster instanceof KubeCluster) cluster.close();
   }

@@ -1,15 +1,22 @@
-// The one pipeline every command shares: compiled module -> run (host calls out to the cluster) -> stages.
+// The one pipeline every command shares: module -> run (host calls out to the cluster) -> stages.
 
 import type { Cluster } from '../cluster/types.js';
-import type { CompiledFlight } from '../module/compile.js';
+import { compileFlight } from '../module/compile.js';
 import { createAccessHost } from '../host/policy.js';
 import type { LookupRef } from '../host/refs.js';
+import type { HostAnswer, HostCall } from '../host/states.js';
 import { parseStages, type Stage } from '../stages/parse.js';
 import type { FlightWorker } from '../wasi/flight-worker.js';
 import { runFlight } from '../wasi/run.js';
 
-export interface RenderRequest {
-  flight: CompiledFlight;
+/** Module bytes and their sha256: what travels to a runner. */
+export interface ModuleBytes {
+  bytes: Uint8Array;
+  digest: string;
+}
+
+/** Everything a run needs besides the cluster, as plain data (it crosses the service socket). */
+export interface RunSpec {
   input: Uint8Array;
   release: string;
   namespace: string;
@@ -17,11 +24,17 @@ export interface RenderRequest {
   env: Readonly<Record<string, string>>;
   timeoutMs: number | undefined;
   maxMemoryMib: number | undefined;
-  /** undefined: cluster access not granted (lookups answer FeatureNotGranted). */
-  cluster: Cluster | undefined;
+  clusterAccess: boolean;
   resourceMatchers: readonly string[];
   /** An admin ceiling on what matchers may open. */
   ceiling?: readonly string[] | undefined;
+}
+
+export interface RunOutcome {
+  stdout: Uint8Array;
+  stderr: string;
+  refs: LookupRef[];
+  durationMs: number;
 }
 
 export interface RenderResult {
@@ -31,28 +44,55 @@ export interface RenderResult {
   durationMs: number;
 }
 
-/** Runs the flight and parses its output; any failure throws, so no caller can emit a partial set. */
-export async function renderFlight(request: RenderRequest, worker?: FlightWorker): Promise<RenderResult> {
+/** Something that runs a flight: in this process, or the warm service. */
+export type FlightRunner = (module: ModuleBytes, spec: RunSpec) => Promise<RunOutcome>;
+
+/** Runs a compiled module under the access policy; the service and the local runner both end here. */
+export async function runCompiled(
+  module: WebAssembly.Module,
+  spec: RunSpec,
+  cluster: Cluster | undefined,
+  worker?: FlightWorker,
+  observe?: (call: HostCall, answer: HostAnswer) => void,
+): Promise<RunOutcome> {
   const access = createAccessHost({
-    cluster: request.cluster,
-    release: request.release,
-    namespace: request.namespace,
-    matchers: request.resourceMatchers,
-    ceiling: request.ceiling,
+    cluster: spec.clusterAccess ? cluster : undefined,
+    release: spec.release,
+    namespace: spec.namespace,
+    matchers: spec.resourceMatchers,
+    ceiling: spec.ceiling,
   });
   const output = await runFlight(
     {
-      module: request.flight.module,
-      input: request.input,
-      release: request.release,
-      namespace: request.namespace,
-      args: request.args,
-      env: request.env,
-      timeoutMs: request.timeoutMs,
-      maxMemoryMib: request.maxMemoryMib,
-      host: (call) => access.handle(call),
+      module,
+      input: spec.input,
+      release: spec.release,
+      namespace: spec.namespace,
+      args: spec.args,
+      env: spec.env,
+      timeoutMs: spec.timeoutMs,
+      maxMemoryMib: spec.maxMemoryMib,
+      host: async (call) => {
+        const answer = await access.handle(call);
+        observe?.(call, answer);
+        return answer;
+      },
     },
     worker,
   );
-  return { stages: parseStages(output.stdout, output.stderr), refs: access.refs(), stderr: output.stderr, durationMs: output.durationMs };
+  return { ...output, refs: access.refs() };
+}
+
+/** The in-process runner: compile, then run on a fresh worker. */
+export function localRunner(cluster: () => Cluster | undefined): FlightRunner {
+  return async (module, spec) => {
+    const { module: compiled } = await compileFlight(module.bytes, spec.maxMemoryMib);
+    return runCompiled(compiled, spec, spec.clusterAccess ? cluster() : undefined);
+  };
+}
+
+/** Runs the flight and parses its output; any failure throws, so no caller can emit a partial set. */
+export async function renderFlight(module: ModuleBytes, spec: RunSpec, runner: FlightRunner): Promise<RenderResult> {
+  const outcome = await runner(module, spec);
+  return { stages: parseStages(outcome.stdout, outcome.stderr), refs: outcome.refs, stderr: outcome.stderr, durationMs: outcome.durationMs };
 }

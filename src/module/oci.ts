@@ -5,8 +5,8 @@ import { decompress } from './gzip.js';
 import { registryGet, type RegistrySession } from './registry-client.js';
 
 /** yoke's media types (internal/oci/oci.go). */
-export const yokeConfigMediaType = 'application/vnd.yoke.config.v1+json';
-export const yokeWasmMediaType = 'application/vnd.yoke.wasm.gzip';
+const yokeConfigMediaType = 'application/vnd.yoke.config.v1+json';
+const yokeWasmMediaType = 'application/vnd.yoke.wasm.gzip';
 
 const manifestAccept = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'].join(', ');
 

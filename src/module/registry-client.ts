@@ -36,7 +36,7 @@ export async function registryGet(session: RegistrySession, path: string, accept
   if (response.status === 401 || response.status === 403) {
     throw new Error(`registry ${host} refused access to ${what} of ${session.source} (${status}): check the credentials for ${host} in ${session.dockerConfigDir}/config.json`);
   }
-  if (response.status === 404) throw new Error(`module ${session.source} not found: registry ${host} has no ${what} (404); check the repository and tag`);
+  if (response.status === 404) throw new Error(`module ${session.source} not found: registry ${host} answered 404 for ${what} (check the repository and tag)`);
   if (response.status >= 500) throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}: the registry is failing, retry later`);
   throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}`);
 }

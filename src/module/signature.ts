@@ -2,7 +2,7 @@
 
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { reason } from './errors.js';
-import { customName, readSections, readU32 } from './sections.js';
+import { customName, readSections, readU32, type Section } from './sections.js';
 
 const signatureSection = 'yoke.schematics:signature';
 const supported = new Set(['rsa', 'rsa-pss', 'ec', 'ed25519']);
@@ -40,7 +40,13 @@ export function fingerprint(key: KeyObject): string {
 
 /** Fails unless the module's signature section verifies with one of `keys` over sha256 of the module without that section. */
 export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet): void {
-  const section = readSections(bytes).find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
+  let sections: Section[];
+  try {
+    sections = readSections(bytes);
+  } catch (error) {
+    throw new Error(`module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`);
+  }
+  const section = sections.find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
   if (!section) throw new Error(`module ${source} is unsigned, but JETWAY_MODULE_VERIFY requires a signature (sign it with yoke sign)`);
   const name = readU32(bytes, section.start);
   const payloadStart = name.next + name.value;

@@ -81,8 +81,11 @@ export function parseStages(stdout: Uint8Array, stderr = ''): Stage[] {
   let stages: Stage[];
   if (docs.length > 1 || isObject(docs[0])) {
     stages = [docs.map((d, i) => resource(d, `document ${i + 1}`, stderr))];
+  } else if (!Array.isArray(docs[0])) {
+    // a lone scalar (`hello`, `42`): yoke's message, not a TypeError
+    throw invalid(`output is a ${typeof docs[0]}, not an object or a list`, stderr);
   } else {
-    const list = (docs[0] as unknown[]).filter((v) => v !== null);
+    const list = docs[0].filter((v) => v !== null);
     if (list.every(Array.isArray)) {
       stages = list.map((stage, s) =>
         (stage as unknown[]).filter((v) => v !== null).map((d, i) => resource(d, `stage ${s + 1} item ${i + 1}`, stderr)),

@@ -1,0 +1,43 @@
+// What one generate run left behind for the refresher: the objects it looked up and how it ended. Never object contents.
+
+import type { LookupRef } from '../host/refs.js';
+
+/** One run of an app's flight, keyed by `app` (ARGOCD_APP_NAME: `<name>` or `<appNamespace>_<name>`). */
+export interface RunRecord {
+  app: string;
+  refs: LookupRef[];
+  outcome: 'ok' | 'failed';
+  /** The flight's status message, or the error of a failed run. */
+  statusMessage?: string;
+  /** The flight reported a status other than a final one: it waits on cluster state. */
+  waiting: boolean;
+  /** ISO timestamp of the run. */
+  ranAt: string;
+  moduleDigest?: string;
+}
+
+/** A record as `jetway status` shows it: with the next planned hard refresh, when one is planned. */
+export interface RecordView extends RunRecord {
+  nextRefreshAt?: string;
+}
+
+/** Why a run record is unusable, or undefined when it is well formed: records arrive over a socket from generate. */
+export function recordProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return 'a run record must be an object';
+  const r = value as Record<string, unknown>;
+  if (typeof r['app'] !== 'string' || r['app'] === '') return 'a run record needs "app" (ARGOCD_APP_NAME)';
+  if (r['outcome'] !== 'ok' && r['outcome'] !== 'failed') return `run record of ${r['app']}: "outcome" must be "ok" or "failed"`;
+  if (typeof r['waiting'] !== 'boolean') return `run record of ${r['app']}: "waiting" must be a boolean`;
+  if (typeof r['ranAt'] !== 'string' || Number.isNaN(Date.parse(r['ranAt']))) return `run record of ${r['app']}: "ranAt" must be an ISO timestamp`;
+  if (!Array.isArray(r['refs'])) return `run record of ${r['app']}: "refs" must be an array`;
+  for (const ref of r['refs'] as unknown[]) {
+    const f = ref as Record<string, unknown> | null;
+    const strings = ['ref', 'group', 'version', 'resource', 'kind', 'namespace', 'name'];
+    if (f === null || typeof f !== 'object' || strings.some((k) => typeof f[k] !== 'string')) {
+      return `run record of ${r['app']}: each ref needs ${strings.join(', ')} as strings`;
+    }
+    if (!['owned', 'matched', 'missing'].includes(f['access'] as string)) return `run record of ${r['app']}: ref ${String(f['ref'])} has an unknown access`;
+    if (f['fingerprint'] !== undefined && typeof f['fingerprint'] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string fingerprint`;
+  }
+  return undefined;
+}

@@ -1,0 +1,78 @@
+// generate's side of the socket: hand the run to the warm service, or fall back to running in-process when it does not answer.
+
+import http from 'node:http';
+import type { FlightRunner, ModuleBytes, RunSpec } from '../flight/render.js';
+import { FlightError } from '../wasi/errors.js';
+import { moduleMissing, modulePath, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
+
+/** The service is not there (no socket, refused, reset): the caller runs the flight itself. */
+class ServiceUnavailable extends Error {}
+
+/** One request over the unix socket. */
+function call(socket: string, method: string, path: string, body: Uint8Array | string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path, headers: { 'Content-Type': typeof body === 'string' ? 'application/json' : 'application/octet-stream' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => reject(new ServiceUnavailable(e.message)));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`jetway serve did not answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new ServiceUnavailable(e.message)));
+    req.end(body);
+  });
+}
+
+function encode(module: ModuleBytes, spec: RunSpec): string {
+  const body: RunRequestBody = {
+    digest: module.digest,
+    input: Buffer.from(spec.input).toString('base64'),
+    release: spec.release,
+    namespace: spec.namespace,
+    args: [...spec.args],
+    env: { ...spec.env },
+    timeoutMs: spec.timeoutMs ?? null,
+    maxMemoryMib: spec.maxMemoryMib ?? null,
+    clusterAccess: spec.clusterAccess,
+    resourceMatchers: [...spec.resourceMatchers],
+    ceiling: spec.ceiling ? [...spec.ceiling] : null,
+  };
+  return JSON.stringify(body);
+}
+
+/** A runner that prefers the service at `socket` and uses `fallback` when the service is down. */
+export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: string) => void): FlightRunner {
+  return async (module, spec) => {
+    // the service enforces the flight's own deadline; this one only guards against a wedged service
+    const timeoutMs = (spec.timeoutMs ?? 50_000) + 5_000;
+    try {
+      const body = encode(module, spec);
+      let res = await call(socket, 'POST', '/v1/run', body, timeoutMs);
+      if (res.status === 404 && res.text.includes(moduleMissing)) {
+        const put = await call(socket, 'PUT', modulePath(module.digest), module.bytes, timeoutMs);
+        if (put.status !== 204) throw new ServiceUnavailable(`module upload answered ${put.status}: ${put.text}`);
+        res = await call(socket, 'POST', '/v1/run', body, timeoutMs);
+      }
+      if (res.status !== 200) throw new ServiceUnavailable(`run answered ${res.status}: ${res.text.slice(0, 200)}`);
+      const answer = JSON.parse(res.text) as RunResponseBody;
+      if (!answer.ok) throw new FlightError(answer.error.kind, answer.error.message, answer.error.stderr);
+      return { stdout: Buffer.from(answer.stdout, 'base64'), stderr: answer.stderr, refs: answer.refs, durationMs: answer.durationMs };
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailable)) throw error;
+      onFallback?.(error.message);
+      return fallback(module, spec);
+    }
+  };
+}
+
+/** Tells the service what a run saw; best effort, since the service re-learns everything on its start. */
+export async function postRecord(socket: string, record: RunRecordBody): Promise<void> {
+  await call(socket, 'POST', '/v1/records', JSON.stringify(record), 2_000).catch(() => undefined);
+}
+
+/** Reads the service's records, for `jetway status`. */
+export async function fetchRecords(socket: string): Promise<unknown> {
+  const res = await call(socket, 'GET', '/v1/records', '', 5_000);
+  if (res.status !== 200) throw new Error(`jetway serve answered ${res.status}: ${res.text}`);
+  return JSON.parse(res.text);
+}

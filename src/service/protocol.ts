@@ -1,0 +1,40 @@
+// The contract between `jetway generate` and `jetway serve` over the unix socket, in one place.
+
+import type { LookupRef } from '../host/refs.js';
+import type { FlightFailure } from '../wasi/errors.js';
+
+/** POST /v1/run: the module travels by digest; the service answers 404 `module-missing` when it needs the bytes. */
+export interface RunRequestBody {
+  digest: string;
+  /** base64 of the flight's stdin. */
+  input: string;
+  release: string;
+  namespace: string;
+  args: string[];
+  env: Record<string, string>;
+  timeoutMs: number | null;
+  maxMemoryMib: number | null;
+  clusterAccess: boolean;
+  resourceMatchers: string[];
+  ceiling: string[] | null;
+}
+
+export type RunResponseBody =
+  | { ok: true; stdout: string; stderr: string; refs: LookupRef[]; durationMs: number }
+  | { ok: false; error: { kind: FlightFailure; message: string; stderr: string } };
+
+export const moduleMissing = 'module-missing';
+
+/** PUT /v1/modules/<digest>: raw module bytes. */
+export const modulePath = (digest: string) => `/v1/modules/${digest}`;
+
+/** POST /v1/records: what generate learned from one run, for the refresher. GET /v1/records lists them. */
+export interface RunRecordBody {
+  app: string;
+  refs: LookupRef[];
+  outcome: 'ok' | 'failed';
+  statusMessage?: string | undefined;
+  waiting: boolean;
+  ranAt: string;
+  moduleDigest?: string | undefined;
+}

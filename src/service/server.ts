@@ -1,0 +1,176 @@
+// `jetway serve`: warm module cache and worker pool behind a unix socket, plus health and metrics over TCP.
+
+import { mkdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { dirname } from 'node:path';
+import type { Cluster } from '../cluster/types.js';
+import { runCompiled, type RunSpec } from '../flight/render.js';
+import { FlightError } from '../wasi/errors.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { ModuleStore } from './modules.js';
+import { WorkerPool } from './pool.js';
+import { moduleMissing, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
+
+/** Where run records go: the refresher, which watches what they reference. */
+export interface RecordSink {
+  record(record: RunRecordBody): void;
+  records(): unknown[];
+  ready(): boolean;
+}
+
+export interface ServiceOptions {
+  socket: string;
+  /** TCP port for /metrics, /healthz, /readyz; undefined = none. */
+  listen: { host: string; port: number } | undefined;
+  workers: number;
+  cluster: Cluster | undefined;
+  sink: RecordSink;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export interface Service {
+  /** The TCP port actually bound (for tests that ask for port 0). */
+  port: number | undefined;
+  close(): Promise<void>;
+}
+
+const maxBody = 256 * 1024 * 1024;
+
+/** Reads a request body, refusing absurd sizes. */
+function body(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBody) req.destroy(new Error('request body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, payload: unknown): void {
+  const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  res.writeHead(status, { 'Content-Type': typeof payload === 'string' ? 'text/plain' : 'application/json' }).end(text);
+}
+
+/** Turns the wire request into a RunSpec, checking every field the client sent. */
+function specOf(raw: RunRequestBody): RunSpec {
+  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (typeof raw.digest !== 'string' || !/^[0-9a-f]{64}$/.test(raw.digest)) throw new Error('digest must be a sha256 hex string');
+  if (typeof raw.release !== 'string' || typeof raw.namespace !== 'string' || typeof raw.input !== 'string') throw new Error('release, namespace and input must be strings');
+  if (!strings(raw.args) || !strings(raw.resourceMatchers) || (raw.ceiling !== null && !strings(raw.ceiling))) throw new Error('args, resourceMatchers and ceiling must be string lists');
+  if (typeof raw.env !== 'object' || raw.env === null || !Object.values(raw.env).every((v) => typeof v === 'string')) throw new Error('env must map strings to strings');
+  return {
+    input: Buffer.from(raw.input, 'base64'),
+    release: raw.release,
+    namespace: raw.namespace,
+    args: raw.args,
+    env: raw.env,
+    timeoutMs: raw.timeoutMs ?? undefined,
+    maxMemoryMib: raw.maxMemoryMib ?? undefined,
+    clusterAccess: raw.clusterAccess === true,
+    resourceMatchers: raw.resourceMatchers,
+    ceiling: raw.ceiling ?? undefined,
+  };
+}
+
+/** Starts the service; resolves once the socket (and the TCP port) listen. */
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { metrics, log } = options;
+  const modules = new ModuleStore();
+  const pool = new WorkerPool(options.workers);
+
+  // Why: the request path is a warm worker with an instance ready; compile and instantiate happen before.
+  async function run(raw: RunRequestBody): Promise<{ status: number; payload: unknown }> {
+    const spec = specOf(raw);
+    const compiled = modules.compiled(raw.digest, spec.maxMemoryMib);
+    if (!compiled) {
+      metrics.cache.inc({ result: 'miss' });
+      return { status: 404, payload: { error: moduleMissing } };
+    }
+    metrics.cache.inc({ result: 'hit' });
+    const module = await compiled;
+    const started = performance.now();
+    try {
+      const outcome = await pool.use(module, (worker) =>
+        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: String(answer.state) })),
+      );
+      metrics.runs.inc({ outcome: 'ok' });
+      const payload: RunResponseBody = { ok: true, stdout: Buffer.from(outcome.stdout).toString('base64'), stderr: outcome.stderr, refs: outcome.refs, durationMs: outcome.durationMs };
+      return { status: 200, payload };
+    } catch (error) {
+      metrics.runs.inc({ outcome: 'failed' });
+      const e = error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
+      const payload: RunResponseBody = { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } };
+      return { status: 200, payload };
+    } finally {
+      metrics.runSeconds.observe((performance.now() - started) / 1000);
+      pool.warm(module);
+    }
+  }
+
+  const socketServer = http.createServer((req, res) => {
+    void (async () => {
+      try {
+        const url = new URL(req.url ?? '/', 'http://jetway');
+        if (req.method === 'POST' && url.pathname === '/v1/run') {
+          const { status, payload } = await run(JSON.parse((await body(req)).toString('utf8')) as RunRequestBody);
+          return send(res, status, payload);
+        }
+        const put = /^\/v1\/modules\/([0-9a-f]{64})$/.exec(url.pathname);
+        if (req.method === 'PUT' && put) {
+          modules.add(put[1]!, await body(req));
+          return send(res, 204, '');
+        }
+        if (req.method === 'POST' && url.pathname === '/v1/records') {
+          options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
+          return send(res, 204, '');
+        }
+        if (req.method === 'GET' && url.pathname === '/v1/records') return send(res, 200, options.sink.records());
+        send(res, 404, `no route ${req.method} ${url.pathname}`);
+      } catch (error) {
+        log('warn', 'bad request on the socket', { error: error instanceof Error ? error.message : String(error) });
+        send(res, 400, error instanceof Error ? error.message : String(error));
+      }
+    })();
+  });
+
+  const opsServer = http.createServer((req, res) => {
+    if (req.url === '/healthz') return send(res, 200, 'ok');
+    if (req.url === '/readyz') return options.sink.ready() ? send(res, 200, 'ready') : send(res, 503, 'starting');
+    if (req.url === '/metrics') {
+      void options.metrics.registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': options.metrics.registry.contentType }).end(text));
+      return;
+    }
+    send(res, 404, 'not found');
+  });
+
+  await mkdir(dirname(options.socket), { recursive: true });
+  await rm(options.socket, { force: true });
+  await new Promise<void>((resolve, reject) => socketServer.once('error', reject).listen(options.socket, resolve));
+  let port: number | undefined;
+  if (options.listen) {
+    await new Promise<void>((resolve, reject) => opsServer.once('error', reject).listen(options.listen!.port, options.listen!.host, resolve));
+    const address = opsServer.address();
+    port = typeof address === 'object' && address ? address.port : undefined;
+  }
+  log('info', 'jetway serve listening', { socket: options.socket, port, workers: options.workers });
+
+  return {
+    port,
+    async close() {
+      socketServer.closeIdleConnections();
+      await Promise.all([
+        new Promise<void>((resolve) => socketServer.close(() => resolve())),
+        options.listen ? new Promise<void>((resolve) => opsServer.close(() => resolve())) : Promise.resolve(),
+      ]);
+      await pool.close();
+      await rm(options.socket, { force: true });
+    },
+  };
+}
