@@ -1,0 +1,34 @@
+// Signs a module the way `yoke sign` does (internal/xcrypto SignModule), so tests can prove jetway verifies yoke signatures.
+
+import { constants, createHash, sign, type KeyObject } from 'node:crypto';
+import { fingerprint } from '../../src/module/signature.js';
+
+/** Appends a `yoke.schematics:signature` custom section: JSON {Fingerprint, Signature(base64)} over sha256 of `wasm`. */
+export function signModule(wasm: Uint8Array, privateKey: KeyObject, publicKey: KeyObject): Uint8Array {
+  const digest = createHash('sha256').update(wasm).digest();
+  let signature: Buffer;
+  if (privateKey.asymmetricKeyType === 'ed25519') signature = sign(null, digest, privateKey);
+  else if (privateKey.asymmetricKeyType === 'rsa') {
+    signature = sign('sha256', wasm, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN });
+  } else signature = sign('sha256', wasm, privateKey);
+  const payload = Buffer.from(JSON.stringify({ Fingerprint: fingerprint(publicKey), Signature: signature.toString('base64') }));
+  return appendCustomSection(wasm, 'yoke.schematics:signature', payload);
+}
+
+/** A module with one more custom section at the end. */
+export function appendCustomSection(wasm: Uint8Array, name: string, data: Uint8Array): Uint8Array {
+  const nameBytes = Buffer.from(name);
+  const body = Buffer.concat([Buffer.from(leb(nameBytes.length)), nameBytes, data]);
+  return new Uint8Array(Buffer.concat([wasm, Buffer.from([0, ...leb(body.length)]), body]));
+}
+
+function leb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value = Math.floor(value / 128);
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
