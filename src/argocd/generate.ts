@@ -1,6 +1,6 @@
 // The plugin's job, end to end: Argo CD env -> parameters -> module -> run -> manifests. Any failure throws.
 
-import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
+import type { LazyKube } from '../cluster/connect.js';
 import type { Cluster } from '../cluster/types.js';
 import { localRunner, renderFlight, type FlightRunner } from '../flight/render.js';
 import type { LookupRef } from '../host/refs.js';
@@ -22,44 +22,46 @@ export interface GenerateOutcome extends Manifests {
 }
 
 /** The module bytes: built from the source directory, or loaded from the wasm reference. */
-async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Cluster): Promise<Uint8Array> {
+async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>): Promise<Uint8Array> {
   if (params.build) return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir })).bytes;
   const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, env.destinationNamespace);
-  const loaded = await loadModule(ref, { baseDir: cwd });
-  if (params.checksum && loaded.digest !== params.checksum) {
-    throw new Error(`module ${params.wasm} has sha256 ${loaded.digest}, expected ${params.checksum} (checksum)`);
-  }
+  const loaded = await loadModule(ref, {
+    baseDir: cwd,
+    repoRoot: env.repoRoot,
+    checksum: params.checksum,
+    insecure: params.insecure,
+    cacheDir: admin.cacheDir,
+    cacheMaxBytes: admin.cacheMaxBytes,
+    mutableTtlMs: admin.mutableTtlMs,
+    allow: admin.allow,
+    verify: admin.verifyKeys,
+  });
   return loaded.bytes;
 }
 
-/** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy). */
-export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, runner?: FlightRunner): Promise<GenerateOutcome> {
+/** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy); the caller owns `kube`. */
+export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube: LazyKube, runner?: FlightRunner): Promise<GenerateOutcome> {
   const env = readArgoEnvironment(processEnv, cwd);
   const admin = readAdminSettings(processEnv);
   const params = parsePluginParameters(env.parameters);
   const limits = applyCeilings(admin, params);
-  let kube: KubeCluster | undefined;
-  const cluster = () => (kube ??= new KubeCluster(loadKubeConfig({ kubeconfig: processEnv['JETWAY_KUBECONFIG'] })));
-  try {
-    const input = await composeInput(params, env.repoRoot, cwd);
-    const bytes = await moduleBytes(params, env, admin, cwd, cluster);
-    const module = { bytes, digest: sha256(bytes) };
-    const spec = {
-      input,
-      release: env.appName,
-      namespace: env.destinationNamespace,
-      args: params.args,
-      env: env.flightEnv,
-      timeoutMs: limits.timeoutMs,
-      maxMemoryMib: limits.maxMemoryMib,
-      clusterAccess: params.clusterAccess,
-      resourceMatchers: params.resourceMatchers,
-      ceiling: admin.lookupCeiling,
-    };
-    const result = await renderFlight(module, spec, runner ?? localRunner(cluster));
-    const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
-    return { ...manifests, env, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
-  } finally {
-    kube?.close();
-  }
+  const cluster = () => kube.get();
+  const input = await composeInput(params, env.repoRoot, cwd);
+  const bytes = await moduleBytes(params, env, admin, cwd, cluster);
+  const module = { bytes, digest: sha256(bytes) };
+  const spec = {
+    input,
+    release: env.appName,
+    namespace: env.destinationNamespace,
+    args: params.args,
+    env: env.flightEnv,
+    timeoutMs: limits.timeoutMs,
+    maxMemoryMib: limits.maxMemoryMib,
+    clusterAccess: params.clusterAccess,
+    resourceMatchers: params.resourceMatchers,
+    ceiling: admin.lookupCeiling,
+  };
+  const result = await renderFlight(module, spec, runner ?? localRunner(cluster));
+  const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
+  return { ...manifests, env, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
 }

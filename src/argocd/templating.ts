@@ -6,14 +6,14 @@ import type { SecretRef } from './parameters.js';
 const secretMapping = { Group: '', Version: 'v1', Kind: 'Secret', Resource: 'secrets', Namespaced: true };
 
 /** Fills `{{ .name }}` placeholders; a placeholder without a ref is an error (Go's missingkey=error). */
-export async function expandModuleUrl(url: string, refs: Record<string, SecretRef>, cluster: () => Cluster, namespace: string): Promise<string> {
+export async function expandModuleUrl(url: string, refs: Record<string, SecretRef>, cluster: () => Promise<Cluster>, namespace: string): Promise<string> {
   if (!/^https?:\/\//.test(url) || !url.includes('{{')) return url;
   const names = [...url.matchAll(/\{\{\s*\.(\w+)\s*\}\}/g)].map((m) => m[1]!);
   const values = new Map<string, string>();
   for (const name of new Set(names)) {
     const ref = refs[name];
     if (!ref) throw new Error(`the wasm URL uses {{ .${name} }} but refs has no entry ${name}`);
-    const secret = await cluster().get(secretMapping, ref.namespace || namespace, ref.secret);
+    const secret = await (await cluster()).get(secretMapping, ref.namespace || namespace, ref.secret);
     const data = (secret['data'] ?? {}) as Record<string, string>;
     const encoded = data[ref.key];
     if (encoded === undefined) throw new Error(`key ${JSON.stringify(ref.key)} not present in secret ${JSON.stringify(ref.secret)}`);

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { readAdminSettings } from '../argocd/admin.js';
 import { generate } from '../argocd/generate.js';
-import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
+import { LazyKube } from '../cluster/connect.js';
 import { localRunner, type FlightRunner } from '../flight/render.js';
 import { postRecord, serviceRunner } from '../service/client.js';
 import { formatManifests } from '../stages/format.js';
@@ -18,12 +18,12 @@ function isWaiting(outcome: { refs: Array<{ access: string }>; statusMessage: st
 async function generateCommandAction(): Promise<void> {
   const env = process.env;
   const socket = readAdminSettings(env).socket;
-  let kube: KubeCluster | undefined;
-  const fallback = localRunner(() => (kube ??= new KubeCluster(loadKubeConfig({ kubeconfig: env['JETWAY_KUBECONFIG'] }))));
+  const kube = new LazyKube({ kubeconfig: env['JETWAY_KUBECONFIG'] });
+  const fallback = localRunner(() => kube.get());
   const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback) : undefined;
   const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
   try {
-    const outcome = await generate(env, process.cwd(), runner);
+    const outcome = await generate(env, process.cwd(), kube, runner);
     process.stdout.write(formatManifests(outcome.objects, 'yaml'));
     if (socket) {
       await postRecord(socket, {
@@ -42,7 +42,7 @@ async function generateCommandAction(): Promise<void> {
       await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: error instanceof Error ? error.message : String(error), waiting: false, ranAt: new Date().toISOString() });
     }
   } finally {
-    kube?.close();
+    await kube.close();
   }
 }
 

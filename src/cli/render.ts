@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
-import { KubeCluster, loadKubeConfig } from '../cluster/kube.js';
+import { LazyKube } from '../cluster/connect.js';
 import { OfflineCluster } from '../cluster/offline.js';
 import type { Cluster } from '../cluster/types.js';
 import { localRunner, renderFlight } from '../flight/render.js';
@@ -56,10 +56,10 @@ async function readInput(flags: RenderFlags): Promise<Uint8Array> {
 }
 
 /** Chooses the cluster: an offline file (which implies access), the kubeconfig when access is granted, else none. */
-async function chooseCluster(flags: RenderFlags): Promise<Cluster | undefined> {
+async function chooseCluster(flags: RenderFlags, kube: LazyKube): Promise<Cluster | undefined> {
   if (flags.clusterState) return OfflineCluster.fromFile(flags.clusterState, flags.namespace);
   if (!flags.clusterAccess) return undefined;
-  return new KubeCluster(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
+  return kube.get();
 }
 
 async function render(flags: RenderFlags): Promise<void> {
@@ -70,16 +70,17 @@ async function render(flags: RenderFlags): Promise<void> {
   const resourceMatchers = parseMatchers('--resource-matcher', flags.resourceMatcher);
   const env = parseEnv(flags.env);
   const input = await readInput(flags);
-  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd() });
-  const cluster = await chooseCluster(flags);
+  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd(), repoRoot: '/' });
+  const kube = new LazyKube({ kubeconfig: flags.kubeconfig, context: flags.context });
   try {
+    const cluster = await chooseCluster(flags, kube);
     const spec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: cluster !== undefined, resourceMatchers };
-    const result = await renderFlight(loaded, spec, localRunner(() => cluster));
+    const result = await renderFlight(loaded, spec, localRunner(async () => cluster));
     const manifests = toManifests(result.stages, release, namespace, input);
     process.stdout.write(formatManifests(manifests.objects, flags.output));
     if (manifests.statusMessage !== undefined) process.stderr.write(`jetway: flight status: ${manifests.statusMessage}\n`);
   } finally {
-    if (cluster instanceof KubeCluster) cluster.close();
+    await kube.close();
   }
 }
 

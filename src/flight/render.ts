@@ -84,10 +84,10 @@ export async function runCompiled(
 }
 
 /** The in-process runner: compile, then run on a fresh worker. */
-export function localRunner(cluster: () => Cluster | undefined): FlightRunner {
+export function localRunner(cluster: () => Promise<Cluster | undefined>): FlightRunner {
   return async (module, spec) => {
     const { module: compiled } = await compileFlight(module.bytes, spec.maxMemoryMib);
-    return runCompiled(compiled, spec, spec.clusterAccess ? cluster() : undefined);
+    return runCompiled(compiled, spec, spec.clusterAccess ? await cluster() : undefined);
   };
 }
 

@@ -1,0 +1,88 @@
+// Argo CD Applications as the refresher addresses them: from ARGOCD_APP_NAME to namespace/name, and which use jetway.
+
+import { failureFor, type KubeHttp } from '../cluster/http.js';
+import type { KubeObject } from '../cluster/types.js';
+
+/** Where an Application lives. */
+export interface ApplicationRef {
+  namespace: string;
+  name: string;
+}
+
+/** What the refresher needs to know of an Application beyond its name. */
+export interface ApplicationFacts {
+  uid: string | undefined;
+  selfHeal: boolean;
+}
+
+const base = '/apis/argoproj.io/v1alpha1';
+
+/** ARGOCD_APP_NAME is `<appNamespace>_<name>` outside the Argo CD namespace, else `<name>` (`_` is valid in neither). */
+export function applicationRef(app: string, argocdNamespace: string): ApplicationRef {
+  const split = app.indexOf('_');
+  return split < 0 ? { namespace: argocdNamespace, name: app } : { namespace: app.slice(0, split), name: app.slice(split + 1) };
+}
+
+/** The ARGOCD_APP_NAME Argo CD gives an Application's runs. */
+export function appKey(ref: ApplicationRef, argocdNamespace: string): string {
+  return ref.namespace === argocdNamespace ? ref.name : `${ref.namespace}_${ref.name}`;
+}
+
+/** The REST path of one Application. */
+export function applicationPath(ref: ApplicationRef): string {
+  return `${base}/namespaces/${encodeURIComponent(ref.namespace)}/applications/${encodeURIComponent(ref.name)}`;
+}
+
+interface ApplicationSpec {
+  source?: { plugin?: { name?: string } };
+  sources?: Array<{ plugin?: { name?: string } }>;
+  syncPolicy?: { automated?: { selfHeal?: boolean } };
+}
+
+/** Whether a source's plugin is jetway: `<plugin>`, or `<plugin>-<version>` when the plugin.yaml sets spec.version. */
+function isPlugin(name: string | undefined, plugin: string): boolean {
+  return name === plugin || (name?.startsWith(`${plugin}-`) ?? false);
+}
+
+/** Whether any source of the Application runs the plugin. */
+export function usesPlugin(app: KubeObject, plugin: string): boolean {
+  const spec = (app['spec'] ?? {}) as ApplicationSpec;
+  return isPlugin(spec.source?.plugin?.name, plugin) || (spec.sources ?? []).some((s) => isPlugin(s.plugin?.name, plugin));
+}
+
+/** Every Application in every namespace that runs the plugin. */
+export async function pluginApplications(http: KubeHttp, plugin: string): Promise<ApplicationRef[]> {
+  const found: ApplicationRef[] = [];
+  let next: string | undefined;
+  do {
+    const query = `?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
+    const page = await http.getJson<{ metadata?: { continue?: string }; items?: KubeObject[] }>(`${base}/applications${query}`);
+    for (const item of page.items ?? []) {
+      const { namespace, name } = item.metadata ?? {};
+      if (namespace && name && usesPlugin(item, plugin)) found.push({ namespace, name });
+    }
+    next = page.metadata?.continue || undefined;
+  } while (next);
+  return found;
+}
+
+/** Reads an Application's uid and selfHeal setting; undefined when it does not exist. */
+export async function applicationFacts(http: KubeHttp, ref: ApplicationRef): Promise<ApplicationFacts | undefined> {
+  const path = applicationPath(ref);
+  const res = await http.request(path);
+  if (res.status === 404) return undefined;
+  if (res.status < 200 || res.status >= 300) throw failureFor('GET', path, res.status, res.text);
+  const app = JSON.parse(res.text) as KubeObject;
+  const spec = (app['spec'] ?? {}) as ApplicationSpec;
+  return { uid: app.metadata?.['uid'] as string | undefined, selfHeal: spec.syncPolicy?.automated?.selfHeal === true };
+}
+
+/** Merge-patches `argocd.argoproj.io/refresh: hard`: the only way to make the repo-server run generate again for the same commit. */
+export async function hardRefresh(http: KubeHttp, ref: ApplicationRef): Promise<'refreshed' | 'gone'> {
+  const path = applicationPath(ref);
+  const body = JSON.stringify({ metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } });
+  const res = await http.request(path, { method: 'PATCH', body, contentType: 'application/merge-patch+json' });
+  if (res.status === 404) return 'gone';
+  if (res.status < 200 || res.status >= 300) throw failureFor('PATCH', path, res.status, res.text);
+  return 'refreshed';
+}

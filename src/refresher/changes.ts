@@ -1,0 +1,180 @@
+// Decides whether a watched object really changed against what each app's flight saw: by fingerprint, never by content.
+
+import { fingerprint } from '../cluster/fingerprint.js';
+import { failureFor, type KubeHttp } from '../cluster/http.js';
+import { objectPath } from '../cluster/paths.js';
+import type { KubeObject } from '../cluster/types.js';
+import type { LookupRef } from '../host/refs.js';
+import type { Log } from './log.js';
+import { watchKeyOf, type ObjectEvent, type WatchTarget } from './watches.js';
+
+/** An object an app looked up that is no longer as the flight saw it. */
+export interface Change {
+  app: string;
+  ref: LookupRef;
+  what: 'created' | 'deleted' | 'changed';
+}
+
+export interface ChangeOptions {
+  http: KubeHttp;
+  log: Log;
+  onChange(change: Change): void;
+}
+
+/** What an app last knew of one object: the fingerprint its flight saw, moved on once a change was reported. */
+interface Baseline {
+  ref: LookupRef;
+  fingerprint: string | undefined;
+}
+
+interface Waiter {
+  resolve(fingerprint: string | undefined): void;
+  reject(error: unknown): void;
+}
+
+/** The refs of every app, indexed by watch and object name, compared with the live objects as events arrive. */
+export class ChangeDetector {
+  /** watch key => object name => app => baseline. */
+  private readonly byWatch = new Map<string, Map<string, Map<string, Baseline>>>();
+  private readonly targets = new Map<string, WatchTarget>();
+  /** app => the (watch key, name) pairs it references. */
+  private readonly byApp = new Map<string, Array<[string, string]>>();
+  /** object key => the last fingerprint computed, with the resourceVersion it belongs to. */
+  private readonly seen = new Map<string, { resourceVersion: string; fingerprint: string }>();
+  /** object key => callers waiting for the next GET; a key in `fetching` has a GET running. */
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly fetching = new Set<string>();
+
+  constructor(private readonly o: ChangeOptions) {}
+
+  /** Makes `refs` what `app`'s flight saw, replacing its previous refs. */
+  track(app: string, refs: LookupRef[]): void {
+    this.untrack(app);
+    const pairs: Array<[string, string]> = [];
+    for (const ref of refs) {
+      const key = watchKeyOf(ref);
+      if (!this.targets.has(key)) this.targets.set(key, { group: ref.group, version: ref.version, resource: ref.resource, namespace: ref.namespace });
+      const names = this.byWatch.get(key) ?? new Map<string, Map<string, Baseline>>();
+      this.byWatch.set(key, names);
+      const apps = names.get(ref.name) ?? new Map<string, Baseline>();
+      names.set(ref.name, apps);
+      apps.set(app, { ref, fingerprint: ref.fingerprint });
+      pairs.push([key, ref.name]);
+    }
+    this.byApp.set(app, pairs);
+  }
+
+  /** Forgets `app`'s refs. */
+  untrack(app: string): void {
+    for (const [key, name] of this.byApp.get(app) ?? []) {
+      const names = this.byWatch.get(key);
+      const apps = names?.get(name);
+      apps?.delete(app);
+      if (apps?.size === 0) {
+        names!.delete(name);
+        this.seen.delete(`${key}/${name}`);
+      }
+      if (names?.size === 0) {
+        this.byWatch.delete(key);
+        this.targets.delete(key);
+      }
+    }
+    this.byApp.delete(app);
+  }
+
+  /** The collections some app references: what must be watched. */
+  watchTargets(): ReadonlyMap<string, WatchTarget> {
+    return this.targets;
+  }
+
+  /** A watch event: referenced objects are fetched (once for all apps) and compared. */
+  event(key: string, event: ObjectEvent): void {
+    if (!this.byWatch.get(key)?.has(event.name)) return;
+    void this.check(key, event.name, event.type === 'DELETED' ? undefined : event.resourceVersion);
+  }
+
+  /** A (re-)list: events may have been missed, so every referenced object of the collection is compared. */
+  listed(key: string, objects: ReadonlyMap<string, string>): void {
+    for (const name of this.byWatch.get(key)?.keys() ?? []) {
+      const resourceVersion = objects.get(name);
+      if (resourceVersion === undefined) this.compare(key, name, undefined);
+      else void this.check(key, name, resourceVersion);
+    }
+  }
+
+  /** Compares a new record's refs with the live objects now, in collections already listed (the run may predate an event). */
+  verify(app: string, listed: (key: string) => boolean): void {
+    for (const [key, name] of this.byApp.get(app) ?? []) if (listed(key)) void this.check(key, name, undefined);
+  }
+
+  // Why: one place turns "something happened to this object" into compare(); failures to read are logged, not guessed at.
+  private async check(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
+    const objectKey = `${key}/${name}`;
+    const cached = this.seen.get(objectKey);
+    if (resourceVersion !== undefined && cached?.resourceVersion === resourceVersion) return this.compare(key, name, cached.fingerprint);
+    const target = this.targets.get(key);
+    if (!target) return;
+    const mapping = { Group: target.group, Version: target.version, Resource: target.resource, Namespaced: target.namespace !== '' };
+    try {
+      this.compare(key, name, await this.fetch(key, name, objectPath(mapping, target.namespace, name)));
+    } catch (error) {
+      this.o.log('warn', `cannot read ${target.resource} ${target.namespace ? `${target.namespace}/` : ''}${name} to compare it with what flights saw: ${(error as Error).message}`, { watch: key, name });
+    }
+  }
+
+  // Why: a change is reported once per app; the baseline then moves on, so later heartbeats compare equal.
+  private compare(key: string, name: string, observed: string | undefined): void {
+    for (const [app, baseline] of this.byWatch.get(key)?.get(name) ?? []) {
+      if (baseline.fingerprint === observed) continue;
+      const what = baseline.fingerprint === undefined ? 'created' : observed === undefined ? 'deleted' : 'changed';
+      baseline.fingerprint = observed;
+      this.o.onChange({ app, ref: baseline.ref, what });
+    }
+  }
+
+  // Why: coalesces GETs per object: callers arriving while one runs share the next one (which starts after they asked).
+  private fetch(key: string, name: string, path: string): Promise<string | undefined> {
+    const objectKey = `${key}/${name}`;
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(objectKey) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(objectKey, list);
+      if (!this.fetching.has(objectKey)) void this.drain(key, name, path);
+    });
+  }
+
+  // Why: runs GETs for one object one after another until nobody waits.
+  private async drain(key: string, name: string, path: string): Promise<void> {
+    const objectKey = `${key}/${name}`;
+    this.fetching.add(objectKey);
+    try {
+      for (let batch = this.waiters.get(objectKey); batch; batch = this.waiters.get(objectKey)) {
+        this.waiters.delete(objectKey);
+        try {
+          const result = await this.read(key, name, path);
+          for (const w of batch) w.resolve(result);
+        } catch (error) {
+          for (const w of batch) w.reject(error);
+        }
+      }
+    } finally {
+      this.fetching.delete(objectKey);
+    }
+  }
+
+  // Why: the full object is needed for its fingerprint; only the fingerprint is kept (Secret data never is).
+  private async read(key: string, name: string, path: string): Promise<string | undefined> {
+    const objectKey = `${key}/${name}`;
+    const res = await this.o.http.request(path);
+    if (res.status === 404) {
+      this.seen.delete(objectKey);
+      return undefined;
+    }
+    if (res.status < 200 || res.status >= 300) throw failureFor('GET', path, res.status, res.text);
+    const object = JSON.parse(res.text) as KubeObject;
+    const result = fingerprint(object);
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (resourceVersion && this.byWatch.get(key)?.has(name)) this.seen.set(objectKey, { resourceVersion, fingerprint: result });
+    return result;
+  }
+}
