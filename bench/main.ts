@@ -17,6 +17,8 @@ import { Capture, FlightWasi } from '../src/wasi/shim.js';
 import { FlightWorker } from '../src/wasi/flight-worker.js';
 import { flightEnv, runFlight } from '../src/wasi/run.js';
 import { watModule } from '../test/support/wat.js';
+import { startApiServer } from '../test/support/apiserver.js';
+import { KubeCluster, loadKubeConfig } from '../src/cluster/kube.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const rows: Array<[string, string, string]> = [];
@@ -103,9 +105,13 @@ row('1000 direct cluster.get calls in the parent, per call', direct / 1000);
 // --- issue 5: the warm service against a cold in-process generate
 const dir = mkdtempSync(join(tmpdir(), 'jetway-bench-svc-'));
 const socket = join(dir, 'jetway.sock');
-const service = await startService({ socket, listen: undefined, workers: 2, cluster: offline, sink: { record() {}, records: () => [], ready: () => true }, metrics: createMetrics(), log: () => undefined });
+const api = await startApiServer();
+const kubeconfig = api.kubeconfig();
+const kube = new KubeCluster(loadKubeConfig({ kubeconfig }));
+const service = await startService({ socket, listen: undefined, workers: 2, cluster: kube, sink: { record() {}, records: () => [], ready: () => true }, metrics: createMetrics(), log: () => undefined });
 const runner = serviceRunner(socket, () => Promise.reject(new Error('the service must answer in the benchmark')));
 const module = { bytes: big, digest: sha256(big) };
+await runner(module, spec);
 await runner(module, spec);
 await new Promise((r) => setTimeout(r, 300));
 const warmServiceMs = row('warm request through jetway serve (socket, pooled prepared worker; median of 20)', await timeIt(20, async () => {
@@ -114,11 +120,20 @@ const warmServiceMs = row('warm request through jetway serve (socket, pooled pre
 }) - 100);
 const appDir = mkdtempSync(join(tmpdir(), 'jetway-bench-app-'));
 writeFileSync(join(appDir, 'flight.wasm.gz'), readFileSync(bigPath));
-const argoEnv = { ARGOCD_APP_NAME: 'demo', ARGOCD_APP_NAMESPACE: 'demo', ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'wasm', string: 'flight.wasm.gz' }]), JETWAY_CACHE_DIR: join(dir, 'cache'), PATH: process.env['PATH'] ?? '' };
+const argoEnv = {
+  ARGOCD_APP_NAME: 'demo',
+  ARGOCD_APP_NAMESPACE: 'demo',
+  ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'clusterAccess', string: 'true' }, { name: 'wasm', string: 'flight.wasm.gz' }]),
+  JETWAY_CACHE_DIR: join(dir, 'cache'),
+  JETWAY_KUBECONFIG: kubeconfig,
+  PATH: process.env['PATH'] ?? '',
+};
 const coldGenerate = row('cold generate, in-process (new process, median of 5)', await timeIt(5, () => execa(process.execPath, [cli, 'generate'], { cwd: appDir, env: argoEnv, extendEnv: false })));
 const warmGenerate = row('generate handing the run to jetway serve (new process, median of 5)', await timeIt(5, () => execa(process.execPath, [cli, 'generate'], { cwd: appDir, env: { ...argoEnv, JETWAY_SOCKET: socket }, extendEnv: false })));
 await service.close();
 await worker.terminate();
+kube.close();
+await api.close();
 
 const out = [
   `# jetway benchmark`,

@@ -29,12 +29,4 @@ export const moduleMissing = 'module-missing';
 export const modulePath = (digest: string) => `/v1/modules/${digest}`;
 
 /** POST /v1/records: what generate learned from one run, for the refresher. GET /v1/records lists them. */
-export interface RunRecordBody {
-  app: string;
-  refs: LookupRef[];
-  outcome: 'ok' | 'failed';
-  statusMessage?: string | undefined;
-  waiting: boolean;
-  ranAt: string;
-  moduleDigest?: string | undefined;
-}
+export type { RunRecord as RunRecordBody } from '../refresher/records.js';

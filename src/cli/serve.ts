@@ -1,0 +1,93 @@
+// `jetway serve`: the long-lived service beside the plugin: warm runs over a unix socket, watch-driven hard refreshes, metrics.
+
+import { Command } from 'commander';
+import { LazyKube } from '../cluster/connect.js';
+import { Refresher } from '../refresher/refresher.js';
+import { recordProblem } from '../refresher/records.js';
+import { jsonLogger } from '../service/log.js';
+import { createMetrics } from '../service/metrics.js';
+import { startService } from '../service/server.js';
+import { reportFailure } from './fail.js';
+
+interface ServeFlags {
+  socket: string;
+  listen: string;
+  workers: string;
+  kubeconfig?: string;
+  argocdNamespace: string;
+  debounce: string;
+}
+
+/** `host:port` or `:port` into its parts. */
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new Error(`--listen ${JSON.stringify(value)}: expected [host]:port, e.g. ":9464"`);
+  return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const log = jsonLogger();
+  const workers = Number(flags.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${flags.workers}: expected a whole number from 1 to 64`);
+  const kube = new LazyKube({ kubeconfig: flags.kubeconfig });
+  const cluster = await kube.get();
+  const metrics = createMetrics();
+  const refresher = new Refresher({ http: cluster.http, argocdNamespace: flags.argocdNamespace, debounceMs: Number(flags.debounce), log });
+  let ready = false;
+  const service = await startService({
+    socket: flags.socket,
+    listen: parseListen(flags.listen),
+    workers,
+    cluster,
+    metrics,
+    log,
+    sink: {
+      record(record) {
+        const problem = recordProblem(record);
+        if (problem) throw new Error(problem);
+        refresher.record(record);
+        const stats = refresher.stats();
+        metrics.refreshes.set(stats.refreshes);
+        metrics.watches.set(stats.openWatches);
+      },
+      records: () => refresher.records(),
+      ready: () => ready,
+    },
+  });
+  // rebuild records: every jetway Application is hard-refreshed once, rate-limited
+  refresher.start().then(
+    () => (ready = true),
+    (error: unknown) => {
+      log('warn', 'could not list Applications to rebuild run records; records fill in as apps generate', { error: String(error) });
+      ready = true;
+    },
+  );
+  const stop = async (signal: string) => {
+    log('info', 'shutting down', { signal });
+    refresher.stop();
+    await service.close();
+    await kube.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The commander definition. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the long-lived service: warm flight runs for generate, and hard refreshes when what a flight looked up changes')
+    .option('--socket <path>', 'unix socket generate connects to', process.env['JETWAY_SOCKET'] ?? '/var/run/jetway/jetway.sock')
+    .option('--listen <[host]:port>', 'address for /metrics, /healthz, /readyz', ':9464')
+    .option('--workers <n>', 'flight worker threads kept warm', '2')
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--argocd-namespace <ns>', 'namespace of Applications whose name has no <namespace>_ prefix', 'argocd')
+    .option('--debounce <ms>', 'wait this long after a change before hard-refreshing', '2000')
+    .action(async (flags: ServeFlags) => {
+      try {
+        await serve(flags);
+      } catch (error) {
+        reportFailure(error, 'serve');
+      }
+    });
+}

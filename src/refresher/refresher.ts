@@ -1,0 +1,217 @@
+// The refresher: run records in, watch-driven hard refreshes and Events on the Application out. `jetway serve` owns one.
+
+import { hostname } from 'node:os';
+import type { KubeHttp } from '../cluster/http.js';
+import { appKey, applicationFacts, applicationRef, hardRefresh, pluginApplications, type ApplicationFacts, type ApplicationRef } from './applications.js';
+import type { BackoffOptions } from './backoff.js';
+import { ChangeDetector, type Change } from './changes.js';
+import { EventRecorder, type AppEvent } from './events.js';
+import { silent, type Log } from './log.js';
+import type { RecordView, RunRecord } from './records.js';
+import { RefreshScheduler } from './refresh.js';
+import { TokenBucket } from './token-bucket.js';
+import { Watches } from './watches.js';
+
+export interface RefresherOptions {
+  http: KubeHttp;
+  /** Where Applications named without a `<ns>_` prefix live (Argo CD's own namespace). */
+  argocdNamespace: string;
+  /** Default 2000. */
+  debounceMs?: number;
+  /** Default 10000. */
+  minIntervalMs?: number;
+  /** Fallback refresh period for apps whose last run was waiting. Default 300000. */
+  waitingRefreshMs?: number;
+  /** Hard refreshes across all apps. Default 10 per second, burst 20. */
+  rateLimit?: { perSecond: number; burst: number };
+  /** Watch retry backoff. Default 500 ms doubling to 30 s. */
+  backoff?: BackoffOptions;
+  /** How long an Application's selfHeal setting and uid are trusted. Default 300000. */
+  applicationCacheMs?: number;
+  /** The plugin name Applications select. Default "jetway" (also matches "jetway-<version>"). */
+  plugin?: string;
+  /** reportingInstance of Events. Default the host name (the pod name in Kubernetes). */
+  instance?: string;
+  log?: Log;
+}
+
+/** Counters for /metrics. */
+export interface RefresherStats {
+  refreshes: number;
+  changes: number;
+  watchEvents: number;
+  openWatches: number;
+  records: number;
+}
+
+/** Names the changed object the way a user reads it. */
+function describeChange(change: Change): string {
+  const { kind, namespace, name } = change.ref;
+  const verb = change.what === 'created' ? 'was created' : change.what === 'deleted' ? 'was deleted' : 'changed';
+  return `${kind} ${namespace ? `${namespace}/` : ''}${name} ${verb}`;
+}
+
+/** A run's status in one phrase, for "progressed" messages. */
+function describeRun(run: RunRecord): string {
+  if (run.outcome === 'failed') return `failed: ${run.statusMessage ?? 'unknown error'}`;
+  return run.statusMessage || (run.waiting ? 'waiting' : 'ready');
+}
+
+/** Lists at most a few reasons, so an Event stays readable. */
+function summarize(reasons: string[]): string {
+  const shown = reasons.slice(0, 3).join('; ');
+  return reasons.length > 3 ? `${shown}; and ${reasons.length - 3} more` : shown;
+}
+
+/** Keeps every app's flight re-running whenever something it looked up really changes. */
+export class Refresher {
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly facts = new Map<string, { facts: ApplicationFacts; at: number }>();
+  private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0 };
+  private readonly detector: ChangeDetector;
+  private readonly watches: Watches;
+  private readonly bucket: TokenBucket;
+  private readonly scheduler: RefreshScheduler;
+  private readonly events: EventRecorder;
+  private readonly log: Log;
+  private stopped = false;
+
+  constructor(private readonly o: RefresherOptions) {
+    this.log = o.log ?? silent;
+    this.detector = new ChangeDetector({ http: o.http, log: this.log, onChange: (change) => this.changed(change) });
+    this.watches = new Watches({
+      http: o.http,
+      log: this.log,
+      backoff: o.backoff ?? { baseMs: 500, capMs: 30_000 },
+      handlers: {
+        event: (key, event) => {
+          this.counters.watchEvents++;
+          this.detector.event(key, event);
+        },
+        listed: (key, objects) => this.detector.listed(key, objects),
+      },
+    });
+    this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20);
+    this.scheduler = new RefreshScheduler({
+      debounceMs: o.debounceMs ?? 2_000,
+      minIntervalMs: o.minIntervalMs ?? 10_000,
+      waitingRefreshMs: o.waitingRefreshMs ?? 300_000,
+      bucket: this.bucket,
+      log: this.log,
+      refresh: (app, reasons) => this.refresh(app, reasons),
+    });
+    this.events = new EventRecorder({ http: o.http, component: 'jetway', instance: o.instance ?? hostname() });
+  }
+
+  /** Hard-refreshes every Application using the plugin once, rate-limited, so their runs rebuild the records; resolves with how many. */
+  async start(): Promise<number> {
+    const apps = await pluginApplications(this.o.http, this.o.plugin ?? 'jetway');
+    this.log('info', `hard-refreshing ${apps.length} Applications using the plugin to rebuild run records`, { applications: apps.length });
+    await Promise.all(apps.map((ref) => this.scheduler.now(appKey(ref, this.o.argocdNamespace), 'jetway serve started and rebuilds its run records')));
+    return apps.length;
+  }
+
+  /** Closes every watch and clears every timer; later records are ignored. */
+  stop(): void {
+    this.stopped = true;
+    this.watches.stop();
+    this.scheduler.stop();
+    this.bucket.stop();
+  }
+
+  /** Replaces the app's record: watches follow its refs, and Events tell the user how the flight is doing. */
+  record(run: RunRecord): void {
+    if (this.stopped) return;
+    const previous = this.runs.get(run.app);
+    if (previous && Date.parse(run.ranAt) < Date.parse(previous.ranAt)) {
+      this.log('debug', `ignored a run record of ${run.app} older than the one held`, { app: run.app, ranAt: run.ranAt });
+      return;
+    }
+    this.runs.set(run.app, run);
+    this.scheduler.superseded(run.app);
+    this.detector.track(run.app, run.refs);
+    this.watches.sync(this.detector.watchTargets());
+    this.scheduler.waiting(run.app, run.waiting);
+    this.detector.verify(run.app, (key) => this.watches.listed(key));
+    this.announce(previous, run).catch((error: unknown) => {
+      this.log('warn', `cannot record Events on Application ${run.app}: ${(error as Error).message}`, { app: run.app });
+    });
+  }
+
+  /** Every record, with the next planned hard refresh where one is planned (`jetway status`). */
+  records(): RecordView[] {
+    return [...this.runs.values()].map((run) => {
+      const next = this.scheduler.nextRefreshAt(run.app);
+      return next === undefined ? { ...run } : { ...run, nextRefreshAt: new Date(next).toISOString() };
+    });
+  }
+
+  stats(): RefresherStats {
+    return { ...this.counters, openWatches: this.watches.open, records: this.runs.size };
+  }
+
+  // Why: a real change plans a (debounced, rate-limited) refresh of the app that saw the old state.
+  private changed(change: Change): void {
+    this.counters.changes++;
+    const reason = describeChange(change);
+    this.log('info', `${reason} since the last run of ${change.app}: planning a hard refresh`, { app: change.app, ref: change.ref.ref });
+    this.scheduler.changed(change.app, reason);
+  }
+
+  // Why: the patch itself; a deleted Application takes its record, watches and timers with it.
+  private async refresh(app: string, reasons: string[]): Promise<void> {
+    const ref = applicationRef(app, this.o.argocdNamespace);
+    if ((await hardRefresh(this.o.http, ref)) === 'gone') {
+      this.drop(app);
+      return;
+    }
+    this.counters.refreshes++;
+    const message = `hard refresh: ${summarize(reasons)}`;
+    this.log('info', `${message} (Application ${ref.namespace}/${ref.name})`, { app });
+    await this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid);
+  }
+
+  // Why: the Application is gone, so nothing it looked up needs watching any more.
+  private drop(app: string): void {
+    this.log('info', `Application of ${app} no longer exists: dropped its run record`, { app });
+    this.runs.delete(app);
+    this.detector.untrack(app);
+    this.watches.sync(this.detector.watchTargets());
+    this.scheduler.forget(app);
+    this.events.forget(app);
+    this.facts.delete(app);
+  }
+
+  // Why: selfHeal and uid change rarely; one GET per app per cache period is enough.
+  private async applicationFacts(app: string, ref: ApplicationRef): Promise<ApplicationFacts | undefined> {
+    const cached = this.facts.get(app);
+    if (cached && Date.now() - cached.at < (this.o.applicationCacheMs ?? 300_000)) return cached.facts;
+    const facts = await applicationFacts(this.o.http, ref);
+    if (facts) this.facts.set(app, { facts, at: Date.now() });
+    return facts;
+  }
+
+  // Why: status transitions become Events the Argo CD UI shows, including the selfHeal warning for waiting flights.
+  private async announce(previous: RunRecord | undefined, run: RunRecord): Promise<void> {
+    const ref = applicationRef(run.app, this.o.argocdNamespace);
+    const events: AppEvent[] = [];
+    if (run.outcome === 'failed') events.push({ type: 'Warning', reason: 'FlightFailed', message: run.statusMessage ?? 'the flight failed' });
+    else if (previous && describeRun(previous) !== describeRun(run)) {
+      events.push({ type: 'Normal', reason: 'FlightProgressed', message: `flight status changed from "${describeRun(previous)}" to "${describeRun(run)}"` });
+    }
+    let facts = this.facts.get(run.app)?.facts;
+    if (run.waiting) {
+      events.push({ type: 'Normal', reason: 'FlightWaiting', message: run.statusMessage || 'the flight waits on cluster state' });
+      facts = await this.applicationFacts(run.app, ref);
+      if (facts && !facts.selfHeal) {
+        events.push({
+          type: 'Warning',
+          reason: 'SelfHealDisabled',
+          message:
+            'the flight waits on cluster state but automated.selfHeal is off: Argo CD will not apply the next stage by itself; enable spec.syncPolicy.automated.selfHeal',
+        });
+      }
+    }
+    for (const event of events) await this.events.emit(run.app, ref, event, facts?.uid);
+  }
+}
