@@ -36,6 +36,7 @@ export class RefreshScheduler {
 
   constructor(private readonly o: RefreshSchedulerOptions) {}
 
+  // Why: every entry point works on the same per-app state, created on first use.
   private plan(app: string): Plan {
     let plan = this.plans.get(app);
     if (!plan) this.plans.set(app, (plan = { reasons: [] }));

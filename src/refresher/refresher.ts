@@ -111,7 +111,7 @@ export class Refresher {
     return apps.length;
   }
 
-  /** Closes every watch and clears every timer; later records are ignored. */
+  /** Closes every watch and clears every timer; final: later records are ignored. */
   stop(): void {
     this.stopped = true;
     this.watches.stop();
@@ -146,12 +146,14 @@ export class Refresher {
     });
   }
 
+  /** Counters for /metrics. */
   stats(): RefresherStats {
     return { ...this.counters, openWatches: this.watches.open, records: this.runs.size };
   }
 
   // Why: a real change plans a (debounced, rate-limited) refresh of the app that saw the old state.
   private changed(change: Change): void {
+    if (this.stopped) return;
     this.counters.changes++;
     const reason = describeChange(change);
     this.log('info', `${reason} since the last run of ${change.app}: planning a hard refresh`, { app: change.app, ref: change.ref.ref });

@@ -177,6 +177,7 @@ class CollectionWatch {
     });
   }
 
+  /** Ends the stream and any backoff sleep; the loop then exits. */
   close(): void {
     this.closed = true;
     this.body?.destroy();
@@ -210,10 +211,12 @@ export class Watches {
     return this.watches.get(key)?.listed ?? false;
   }
 
+  /** How many collections are watched (for metrics and `jetway status`). */
   get open(): number {
     return this.watches.size;
   }
 
+  /** Closes every watch. */
   stop(): void {
     this.sync(new Map());
   }

@@ -1,0 +1,245 @@
+// What a user notices: a real change to something a flight looked up hard-refreshes its Application once; anything else does not.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { KubeHttp } from '../../src/cluster/http.js';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { application, hardRefreshes, httpFor, jobs, lookedUp, refresher, run, secrets, sleep, stopped, until, configMaps } from './support.js';
+
+let api: FakeApiServer;
+let http: KubeHttp;
+const debounceMs = 200;
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
+  http = httpFor(api);
+});
+after(async () => {
+  http.close();
+  await api.close();
+});
+
+const job = (name: string, status: Record<string, unknown> = {}) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { template: {} }, status });
+const complete = { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
+
+test('a Job turning Complete hard-refreshes the right Application exactly once, within debounce + 1 s', async () => {
+  api.put(application('argocd', 'pipeline'));
+  api.put(application('argocd', 'bystander'));
+  api.put(job('job-one'));
+  const r = refresher(http);
+  try {
+    r.record(run('pipeline', [await lookedUp(http, jobs, 'default', 'job-one')], { waiting: true, statusMessage: 'waiting for job-one' }));
+    await api.waitForWatches(1);
+    const changedAt = Date.now();
+    api.setStatus('batch/v1', 'Job', 'default', 'job-one', complete);
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'pipeline').length > 0, debounceMs + 1_000);
+    assert.ok(Date.now() - changedAt <= debounceMs + 1_000);
+    await sleep(1_500); // past the minimum interval: a second patch would have happened by now
+    const patches = hardRefreshes(api, 'argocd', 'pipeline');
+    assert.equal(patches.length, 1);
+    assert.equal(patches[0]!.contentType, 'application/merge-patch+json');
+    assert.deepEqual(patches[0]!.body, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } });
+    assert.equal(hardRefreshes(api, 'argocd', 'bystander').length, 0);
+    assert.equal(r.stats().refreshes, 1);
+    // The record stays until the next run replaces it.
+    assert.equal(r.records()[0]?.app, 'pipeline');
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('a Secret that was NotFound being created hard-refreshes an app named <ns>_<name> in its namespace', async () => {
+  api.put(application('team-a', 'demo'));
+  const r = refresher(http);
+  try {
+    const ref = await lookedUp(http, secrets, 'team-a', 'db-credentials');
+    assert.equal(ref.access, 'missing');
+    r.record(run('team-a_demo', [ref]));
+    await api.waitForWatches(1);
+    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials', namespace: 'team-a' }, stringData: { password: 's3cret' } });
+    await until('team-a/demo is patched', () => hardRefreshes(api, 'team-a', 'demo').length > 0, debounceMs + 1_000);
+    await sleep(500);
+    assert.equal(hardRefreshes(api, 'team-a', 'demo').length, 1);
+    assert.equal(hardRefreshes(api, 'argocd', 'demo').length, 0);
+    // Only metadata travels on the watch; the Secret itself is read only to fingerprint it.
+    const watch = api.requests.find((q) => q.watch && q.path.endsWith('/namespaces/team-a/secrets'));
+    assert.match(watch?.accept ?? '', /as=PartialObjectMetadata;/);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('unrelated changes, unchanged re-applies and bookkeeping-only resourceVersion bumps do not refresh', async () => {
+  api.put(application('argocd', 'quiet'));
+  api.put(job('watched', complete));
+  api.put(job('unrelated'));
+  const r = refresher(http);
+  try {
+    r.record(run('quiet', [await lookedUp(http, jobs, 'default', 'watched')]));
+    await api.waitForWatches(1);
+    const before = api.resourceVersion;
+    api.setStatus('batch/v1', 'Job', 'default', 'unrelated', complete); // same collection, not referenced
+    api.put(job('watched', complete)); // re-applied unchanged: no event at all
+    api.mutate('batch/v1', 'Job', 'default', 'watched', (o) => {
+      o.metadata!['managedFields'] = [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'batch/v1' }];
+    });
+    assert.ok(api.resourceVersion > before + 1, 'the bookkeeping write bumped the resourceVersion');
+    await until('both events are seen', () => r.stats().watchEvents >= 2);
+    await sleep(debounceMs + 600);
+    assert.equal(hardRefreshes(api, 'argocd', 'quiet').length, 0);
+    assert.equal(r.stats().changes, 0);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('open watches follow the distinct (resource, namespace) pairs the records reference', async () => {
+  const r = refresher(http);
+  try {
+    const a = [
+      await lookedUp(http, jobs, 'default', 'job-one'),
+      await lookedUp(http, jobs, 'default', 'watched'),
+      await lookedUp(http, secrets, 'default', 'token'),
+      await lookedUp(http, configMaps, 'team-a', 'settings'),
+    ];
+    r.record(run('a', a));
+    await api.waitForWatches(3);
+    assert.equal(r.stats().openWatches, 3);
+    r.record(run('b', [await lookedUp(http, jobs, 'default', 'job-one'), await lookedUp(http, jobs, 'team-a', 'other')]));
+    await api.waitForWatches(4);
+    assert.equal(r.stats().openWatches, 4);
+    r.record(run('a', [a[0]!]));
+    assert.equal(r.stats().openWatches, 2);
+    await until('the server sees 2 watches', () => api.openWatches === 2);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('a watch resumes from its last resourceVersion after the server ends it, without missing a change', async () => {
+  api.put(application('argocd', 'resumer'));
+  api.put(job('resume-job'));
+  const r = refresher(http);
+  try {
+    r.record(run('resumer', [await lookedUp(http, jobs, 'default', 'resume-job')]));
+    await api.waitForWatches(1);
+    const mark = api.requests.length;
+    api.closeWatches();
+    api.setStatus('batch/v1', 'Job', 'default', 'resume-job', complete); // while no watch is open
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'resumer').length > 0, debounceMs + 1_500);
+    const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
+    assert.ok(since.every((q) => q.watch), `resumed without listing again: ${JSON.stringify(since)}`);
+    assert.ok(Number(since[0]?.query['resourceVersion']) > 0, 'resumed from a resourceVersion');
+    await sleep(300);
+    assert.equal(hardRefreshes(api, 'argocd', 'resumer').length, 1);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('after 410 Gone the watch lists again and still catches a change made while disconnected', async () => {
+  api.put(application('argocd', 'relister'));
+  api.put(job('relist-job'));
+  const r = refresher(http);
+  try {
+    r.record(run('relister', [await lookedUp(http, jobs, 'default', 'relist-job')]));
+    await api.waitForWatches(1);
+    const mark = api.requests.length;
+    api.closeWatches();
+    api.setStatus('batch/v1', 'Job', 'default', 'relist-job', complete);
+    api.compactHistory(); // the resourceVersion the watch would resume from has expired
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'relister').length > 0, debounceMs + 1_500);
+    const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
+    assert.ok(since.some((q) => !q.watch && q.method === 'GET'), 'listed again');
+    await sleep(300);
+    assert.equal(hardRefreshes(api, 'argocd', 'relister').length, 1);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('a change for an Application that was deleted (404) drops its record and its watches', async () => {
+  api.put(job('orphan-job'));
+  const r = refresher(http);
+  try {
+    r.record(run('deleted-app', [await lookedUp(http, jobs, 'default', 'orphan-job')]));
+    await api.waitForWatches(1);
+    api.setStatus('batch/v1', 'Job', 'default', 'orphan-job', complete);
+    await until('the record is dropped', () => r.records().length === 0, debounceMs + 1_500);
+    assert.equal(hardRefreshes(api, 'argocd', 'deleted-app')[0]?.status, 404);
+    assert.equal(r.stats().openWatches, 0);
+    assert.equal(r.stats().refreshes, 0);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('a watch answered 410 or 500 recovers (re-list, backoff) and still catches the change', async () => {
+  api.put(application('argocd', 'flaky'));
+  api.put(job('flaky-job'));
+  const r = refresher(http);
+  try {
+    r.record(run('flaky', [await lookedUp(http, jobs, 'default', 'flaky-job')]));
+    await api.waitForWatches(1);
+    const mark = api.requests.length;
+    const gone = api.fail({ watch: true, pathPrefix: '/apis/batch/v1/namespaces/default/jobs' }, { status: 410 });
+    const broken = api.fail({ watch: true, pathPrefix: '/apis/batch/v1/namespaces/default/jobs', times: 3 }, { status: 500 });
+    api.closeWatches();
+    api.setStatus('batch/v1', 'Job', 'default', 'flaky-job', complete);
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'flaky').length > 0, 3_000);
+    assert.equal(gone.hits, 1);
+    await until('the watch is open again after three 500s', () => broken.hits === 3 && api.openWatches === 1);
+    const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
+    assert.ok(since.some((q) => !q.watch), 'listed again after 410');
+    await sleep(300);
+    assert.equal(hardRefreshes(api, 'argocd', 'flaky').length, 1);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('a change between the run and its record arriving is still caught', async () => {
+  api.put(application('argocd', 'late'));
+  api.put(job('late-job'));
+  api.put(job('keeps-watch-open'));
+  const r = refresher(http);
+  try {
+    r.record(run('other', [await lookedUp(http, jobs, 'default', 'keeps-watch-open')]));
+    await api.waitForWatches(1);
+    await until('the first list is done', () => api.requests.some((q) => q.watch && q.path.endsWith('/namespaces/default/jobs')));
+    const seen = await lookedUp(http, jobs, 'default', 'late-job'); // the flight looks up...
+    api.setStatus('batch/v1', 'Job', 'default', 'late-job', complete); // ...the Job completes...
+    await sleep(100);
+    r.record(run('late', [seen])); // ...and only then the record arrives
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'late').length > 0, debounceMs + 1_000);
+    assert.match(r.records().find((x) => x.app === 'late')?.nextRefreshAt ?? 'none', /none/);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('changes within the debounce make one refresh; the next waits for the minimum interval', async () => {
+  api.put(application('argocd', 'busy'));
+  api.put(job('busy-a'));
+  api.put(job('busy-b'));
+  const times: number[] = [];
+  const unsubscribe = api.onRequest((q) => {
+    if (q.method === 'PATCH' && q.path.endsWith('/applications/busy')) times.push(Date.now());
+  });
+  const r = refresher(http);
+  try {
+    r.record(run('busy', [await lookedUp(http, jobs, 'default', 'busy-a'), await lookedUp(http, jobs, 'default', 'busy-b')]));
+    await api.waitForWatches(1);
+    api.setStatus('batch/v1', 'Job', 'default', 'busy-a', complete);
+    await sleep(50);
+    api.setStatus('batch/v1', 'Job', 'default', 'busy-b', complete);
+    await until('one refresh', () => times.length === 1, debounceMs + 1_000);
+    await sleep(100);
+    api.setStatus('batch/v1', 'Job', 'default', 'busy-a', { failed: 1 });
+    await until('a second refresh', () => times.length === 2, 2_500);
+    assert.ok(times[1]! - times[0]! >= 950, `second refresh ${times[1]! - times[0]!} ms after the first`);
+  } finally {
+    unsubscribe();
+    await stopped(api, r);
+  }
+});

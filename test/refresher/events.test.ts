@@ -1,0 +1,85 @@
+// What the Argo CD UI shows: Events on the Application, deduplicated, and the selfHeal warning for waiting flights.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { KubeHttp } from '../../src/cluster/http.js';
+import type { KubeObject } from '../../src/cluster/types.js';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { application, httpFor, refresher, run, stopped, until } from './support.js';
+
+let api: FakeApiServer;
+let http: KubeHttp;
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
+  http = httpFor(api);
+});
+after(async () => {
+  http.close();
+  await api.close();
+});
+
+interface EventView {
+  reason: string;
+  type: string;
+  message: string;
+  count: number;
+  involvedObject: { apiVersion: string; kind: string; name: string; namespace: string; uid?: string };
+}
+
+/** The Events recorded on one Application. */
+function eventsOf(namespace: string, name: string): EventView[] {
+  return api
+    .list('v1', 'Event', namespace)
+    .map((e: KubeObject) => e as unknown as EventView)
+    .filter((e) => e.involvedObject.kind === 'Application' && e.involvedObject.name === name);
+}
+
+test('two identical waiting records make one FlightWaiting Event with count 2, plus the selfHeal warning', async () => {
+  const app = api.put(application('argocd', 'waiter'));
+  const r = refresher(http);
+  try {
+    r.record(run('waiter', [], { waiting: true, statusMessage: 'waiting for Job default/migrate to complete' }));
+    await until('the first Events exist', () => eventsOf('argocd', 'waiter').length === 2);
+    r.record(run('waiter', [], { waiting: true, statusMessage: 'waiting for Job default/migrate to complete' }));
+    await until('the waiting Event counts 2', () => eventsOf('argocd', 'waiter').find((e) => e.reason === 'FlightWaiting')?.count === 2);
+    const events = eventsOf('argocd', 'waiter');
+    const waiting = events.filter((e) => e.reason === 'FlightWaiting');
+    assert.equal(waiting.length, 1);
+    assert.equal(waiting[0]!.type, 'Normal');
+    assert.equal(waiting[0]!.message, 'waiting for Job default/migrate to complete');
+    assert.deepEqual(waiting[0]!.involvedObject, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', name: 'waiter', namespace: 'argocd', uid: app.metadata!['uid'] });
+    const selfHeal = events.filter((e) => e.reason === 'SelfHealDisabled');
+    assert.equal(selfHeal.length, 1);
+    assert.equal(selfHeal[0]!.type, 'Warning');
+    assert.match(selfHeal[0]!.message, /automated\.selfHeal is off: Argo CD will not apply the next stage by itself; enable spec\.syncPolicy\.automated\.selfHeal/);
+    // The fallback periodic refresh is planned for a waiting app.
+    assert.ok(r.records()[0]?.nextRefreshAt);
+
+    r.record(run('waiter', [], { statusMessage: 'all stages applied' }));
+    await until('a FlightProgressed Event exists', () => eventsOf('argocd', 'waiter').some((e) => e.reason === 'FlightProgressed'));
+    const progressed = eventsOf('argocd', 'waiter').find((e) => e.reason === 'FlightProgressed')!;
+    assert.equal(progressed.message, 'flight status changed from "waiting for Job default/migrate to complete" to "all stages applied"');
+    assert.equal(r.records()[0]?.nextRefreshAt, undefined);
+  } finally {
+    await stopped(api, r);
+  }
+});
+
+test('no selfHeal warning when the Application heals itself; a failed run is a Warning in its namespace', async () => {
+  api.put(application('team-a', 'healer', { source: { plugin: { name: 'jetway' } }, syncPolicy: { automated: { selfHeal: true } } }));
+  const r = refresher(http);
+  try {
+    r.record(run('team-a_healer', [], { waiting: true, statusMessage: 'waiting for the database' }));
+    await until('the waiting Event exists', () => eventsOf('team-a', 'healer').length === 1);
+    r.record(run('team-a_healer', [], { outcome: 'failed', statusMessage: 'flight crashed (wasm trap: unreachable)' }));
+    await until('the failure Event exists', () => eventsOf('team-a', 'healer').some((e) => e.reason === 'FlightFailed'));
+    const events = eventsOf('team-a', 'healer');
+    assert.equal(events.filter((e) => e.reason === 'SelfHealDisabled').length, 0);
+    const failed = events.find((e) => e.reason === 'FlightFailed')!;
+    assert.equal(failed.type, 'Warning');
+    assert.equal(failed.message, 'flight crashed (wasm trap: unreachable)');
+  } finally {
+    await stopped(api, r);
+  }
+});

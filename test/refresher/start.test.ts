@@ -1,0 +1,46 @@
+// On start the service rebuilds its records: every jetway Application, and only those, is hard-refreshed once, rate-limited.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { KubeHttp } from '../../src/cluster/http.js';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { application, httpFor, refresher, stopped } from './support.js';
+
+let api: FakeApiServer;
+let http: KubeHttp;
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
+  http = httpFor(api);
+});
+after(async () => {
+  http.close();
+  await api.close();
+});
+
+test('start() hard-refreshes only Applications using the jetway plugin, once each, within the rate limit', async () => {
+  api.put(application('argocd', 'one'));
+  api.put(application('argocd', 'two', { source: { plugin: { name: 'jetway-v0.3' } } }));
+  api.put(application('team-a', 'three', { sources: [{ repoURL: 'https://charts.example.com', chart: 'x' }, { plugin: { name: 'jetway' } }] }));
+  api.put(application('team-a', 'four'));
+  api.put(application('argocd', 'helm', { source: { repoURL: 'https://charts.example.com', chart: 'x' } }));
+  api.put(application('argocd', 'other-plugin', { source: { plugin: { name: 'jetwayish' } } }));
+  api.put(application('team-a', 'kustomize', { source: { plugin: { name: 'kustomize-jetway' } } }));
+  const times: number[] = [];
+  const unsubscribe = api.onRequest((q) => {
+    if (q.method === 'PATCH') times.push(Date.now());
+  });
+  const r = refresher(http, { rateLimit: { perSecond: 5, burst: 1 } });
+  try {
+    assert.equal(await r.start(), 4);
+    const patched = api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path.replace('/apis/argoproj.io/v1alpha1/namespaces/', ''));
+    assert.deepEqual(patched.sort(), ['argocd/applications/one', 'argocd/applications/two', 'team-a/applications/four', 'team-a/applications/three']);
+    // burst 1 at 5/s: four refreshes take at least three intervals of 200 ms.
+    assert.ok(times.at(-1)! - times[0]! >= 550, `spread over ${times.at(-1)! - times[0]!} ms`);
+    assert.equal(api.get('argoproj.io/v1alpha1', 'Application', 'argocd', 'one')?.metadata?.annotations?.['argocd.argoproj.io/refresh'], 'hard');
+    assert.equal(r.stats().refreshes, 4);
+  } finally {
+    unsubscribe();
+    await stopped(api, r);
+  }
+});
