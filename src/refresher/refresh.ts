@@ -23,6 +23,7 @@ export interface RefreshSchedulerOptions extends RefreshTimings {
 /** One app's planned refreshes. */
 interface Plan {
   reasons: string[];
+  waiting: boolean;
   dueAt?: number;
   timer?: NodeJS.Timeout;
   periodicAt?: number;
@@ -39,7 +40,7 @@ export class RefreshScheduler {
   // Why: every entry point works on the same per-app state, created on first use.
   private plan(app: string): Plan {
     let plan = this.plans.get(app);
-    if (!plan) this.plans.set(app, (plan = { reasons: [] }));
+    if (!plan) this.plans.set(app, (plan = { reasons: [], waiting: false }));
     return plan;
   }
 
@@ -73,6 +74,7 @@ export class RefreshScheduler {
     clearTimeout(plan.periodic);
     plan.periodic = undefined;
     plan.periodicAt = undefined;
+    plan.waiting = waiting;
     if (waiting) this.armPeriodic(app, plan);
   }
 
@@ -84,7 +86,7 @@ export class RefreshScheduler {
       plan.periodic = undefined;
       plan.periodicAt = undefined;
       void this.fire(app, plan, [`the flight is waiting: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`]).then(() => {
-        if (this.plans.get(app) === plan && plan.periodic === undefined) this.armPeriodic(app, plan);
+        if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
       });
     }, this.o.waitingRefreshMs);
   }

@@ -243,3 +243,22 @@ test('changes within the debounce make one refresh; the next waits for the minim
     await stopped(api, r);
   }
 });
+
+test('an app whose last run was waiting is hard-refreshed periodically; a finished one is not', async () => {
+  api.put(application('argocd', 'patient'));
+  api.put(application('argocd', 'finished'));
+  const r = refresher(http, { waitingRefreshMs: 300, minIntervalMs: 100 });
+  try {
+    r.record(run('patient', [], { waiting: true, statusMessage: 'waiting for an operator-created Secret' }));
+    r.record(run('finished', []));
+    await until('two periodic refreshes', () => hardRefreshes(api, 'argocd', 'patient').length >= 2, 1_500);
+    assert.equal(hardRefreshes(api, 'argocd', 'finished').length, 0);
+    r.record(run('patient', [], { statusMessage: 'done' }));
+    await sleep(100); // a periodic refresh already under way may still land
+    const count = hardRefreshes(api, 'argocd', 'patient').length;
+    await sleep(500);
+    assert.equal(hardRefreshes(api, 'argocd', 'patient').length, count);
+  } finally {
+    await stopped(api, r);
+  }
+});
