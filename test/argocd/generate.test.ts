@@ -1,7 +1,8 @@
 // jetway generate through the imitation of Argo CD's cmp-server (argocd-contract.md): what Argo CD would apply.
 
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +14,8 @@ import { watModule } from '../support/wat.js';
 let api: FakeApiServer;
 let repo: RepoServerImitation;
 let cmp: CmpServer;
+let cacheDir: string;
+const go = process.env['GO'] ?? '/usr/lib/go-1.24/bin/go';
 const repoURL = 'https://git.example/apps.git';
 
 before(async () => {
@@ -29,9 +32,13 @@ before(async () => {
   await copyFile(repoPath('examples/pipeline/pipeline.wasm.gz'), join(source, 'pipeline/pipeline.wasm.gz'));
   await writeFile(join(source, 'pipeline/input.yaml'), 'apiVersion: examples.jetway.dev/v1\nkind: Pipeline\nmetadata:\n  name: placeholder\n');
   await writeFile(join(source, 'yaml/flight.wasm'), await watModule('yaml-stages'));
+  await mkdir(join(source, 'gosrc'), { recursive: true });
+  await writeFile(join(source, 'gosrc/go.mod'), 'module example.com/built\n\ngo 1.24\n');
+  await writeFile(join(source, 'gosrc/main.go'), 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"built"}}`) }\n');
+  cacheDir = join(dir, 'cache');
   cmp = new CmpServer({
     plugin: await readPluginConfig(repoPath('plugin.yaml')),
-    baseEnv: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_KUBECONFIG: api.kubeconfig(), JETWAY_CACHE_DIR: join(dir, 'cache') },
+    baseEnv: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_KUBECONFIG: api.kubeconfig(), JETWAY_CACHE_DIR: join(dir, 'cache'), JETWAY_GO: go },
     deadlineMs: 30_000,
     killGraceMs: 500,
   });
@@ -98,4 +105,16 @@ test('a flight that fails (no cluster access for a lookup) fails the generate in
     repo.generate(app('noaccess', 'pipeline', [{ name: 'wasm', string: 'pipeline.wasm.gz' }])),
     /flight exited with code 1[\s\S]*access to the cluster has not been granted/,
   );
+});
+
+test('build: true compiles the Go source of the commit once; a hard refresh of the same commit does not rebuild', { skip: existsSync(go) ? false : `no Go toolchain at ${go}` }, async () => {
+  const application = app('built', 'gosrc', [{ name: 'build', string: 'true' }]);
+  const { manifests } = await repo.generate(application);
+  assert.deepEqual((manifests as unknown as Manifest[]).map((o) => `${o.kind}/${o.metadata.name}`), ['ConfigMap/built']);
+  const builds = await readdir(join(cacheDir, 'builds'));
+  assert.equal(builds.length, 1);
+  const builtAt = (await stat(join(cacheDir, 'builds', builds[0]!))).mtimeMs;
+  await repo.generate(application, { refresh: 'hard' });
+  assert.deepEqual(await readdir(join(cacheDir, 'builds')), builds);
+  assert.equal((await stat(join(cacheDir, 'builds', builds[0]!))).mtimeMs, builtAt);
 });
