@@ -1,6 +1,6 @@
 // What Argo CD's cmp-server hands `generate` (argocd-contract.md): the app, its destination, the user env and the parameters.
 
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 
 /** One entry of ARGOCD_APP_PARAMETERS. */
 export interface CmpParameter {
@@ -76,9 +76,4 @@ export function readArgoEnvironment(env: NodeJS.ProcessEnv, cwd: string): ArgoEn
     parameters: parseParameters(env['ARGOCD_APP_PARAMETERS']),
     repoRoot: repoRootOf(cwd, env['ARGOCD_APP_SOURCE_PATH'] ?? ''),
   };
-}
-
-/** True when `path` is `root` or inside it (both already resolved). */
-export function isInside(root: string, path: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }

@@ -4,7 +4,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ParameterError } from '../params/flight-params.js';
-import { isInside } from './environment.js';
+import { isInside } from '../module/file.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

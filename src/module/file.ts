@@ -13,7 +13,7 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   const base = await realpath(baseDir).catch(() => resolve(baseDir));
   const escapes = (): Error => new Error(`module path ${ref} escapes the repository: use a path inside the repository, or an http(s):// or oci:// URL`);
   const wanted = resolve(base, ref);
-  if (!inside(root, wanted)) throw escapes();
+  if (!isInside(root, wanted)) throw escapes();
   let real: string;
   try {
     real = await realpath(wanted);
@@ -21,14 +21,14 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`module file ${ref} not found in the repository (looked for ${relative(root, wanted) || '.'})`);
     throw new Error(`cannot read module file ${ref}: ${reason(error)}`);
   }
-  if (!inside(root, real)) throw escapes();
+  if (!isInside(root, real)) throw escapes();
   if (!(await stat(real)).isFile()) throw new Error(`module path ${ref} is not a file`);
   const bytes = new Uint8Array(await readFile(real));
   return decompress(bytes, ref, ref.endsWith('.gz'));
 }
 
-/** True when `path` is `root` or below it. */
-function inside(root: string, path: string): boolean {
+/** True when `path` is `root` or below it (both resolved): the one confinement check for repository paths. */
+export function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

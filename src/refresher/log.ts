@@ -1,7 +1,9 @@
-// The logger the refresher reports through: the same shape as the service's JSON logger, so the wiring passes it as is.
+// The logger the refresher reports through: the service's logger type, so the wiring passes it as is.
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+import type { Level, Logger } from '../service/log.js';
+
+export type LogLevel = Level;
+export type Log = Logger;
 
 /** Drops everything: the default when the caller passes no logger. */
 export const silent: Log = () => {};

@@ -2,6 +2,7 @@
 
 import { constants, createHash, sign, type KeyObject } from 'node:crypto';
 import { fingerprint } from '../../src/module/signature.js';
+import { writeU32 } from '../../src/module/sections.js';
 
 /** Appends a `yoke.schematics:signature` custom section: JSON {Fingerprint, Signature(base64)} over sha256 of `wasm`. */
 export function signModule(wasm: Uint8Array, privateKey: KeyObject, publicKey: KeyObject): Uint8Array {
@@ -18,17 +19,7 @@ export function signModule(wasm: Uint8Array, privateKey: KeyObject, publicKey: K
 /** A module with one more custom section at the end. */
 export function appendCustomSection(wasm: Uint8Array, name: string, data: Uint8Array): Uint8Array {
   const nameBytes = Buffer.from(name);
-  const body = Buffer.concat([Buffer.from(leb(nameBytes.length)), nameBytes, data]);
-  return new Uint8Array(Buffer.concat([wasm, Buffer.from([0, ...leb(body.length)]), body]));
+  const body = Buffer.concat([Buffer.from(writeU32(nameBytes.length)), nameBytes, data]);
+  return new Uint8Array(Buffer.concat([wasm, Buffer.from([0, ...writeU32(body.length)]), body]));
 }
 
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
