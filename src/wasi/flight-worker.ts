@@ -3,7 +3,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { HostHandler } from '../host/states.js';
 import { FlightError } from './errors.js';
-import type { FromWorker, RunMessage } from './protocol.js';
+import type { FromWorker, ModuleRef, RunMessage } from './protocol.js';
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
@@ -26,6 +26,16 @@ export interface WorkerResult {
 }
 
 const decoder = new TextDecoder();
+
+const moduleIds = new WeakMap<WebAssembly.Module, number>();
+let lastModuleId = 0;
+
+// Why: a worker recognises the module of its prepared instance by this id, never by object identity.
+function moduleRef(module: WebAssembly.Module): ModuleRef {
+  let id = moduleIds.get(module);
+  if (id === undefined) moduleIds.set(module, (id = ++lastModuleId));
+  return { id, module };
+}
 
 /** A worker that can run many flights one after another, and be prepared ahead of each. */
 export class FlightWorker {
@@ -69,7 +79,7 @@ export class FlightWorker {
   prepare(module: WebAssembly.Module): void {
     if (this.busy || this.dead) return;
     this.preparedModule = module;
-    this.worker.postMessage({ type: 'prepare', module });
+    this.worker.postMessage({ type: 'prepare', module: moduleRef(module) });
   }
 
   // Why: runs one flight; the deadline terminates the thread, which is the only way to stop a spinning guest.
@@ -120,7 +130,7 @@ export class FlightWorker {
       }
       const message: RunMessage = {
         type: 'run',
-        module: job.module,
+        module: moduleRef(job.module),
         argv: job.argv,
         env: job.env,
         stdin: job.stdin,

@@ -3,16 +3,25 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { HostAnswer, HostCall } from '../host/states.js';
 
+/**
+ * A module as it crosses to a worker. Structured cloning makes a new WebAssembly.Module object on
+ * every message, so identity cannot tell "the module of the prepared instance"; the parent's id can.
+ */
+export interface ModuleRef {
+  id: number;
+  module: WebAssembly.Module;
+}
+
 /** Parent -> worker: instantiate ahead of time so the next run skips it. */
 export interface PrepareMessage {
   type: 'prepare';
-  module: WebAssembly.Module;
+  module: ModuleRef;
 }
 
 /** Parent -> worker: run the flight once. */
 export interface RunMessage {
   type: 'run';
-  module: WebAssembly.Module;
+  module: ModuleRef;
   argv: string[];
   env: string[];
   stdin: Uint8Array;

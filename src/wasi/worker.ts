@@ -3,7 +3,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, createHostImports } from '../host/guest.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
-import type { AbortKind, BridgeChannel, FromWorker, RunMessage, ToWorker } from './protocol.js';
+import type { AbortKind, BridgeChannel, FromWorker, ModuleRef, RunMessage, ToWorker } from './protocol.js';
 import { Capture, FlightWasi, OutputLimitExceeded } from './shim.js';
 
 const port = parentPort;
@@ -11,7 +11,7 @@ if (!port) throw new Error('the flight worker must run as a worker thread');
 const bridge = workerData as BridgeChannel;
 
 interface Prepared {
-  module: WebAssembly.Module;
+  moduleId: number;
   instance: WebAssembly.Instance;
   wasi: FlightWasi;
 }
@@ -33,13 +33,13 @@ function callParent(request: HostCall): HostAnswer {
 }
 
 // Why: instantiation is most of a warm run's cost, so it can happen ahead of the request.
-function instantiate(module: WebAssembly.Module): Prepared {
+function instantiate(ref: ModuleRef): Prepared {
   const wasi = new FlightWasi();
   let instance: WebAssembly.Instance | undefined;
   const host = createHostImports(() => instance!, callParent);
-  instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
+  instance = new WebAssembly.Instance(ref.module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
   wasi.bind(instance);
-  return { module, instance, wasi };
+  return { moduleId: ref.id, instance, wasi };
 }
 
 function classify(error: unknown): { kind: AbortKind; message: string } {
@@ -55,7 +55,7 @@ function run(message: RunMessage): void {
   const stderr = new Capture(1 << 20, 'truncate');
   let current: Prepared;
   try {
-    current = prepared?.module === message.module ? prepared : instantiate(message.module);
+    current = prepared?.moduleId === message.module.id ? prepared : instantiate(message.module);
   } catch (error) {
     send({ type: 'aborted', kind: 'instantiate', message: error instanceof Error ? error.message : String(error), stderr: new Uint8Array() });
     return;
@@ -75,7 +75,7 @@ function run(message: RunMessage): void {
   if (message.prepareNext) prepare(message.module);
 }
 
-function prepare(module: WebAssembly.Module): void {
+function prepare(module: ModuleRef): void {
   try {
     prepared = instantiate(module);
   } catch {

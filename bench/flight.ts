@@ -1,0 +1,39 @@
+// The benchmark's subject: the 17 MB Go flight, compiled once, and the spec every run uses.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { OfflineCluster } from '../src/cluster/offline.js';
+import type { RunSpec } from '../src/flight/render.js';
+import { createHostImports } from '../src/host/guest.js';
+import { State } from '../src/host/states.js';
+import { flightEnv } from '../src/wasi/run.js';
+import { Capture, FlightWasi } from '../src/wasi/shim.js';
+import { median } from './report.js';
+
+export const root = new URL('../../', import.meta.url).pathname;
+export const cli = join(root, 'dist/src/cli/main.js');
+export const bigPath = join(root, 'test/flights/wasm/big.wasm.gz');
+export const big = gunzipSync(readFileSync(bigPath));
+export const emptyCluster = new OfflineCluster([], 'demo');
+export const spec: RunSpec = { input: new Uint8Array(), release: 'demo', namespace: 'demo', args: [], env: {}, timeoutMs: 30_000, maxMemoryMib: undefined, clusterAccess: true, resourceMatchers: [] };
+
+/** Runs discarded before timing, so V8 has tiered the flight's hot code up as it has on a warm service. */
+const warmUpRuns = 5;
+
+// Why: the issue's yardstick: nothing can serve a request faster than `_start` of a ready instance.
+export function startOfReadyInstance(module: WebAssembly.Module, samples: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < warmUpRuns + samples; i++) {
+    const wasi = new FlightWasi();
+    let instance: WebAssembly.Instance | undefined;
+    const host = createHostImports(() => instance!, () => ({ state: State.NotFound, body: 'not found' }));
+    instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
+    wasi.bind(instance);
+    wasi.configure({ argv: ['demo'], env: flightEnv({ env: {}, release: 'demo', namespace: 'demo' }), stdin: new Uint8Array(), stdout: new Capture(1 << 26, 'abort'), stderr: new Capture(1 << 20, 'truncate') });
+    const started = performance.now();
+    wasi.wasi.start(instance as Parameters<typeof wasi.wasi.start>[0]);
+    if (i >= warmUpRuns) times.push(performance.now() - started);
+  }
+  return median(times);
+}
