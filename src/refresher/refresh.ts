@@ -9,7 +9,7 @@ export interface RefreshTimings {
   debounceMs: number;
   /** The least time between two refreshes of one app. */
   minIntervalMs: number;
-  /** The period of the fallback refresh of apps whose last run was waiting. */
+  /** The period of the fallback refresh of apps whose last run was waiting or failed. */
   waitingRefreshMs: number;
 }
 
@@ -68,7 +68,7 @@ export class RefreshScheduler {
     plan.reasons = [];
   }
 
-  /** Arms the fallback periodic refresh while the app's last run was waiting; disarms it otherwise. */
+  /** Arms the fallback periodic refresh while the app's last run was waiting or failed; disarms it otherwise. */
   waiting(app: string, waiting: boolean): void {
     const plan = this.plan(app);
     clearTimeout(plan.periodic);
@@ -85,7 +85,7 @@ export class RefreshScheduler {
     plan.periodic = setTimeout(() => {
       plan.periodic = undefined;
       plan.periodicAt = undefined;
-      void this.fire(app, plan, [`the flight is waiting: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`]).then(() => {
+      void this.fire(app, plan, [`the flight is waiting or failed: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`]).then(() => {
         if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
       });
     }, this.o.waitingRefreshMs);

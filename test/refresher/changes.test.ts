@@ -262,3 +262,22 @@ test('an app whose last run was waiting is hard-refreshed periodically; a finish
     await stopped(api, r);
   }
 });
+
+test('a failed run keeps watching what the last good run looked up, and is re-checked periodically', async () => {
+  api.put(application('argocd', 'flaky'));
+  api.put(job('flaky-one'));
+  const r = refresher(http, { waitingRefreshMs: 1_500 });
+  try {
+    r.record(run('flaky', [await lookedUp(http, jobs, 'default', 'flaky-one')], { waiting: true }));
+    await api.waitForWatches(1);
+    // generate failed (say the API server answered 500): the record carries no refs of its own
+    r.record(run('flaky', [], { outcome: 'failed', statusMessage: 'lookup failed: 500' }));
+    assert.equal(r.stats().openWatches, 1);
+    assert.equal(r.records()[0]?.refs.length, 1);
+    assert.ok(r.records()[0]?.nextRefreshAt, 'a failed app has a planned re-check');
+    api.setStatus('batch/v1', 'Job', 'default', 'flaky-one', complete);
+    await until('the failed app is refreshed for the Job that completed', () => hardRefreshes(api, 'argocd', 'flaky').length > 0, debounceMs + 1_000);
+  } finally {
+    await stopped(api, r);
+  }
+});
