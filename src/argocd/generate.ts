@@ -25,18 +25,24 @@ export interface GenerateOutcome extends Manifests {
 async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>): Promise<Uint8Array> {
   if (params.build) return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir })).bytes;
   const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, env.destinationNamespace);
-  const loaded = await loadModule(ref, {
-    baseDir: cwd,
-    repoRoot: env.repoRoot,
-    checksum: params.checksum,
-    insecure: params.insecure,
-    cacheDir: admin.cacheDir,
-    cacheMaxBytes: admin.cacheMaxBytes,
-    mutableTtlMs: admin.mutableTtlMs,
-    allow: admin.allow,
-    verify: admin.verifyKeys,
-  });
-  return loaded.bytes;
+  try {
+    const loaded = await loadModule(ref, {
+      baseDir: cwd,
+      repoRoot: env.repoRoot,
+      checksum: params.checksum,
+      insecure: params.insecure,
+      cacheDir: admin.cacheDir,
+      cacheMaxBytes: admin.cacheMaxBytes,
+      mutableTtlMs: admin.mutableTtlMs,
+      allow: admin.allow,
+      verify: admin.verifyKeys,
+    });
+    return loaded.bytes;
+  } catch (error) {
+    // the expanded URL holds values from Secrets (refs); the error is shown in the Argo CD UI, so it names the template instead
+    if (ref !== params.wasm && error instanceof Error) error.message = error.message.split(ref).join(params.wasm!);
+    throw error;
+  }
 }
 
 /** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy); the caller owns `kube`. */
