@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { generateCommand } from './generate.js';
 import { renderCommand } from './render.js';
 import { serveCommand } from './serve.js';
+import { simulateCommand } from './simulate.js';
 import { statusCommand } from './status.js';
 
 const program = new Command('jetway')
@@ -13,6 +14,7 @@ const program = new Command('jetway')
   .addCommand(generateCommand())
   .addCommand(renderCommand())
   .addCommand(serveCommand())
+  .addCommand(simulateCommand())
   .addCommand(statusCommand());
 
 await program.parseAsync(process.argv);

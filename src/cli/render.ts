@@ -31,10 +31,10 @@ interface RenderFlags {
   output: OutputFormat;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+export const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `KEY=VALUE` pairs into an env map, refusing malformed ones. */
-function parseEnv(pairs: readonly string[]): Record<string, string> {
+export function parseEnv(pairs: readonly string[]): Record<string, string> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const eq = pair.indexOf('=');
@@ -45,7 +45,7 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
 }
 
 /** The input bytes: a string, a file, or nothing (an empty stdin, as yoke gives). */
-async function readInput(flags: RenderFlags): Promise<Uint8Array> {
+export async function readInput(flags: Pick<RenderFlags, 'input' | 'inputFile'>): Promise<Uint8Array> {
   if (flags.input !== undefined && flags.inputFile !== undefined) throw new ParameterError('--input', flags.input, 'either --input or --input-file, not both');
   if (flags.inputFile !== undefined) {
     return readFile(flags.inputFile).catch((e: NodeJS.ErrnoException) => {
