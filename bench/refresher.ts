@@ -1,16 +1,12 @@
 // Issue 5's refresher figures, from a real `jetway serve` process: change-to-patch latency, and memory and watches with 1,000 apps.
 
-import { execa, type ResultPromise } from 'execa';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KubeHttp } from '../src/cluster/http.js';
 import type { LookupRef } from '../src/host/refs.js';
 import { postRecord } from '../src/service/client.js';
-import { startApiServer, type FakeApiServer } from '../test/support/apiserver.js';
+import { startApiServer } from '../test/support/apiserver.js';
 import { application, configMaps, httpFor, jobs, lookedUp, run, secrets } from '../test/refresher/support.js';
-import { cli } from './flight.js';
+import { metric, startServe } from '../test/support/serve.js';
 import { percentile, type Report, sleep } from './report.js';
 
 const namespaces = 50;
@@ -26,27 +22,6 @@ function residentMib(pid: number): number {
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? NaN) / 1024;
 }
 
-// Why: the figures are only honest from the real service process, talking to an API server over HTTPS.
-async function startServe(api: FakeApiServer, socket: string): Promise<{ process: ResultPromise; metricsUrl: string }> {
-  const child = execa(process.execPath, [cli, 'serve', '--kubeconfig', api.kubeconfig(), '--socket', socket, '--listen', '127.0.0.1:0', '--debounce', String(debounceMs)], { reject: false, buffer: false });
-  const port = await new Promise<number>((resolve, reject) => {
-    let seen = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = /"msg":"jetway serve listening"[^\n]*"port":(\d+)/.exec(seen);
-      if (m) resolve(Number(m[1]));
-    });
-    void child.then(() => reject(new Error(`jetway serve exited before listening: ${seen}`)));
-  });
-  return { process: child, metricsUrl: `http://127.0.0.1:${port}/metrics` };
-}
-
-/** Reads one unlabelled sample from the Prometheus text /metrics serves. */
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-}
-
 // Why: one app's five lookups, as a flight records them: two shared objects that exist, three of its own not yet created.
 async function appRefs(http: KubeHttp, namespace: string, app: string, shared: LookupRef[]): Promise<LookupRef[]> {
   return [...shared, await lookedUp(http, jobs, namespace, `${app}-migrate`), await lookedUp(http, secrets, namespace, `${app}-db`), await lookedUp(http, deployments, namespace, app)];
@@ -58,8 +33,8 @@ export async function benchRefresher(report: Report): Promise<void> {
   const names = Array.from({ length: namespaces }, (_, i) => `team-${String(i).padStart(2, '0')}`);
   const api = await startApiServer({ namespaces: ['argocd', ...names] });
   const http = httpFor(api);
-  const socket = join(mkdtempSync(join(tmpdir(), 'jetway-bench-refresher-')), 'jetway.sock');
-  const serve = await startServe(api, socket);
+  const serve = await startServe(api, ['--debounce', `${debounceMs}ms`]);
+  const socket = serve.socket;
   try {
     await sleep(1_000);
     const baseline = residentMib(serve.process.pid!);
@@ -79,7 +54,7 @@ export async function benchRefresher(report: Report): Promise<void> {
     await sleep(2_000);
     const loaded = residentMib(serve.process.pid!);
     report.value(`apps recorded / refs each`, `${apps.length} / 5`, `${namespaces} namespaces; 2 shared objects and 3 per-app objects per app`);
-    report.value('watches open (API server count / jetway_watches_open)', `${api.openWatches} / ${await metric(serve.metricsUrl, 'jetway_watches_open')}`, `distinct (resource, namespace) pairs: ${pairs}`);
+    report.value('watches open (API server count / jetway_watches_open)', `${api.openWatches} / ${await metric(serve.opsUrl, 'jetway_watches_open')}`, `distinct (resource, namespace) pairs: ${pairs}`);
     report.value('resident memory of `jetway serve`: idle → with 1,000 apps', `${baseline.toFixed(0)} → ${loaded.toFixed(0)} MiB`, `+${(loaded - baseline).toFixed(1)} MiB, ${(((loaded - baseline) * 1024) / apps.length).toFixed(1)} KiB per app (VmRSS)`);
 
     const patchedAt = new Map<string, number>();
@@ -102,8 +77,7 @@ export async function benchRefresher(report: Report): Promise<void> {
     report.ms(`change → hard-refresh patch, p50 (${latencySamples} Secrets created)`, percentile(latencies, 50), `includes the ${debounceMs} ms debounce`);
     report.ms(`change → hard-refresh patch, p95`, percentile(latencies, 95));
   } finally {
-    serve.process.kill('SIGTERM');
-    await serve.process;
+    await serve.stop();
     http.close();
     await api.close();
   }

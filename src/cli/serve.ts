@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { LazyKube } from '../cluster/connect.js';
+import { parseGoDuration } from '../params/duration.js';
 import { Refresher } from '../refresher/refresher.js';
 import { recordProblem } from '../refresher/records.js';
 import { jsonLogger } from '../service/log.js';
@@ -16,6 +17,8 @@ interface ServeFlags {
   kubeconfig?: string;
   argocdNamespace: string;
   debounce: string;
+  minInterval: string;
+  waitingRefresh: string;
 }
 
 /** `host:port` or `:port` into its parts. */
@@ -25,14 +28,28 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
 }
 
+/** A refresher timing flag in Go duration syntax (`2s`, `5m`), as Argo CD's own flags take them. */
+function parseTiming(flag: string, value: string): number {
+  const parsed = parseGoDuration(value);
+  if ('error' in parsed || parsed.ms < 0) throw new Error(`${flag} ${JSON.stringify(value)}: expected a non-negative Go duration such as "2s" or "5m"`);
+  return parsed.ms;
+}
+
 async function serve(flags: ServeFlags): Promise<void> {
   const log = jsonLogger();
   const workers = Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${flags.workers}: expected a whole number from 1 to 64`);
   const kube = new LazyKube({ kubeconfig: flags.kubeconfig });
   const cluster = await kube.get();
-  const metrics = createMetrics();
-  const refresher = new Refresher({ http: cluster.http, argocdNamespace: flags.argocdNamespace, debounceMs: Number(flags.debounce), log });
+  const refresher = new Refresher({
+    http: cluster.http,
+    argocdNamespace: flags.argocdNamespace,
+    debounceMs: parseTiming('--debounce', flags.debounce),
+    minIntervalMs: parseTiming('--min-interval', flags.minInterval),
+    waitingRefreshMs: parseTiming('--waiting-refresh', flags.waitingRefresh),
+    log,
+  });
+  const metrics = createMetrics(() => refresher.stats());
   let ready = false;
   const service = await startService({
     socket: flags.socket,
@@ -46,9 +63,6 @@ async function serve(flags: ServeFlags): Promise<void> {
         const problem = recordProblem(record);
         if (problem) throw new Error(problem);
         refresher.record(record);
-        const stats = refresher.stats();
-        metrics.refreshes.set(stats.refreshes);
-        metrics.watches.set(stats.openWatches);
       },
       records: () => refresher.records(),
       ready: () => ready,
@@ -82,7 +96,9 @@ export function serveCommand(): Command {
     .option('--workers <n>', 'flight worker threads kept warm', '2')
     .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--argocd-namespace <ns>', 'namespace of Applications whose name has no <namespace>_ prefix', 'argocd')
-    .option('--debounce <ms>', 'wait this long after a change before hard-refreshing', '2000')
+    .option('--debounce <duration>', 'wait this long after a change before hard-refreshing (Go duration)', '2s')
+    .option('--min-interval <duration>', 'least time between two hard refreshes of one Application', '10s')
+    .option('--waiting-refresh <duration>', 'period of the fallback hard refresh of apps whose flight waits or failed', '5m')
     .action(async (flags: ServeFlags) => {
       try {
         await serve(flags);

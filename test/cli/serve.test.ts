@@ -1,0 +1,113 @@
+// `jetway serve` as the process Argo CD's repo-server pod runs: generate hands it the run, it records what the flight
+// looked up, a real change hard-refreshes the Application, `jetway status` shows the record, /metrics counts it all,
+// and SIGTERM shuts it down cleanly. When it is gone, generate runs the flight itself and the sync is unaffected.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { execa } from 'execa';
+import yaml from 'js-yaml';
+import type { KubeObject } from '../../src/cluster/types.js';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { repoPath } from '../support/paths.js';
+import { metric, startServe } from '../support/serve.js';
+import { application, hardRefreshes, until } from '../refresher/support.js';
+
+const main = repoPath('dist/src/cli/main.js');
+let api: FakeApiServer;
+let cache: string;
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['argocd', 'demo'] });
+  cache = await mkdtemp(join(tmpdir(), 'jetway-serve-cache-'));
+});
+after(async () => {
+  await api.close();
+  await rm(cache, { recursive: true, force: true });
+});
+
+/** `jetway generate` for the pipeline example as Argo CD's cmp-server starts it, with JETWAY_SOCKET pointing at `socket`. */
+function generate(socket: string) {
+  return execa(process.execPath, [main, 'generate'], {
+    cwd: repoPath('examples/pipeline'),
+    reject: false,
+    extendEnv: false,
+    env: {
+      ARGOCD_APP_NAME: 'pipeline',
+      ARGOCD_APP_NAMESPACE: 'demo',
+      ARGOCD_APP_SOURCE_PATH: 'examples/pipeline',
+      ARGOCD_APP_PARAMETERS: JSON.stringify([
+        { name: 'wasm', string: 'pipeline.wasm.gz' },
+        { name: 'clusterAccess', string: 'true' },
+        { name: 'inputFiles', array: ['input.json'] },
+      ]),
+      JETWAY_SOCKET: socket,
+      JETWAY_KUBECONFIG: api.kubeconfig(),
+      JETWAY_CACHE_DIR: cache,
+      PATH: process.env['PATH'] ?? '',
+    },
+  });
+}
+
+const jobNames = (stdout: string) => (yaml.loadAll(stdout) as KubeObject[]).filter((o) => o?.kind === 'Job').map((o) => o.metadata?.name);
+
+test('generate runs through jetway serve, which refreshes the Application when what the flight waited for appears', async () => {
+  api.put(application('argocd', 'pipeline'));
+  const serve = await startServe(api, ['--debounce', '100ms', '--min-interval', '200ms']);
+  try {
+    assert.equal((await fetch(`${serve.opsUrl}/healthz`)).status, 200);
+    await until('the service is ready', () => serve.logs.some((l) => /hard-refreshing 1 Applications/.test(String(l['msg']))), 10_000);
+
+    const first = await generate(serve.socket);
+    assert.equal(first.exitCode, 0, first.stderr);
+    assert.deepEqual(jobNames(first.stdout), ['pipeline-one']);
+    const second = await generate(serve.socket);
+    assert.equal(second.stdout, first.stdout);
+    // both runs happened in the service: the module was uploaded once, then served warm
+    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok"'), 2);
+    assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="miss"'), 1);
+    assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="hit"'), 2);
+    assert.equal(await metric(serve.opsUrl, 'jetway_watches_open'), 1);
+
+    const status = await execa(process.execPath, [main, 'status', 'pipeline', '--socket', serve.socket]);
+    assert.match(status.stdout, /^pipeline: ok \(waiting\)/);
+    assert.match(status.stdout, /status: waiting for job one to complete/);
+    assert.match(status.stdout, /ref demo\/Job\.batch:pipeline-one \(missing, not found\)/);
+
+    const before = hardRefreshes(api, 'argocd', 'pipeline').length; // the start-up refresh
+    // Argo CD applies job one as generated (with jetway's ownership annotations), and it completes
+    const jobOne = (yaml.loadAll(first.stdout) as KubeObject[]).find((o) => o?.metadata?.name === 'pipeline-one')!;
+    api.put({ ...jobOne, metadata: { ...jobOne.metadata, namespace: 'demo' }, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });
+    await until('the Application is hard-refreshed', () => hardRefreshes(api, 'argocd', 'pipeline').length > before, 2_000);
+    assert.equal(await metric(serve.opsUrl, 'jetway_refreshes_total'), 2);
+
+    const third = await generate(serve.socket);
+    assert.deepEqual(jobNames(third.stdout), ['pipeline-one', 'pipeline-two']);
+
+    assert.equal(await serve.stop(), 0);
+    assert.equal(existsSync(serve.socket), false, 'the socket is removed on SIGTERM');
+    assert.ok(serve.logs.some((l) => l['msg'] === 'shutting down' && l['signal'] === 'SIGTERM'));
+  } finally {
+    serve.process.kill('SIGKILL');
+    api.remove('batch/v1', 'Job', 'demo', 'pipeline-one');
+  }
+});
+
+test('a malformed timing flag stops jetway serve with one line naming it', async () => {
+  await assert.rejects(startServe(api, ['--debounce', '2 seconds']), /jetway: serve failed: --debounce "2 seconds": expected a non-negative Go duration/);
+});
+
+test('with jetway serve killed, generate runs the flight itself and prints the same manifests', async () => {
+  const serve = await startServe(api);
+  const warm = await generate(serve.socket);
+  serve.process.kill('SIGKILL');
+  await serve.process;
+  assert.equal(existsSync(serve.socket), true, 'a killed service leaves its socket file behind');
+  const cold = await generate(serve.socket);
+  assert.equal(cold.exitCode, 0, cold.stderr);
+  assert.equal(cold.stdout, warm.stdout);
+  assert.deepEqual(jobNames(cold.stdout), ['pipeline-one']);
+});

@@ -1,0 +1,66 @@
+// `jetway serve` as a real child process against the fake API server: what the process tests, the scenarios and the benchmark run.
+
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FakeApiServer } from './apiserver.js';
+import { repoPath } from './paths.js';
+
+export interface ServeProcess {
+  process: ResultPromise<{ reject: false; buffer: false }>;
+  socket: string;
+  /** http://127.0.0.1:<port> serving /metrics, /healthz, /readyz. */
+  opsUrl: string;
+  /** Every JSON log line so far. */
+  logs: Array<Record<string, unknown>>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | undefined>;
+}
+
+// Why: callers wait for the one log line that says the socket and the ops port listen, and read the port from it.
+export async function startServe(api: FakeApiServer, flags: string[] = [], socket = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock')): Promise<ServeProcess> {
+  const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', '--kubeconfig', api.kubeconfig(), '--socket', socket, '--listen', '127.0.0.1:0', ...flags], {
+    reject: false,
+    buffer: false,
+    env: { KUBECONFIG: '/nonexistent' },
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let pending = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const entry = (() => {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            return { level: 'raw', msg: line };
+          }
+        })();
+        logs.push(entry);
+        if (entry['msg'] === 'jetway serve listening') resolve(entry['port'] as number);
+      }
+    });
+    void child.then((result) => reject(new Error(`jetway serve exited (${result.exitCode}) before listening:\n${[...logs.map((l) => String(l['msg'])), pending].join('\n')}`)));
+  });
+  return {
+    process: child,
+    socket,
+    opsUrl: `http://127.0.0.1:${port}`,
+    logs,
+    async stop() {
+      child.kill('SIGTERM');
+      return (await child).exitCode;
+    },
+  };
+}
+
+/** One sample of a Prometheus metric from /metrics; `labels` like `outcome="ok"`. NaN when absent. */
+export async function metric(opsUrl: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const selector = labels ? `${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\}` : name;
+  return Number(new RegExp(`^${selector} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
