@@ -1,5 +1,6 @@
 // yokecd's plugin parameters (cmd/yokecd/internal/plugin/config.go), same names and shapes, every value validated.
 
+import yaml from 'js-yaml';
 import { ParameterError, parseBoolean, parseChecksum, parseMatchers, parseMaxMemoryMib, parseTimeout, defaultTimeout } from '../params/flight-params.js';
 import type { CmpParameter } from './environment.js';
 
@@ -62,19 +63,21 @@ function index(params: readonly CmpParameter[]): Map<string, CmpParameter> {
   return byName;
 }
 
+const refShape = 'a YAML/JSON object {"secret": ..., "key": ..., "namespace"?: ...}';
+
 /** yokecd's refs map: name -> {secret, namespace, key}, given as a map of name -> YAML/JSON object. */
 function parseRefs(map: Record<string, string> | undefined): Record<string, SecretRef> {
   const refs: Record<string, SecretRef> = {};
   for (const [name, raw] of Object.entries(map ?? {})) {
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = yaml.load(raw, { schema: yaml.JSON_SCHEMA });
     } catch {
-      throw new ParameterError(`refs.${name}`, raw, 'a JSON object {"secret": ..., "key": ..., "namespace"?: ...}');
+      throw new ParameterError(`refs.${name}`, raw, refShape);
     }
     const ref = value as Partial<SecretRef>;
     if (typeof ref !== 'object' || !ref || typeof ref.secret !== 'string' || typeof ref.key !== 'string') {
-      throw new ParameterError(`refs.${name}`, raw, 'a JSON object {"secret": ..., "key": ..., "namespace"?: ...}');
+      throw new ParameterError(`refs.${name}`, raw, refShape);
     }
     refs[name] = { secret: ref.secret, key: ref.key, namespace: typeof ref.namespace === 'string' ? ref.namespace : '' };
   }
