@@ -1,0 +1,501 @@
+// Argo CD's application controller, small, over Applications stored in the fake API server. Facts from argo-cd
+// controller/appcontroller.go (needRefreshAppStatus, autoSync, alreadyAttemptedSync, selfHealRemainingBackoff,
+// handleRefreshAnnotation, processRequestedAppOperation), controller/state.go (CompareAppState: repo error grace
+// period, resource sync status, Unknown when the target cannot be loaded) and util/argo/argo.go (RefreshApp).
+//
+// Two loops, as the controller has two queues: the refresh loop compares (generating through the repo-server
+// imitation, which owns the manifest cache) and starts automated syncs; the operation loop steps syncs wave by wave.
+// Comparisons run when a refresh is requested (annotation), the source changed, the periodic reconciliation is due, a
+// refresh was requested internally (self-heal backoff, end of an operation), or a managed live object changed (the
+// live-state cache's refresh; served from the manifest cache). Resources are tracked with the annotation
+// `argocd.argoproj.io/tracking-id` (the default since 3.0); a resource is in sync when its last-applied configuration
+// is the target (a stand-in for the three-way diff). Per-resource health is not persisted in the status (3.0 default).
+
+import type { KubeObject } from '../../../src/cluster/types.js';
+import type { FakeApiServer } from '../apiserver.js';
+import { ManifestGenerationError, type Application as CmpApplication, type RepoServerImitation } from '../cmp-server.js';
+import { applicationHealth, type Health } from './health.js';
+import { Loop } from './loop.js';
+import {
+  SyncRun,
+  appliedConfiguration,
+  groupOf,
+  keyOf,
+  lastAppliedAnnotation,
+  resourceName,
+  type OperationPhase,
+  type ResourceKey,
+  type ResourceResult,
+  type SyncCandidate,
+} from './sync-operation.js';
+import type { Timeline } from './timeline.js';
+
+export const refreshAnnotation = 'argocd.argoproj.io/refresh';
+export const refreshTimestampAnnotation = 'argocd.argoproj.io/refresh-timestamp';
+export const trackingAnnotation = 'argocd.argoproj.io/tracking-id';
+const applicationApiVersion = 'argoproj.io/v1alpha1';
+
+export interface ApplicationSource {
+  repoURL: string;
+  path: string;
+  targetRevision?: string;
+  plugin?: NonNullable<CmpApplication['source']['plugin']>;
+}
+
+export interface ApplicationSpec {
+  project: string;
+  destination: { server?: string; namespace: string };
+  source: ApplicationSource;
+  syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean } };
+}
+
+export type SyncCode = 'Synced' | 'OutOfSync' | 'Unknown';
+
+export interface ResourceStatus extends ResourceKey {
+  version: string;
+  status: SyncCode;
+  requiresPruning?: boolean;
+  syncWave: number;
+}
+
+export interface ApplicationCondition {
+  type: 'ComparisonError' | 'SyncError';
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface SyncOperation {
+  revision: string;
+  prune: boolean;
+  source: ApplicationSource;
+  /** Set for self-heal syncs: only these (the OutOfSync ones) are synced. */
+  resources?: Array<{ group: string; kind: string; name: string }>;
+  selfHealAttemptsCount?: number;
+}
+
+export interface Operation {
+  sync: SyncOperation;
+  initiatedBy: { automated?: boolean; username?: string };
+}
+
+export interface OperationState {
+  operation: Operation;
+  phase: OperationPhase;
+  message: string;
+  startedAt: string;
+  finishedAt?: string;
+  syncResult?: { revision: string; source: ApplicationSource; resources: ResourceResult[] };
+}
+
+export interface ApplicationStatus {
+  sync?: { status: SyncCode; revision: string; comparedTo: { source: ApplicationSource; destination: ApplicationSpec['destination'] } };
+  health?: Health;
+  resources?: ResourceStatus[];
+  conditions?: ApplicationCondition[];
+  operationState?: OperationState;
+  reconciledAt?: string;
+}
+
+/** An Application as stored. */
+export type ApplicationObject = KubeObject & { spec: ApplicationSpec; status?: ApplicationStatus; operation?: Operation };
+
+export interface ApplicationControllerOptions {
+  api: FakeApiServer;
+  repo: RepoServerImitation;
+  timeline: Timeline;
+  /** The commit `targetRevision` resolves to (the repo-server's ResolveRevision). */
+  resolveRevision(source: ApplicationSource): string;
+  /** Argo CD's own namespace. Default "argocd". */
+  argocdNamespace?: string;
+  tickMs: number;
+  /** timeout.reconciliation: the periodic normal refresh. Default 120 s. */
+  resyncMs?: number;
+  /** --self-heal-backoff-timeout-seconds / -factor / -cap-seconds. Default 2 s, 3, 300 s. */
+  selfHealBackoff?: { baseMs: number; factor: number; capMs: number };
+  /** --repo-error-grace-period-seconds. Default 180 s. */
+  repoErrorGraceMs?: number;
+}
+
+/** What a comparison found. */
+interface Comparison {
+  revision: string;
+  sync: SyncCode;
+  health: Health;
+  resources: ResourceStatus[];
+  candidates: Map<string, SyncCandidate>;
+  loadError?: string;
+}
+
+/** What the controller remembers of an app between loop passes (in Argo CD: caches and queues, not the status). */
+interface Memory {
+  liveSignature: string;
+  /** apiVersion|Kind of everything the app ever targeted, so pruning finds what the target no longer names. */
+  kinds: Set<string>;
+  /** An internally requested refresh (requestAppRefresh with a delay). */
+  refreshAt?: number;
+  /** The last comparison started, even one whose repo error was ignored: the periodic refresh counts from it. */
+  attemptedAt?: number;
+  repoErrorSince?: number;
+  sync?: SyncRun;
+}
+
+const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Node', 'PersistentVolume']);
+const nowIso = () => new Date().toISOString();
+const keyString = (k: ResourceKey) => `${k.group}/${k.kind}/${k.namespace}/${k.name}`;
+/** Go's reflect.DeepEqual on the JSON shapes involved here. */
+const sameJson = (a: unknown, b: unknown) => appliedConfiguration(a as KubeObject) === appliedConfiguration(b as KubeObject);
+
+/** The application controller: compares, auto-syncs (selfHeal) wave by wave, prunes what the latest generate dropped. */
+export class ApplicationController {
+  private readonly memory = new Map<string, Memory>();
+  private readonly refreshLoop: Loop;
+  private readonly operationLoop: Loop;
+  private readonly argocdNamespace: string;
+
+  constructor(private readonly o: ApplicationControllerOptions) {
+    this.argocdNamespace = o.argocdNamespace ?? 'argocd';
+    this.refreshLoop = new Loop('application refresh', o.tickMs, () => this.refreshAll());
+    this.operationLoop = new Loop('application operations', o.tickMs, () => this.operateAll());
+  }
+
+  /** Errors of controller passes. */
+  get errors(): Error[] {
+    return [...this.refreshLoop.errors, ...this.operationLoop.errors];
+  }
+
+  /** The Application as stored now. */
+  application(name: string, namespace = this.argocdNamespace): ApplicationObject | undefined {
+    return this.o.api.get(applicationApiVersion, 'Application', namespace, name) as ApplicationObject | undefined;
+  }
+
+  /** A user pressing Sync: a full sync of the compared revision. */
+  sync(name: string, namespace = this.argocdNamespace): void {
+    this.o.api.mutate(applicationApiVersion, 'Application', namespace, name, (o) => {
+      const app = o as ApplicationObject;
+      const operation: Operation = {
+        sync: { revision: app.status?.sync?.revision ?? '', prune: app.spec.syncPolicy?.automated?.prune === true, source: app.spec.source },
+        initiatedBy: { username: 'admin' },
+      };
+      app.operation = operation;
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.refreshLoop.stop(), this.operationLoop.stop()]);
+  }
+
+  // Why: one worker goes through the apps in turn, like the refresh queue.
+  private async refreshAll(): Promise<void> {
+    for (const app of this.o.api.list(applicationApiVersion, 'Application') as ApplicationObject[]) await this.refresh(app);
+  }
+
+  // Why: one worker steps every app with an operation.
+  private async operateAll(): Promise<void> {
+    for (const app of this.o.api.list(applicationApiVersion, 'Application') as ApplicationObject[]) {
+      if (app.operation) await this.operate(app);
+    }
+  }
+
+  // Why: the per-app state that Argo CD keeps in informers and queues.
+  private mem(app: ApplicationObject): Memory {
+    const key = `${app.metadata?.namespace}/${app.metadata?.name}`;
+    let memory = this.memory.get(key);
+    if (!memory) this.memory.set(key, (memory = { liveSignature: '', kinds: new Set() }));
+    return memory;
+  }
+
+  /** ARGOCD_APP_NAME: `<name>`, or `<namespace>_<name>` outside Argo CD's namespace (InstanceName). */
+  private instanceName(app: ApplicationObject): string {
+    const { namespace, name } = app.metadata as { namespace: string; name: string };
+    return namespace === this.argocdNamespace ? name : `${namespace}_${name}`;
+  }
+
+  // Why: needRefreshAppStatus decides whether and how hard to compare; then CompareAppState, autoSync, persistReconciliationStatus.
+  private async refresh(app: ApplicationObject): Promise<void> {
+    const memory = this.mem(app);
+    const annotations = app.metadata?.annotations ?? {};
+    const trigger = this.refreshTrigger(app, memory);
+    if (!trigger) return;
+    memory.refreshAt = undefined;
+    memory.attemptedAt = Date.now();
+    memory.liveSignature = this.liveSignature(app, memory);
+    const comparison = await this.compare(app, memory, trigger);
+    if (comparison === 'ignored') return;
+    const current = this.application(app.metadata!.name!, app.metadata!.namespace);
+    if (!current) return;
+    const syncError = this.autoSync(current, comparison, memory);
+    this.o.timeline.add({ what: 'compared', app: this.instanceName(app), sync: comparison.sync, health: comparison.health.status });
+    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
+      const stored = o as ApplicationObject;
+      const next: ApplicationStatus = { ...(stored.status ?? {}) };
+      next.sync = { status: comparison.sync, revision: comparison.revision, comparedTo: { source: stored.spec.source, destination: stored.spec.destination } };
+      next.health = comparison.health;
+      next.resources = comparison.resources;
+      next.reconciledAt = nowIso();
+      next.conditions = this.conditions(next.conditions ?? [], comparison.loadError, syncError);
+      stored.status = next;
+      consumeRefreshAnnotation(stored, annotations);
+    });
+  }
+
+  /**
+   * needRefreshAppStatus: a requested refresh (annotation) or a changed source compare at level 3 (no revision cache;
+   * `hard` skips the manifest cache); the periodic reconciliation, an internal request and a live change compare normally.
+   */
+  private refreshTrigger(app: ApplicationObject, memory: Memory): { hard: boolean; noRevisionCache: boolean } | undefined {
+    const requested = app.metadata?.annotations?.[refreshAnnotation];
+    if (requested !== undefined) return { hard: requested === 'hard', noRevisionCache: true };
+    const status = app.status ?? {};
+    if (!status.sync || !sameJson(app.spec.source, status.sync.comparedTo.source)) return { hard: false, noRevisionCache: true };
+    const last = Math.max(status.reconciledAt ? Date.parse(status.reconciledAt) : 0, memory.attemptedAt ?? 0);
+    const due =
+      Date.now() - last >= (this.o.resyncMs ?? 120_000) ||
+      (memory.refreshAt !== undefined && Date.now() >= memory.refreshAt) ||
+      this.liveSignature(app, memory) !== memory.liveSignature;
+    return due ? { hard: false, noRevisionCache: false } : undefined;
+  }
+
+  /** SetConditions for the two condition types the controller owns here; an unchanged message keeps its transition time. */
+  private conditions(existing: ApplicationCondition[], comparisonError: string | undefined, syncError: string | undefined): ApplicationCondition[] {
+    const keep = existing.filter((c) => c.type !== 'ComparisonError' && c.type !== 'SyncError');
+    for (const [type, message] of [['ComparisonError', comparisonError], ['SyncError', syncError]] as const) {
+      if (message === undefined) continue;
+      const same = existing.find((c) => c.type === type && c.message === message);
+      keep.push(same ?? { type, message, lastTransitionTime: nowIso() });
+    }
+    return keep;
+  }
+
+  // Why: CompareAppState: manifests from the repo-server (cache unless hard), live objects by tracking id, sync status and health.
+  private async compare(app: ApplicationObject, memory: Memory, opts: { hard: boolean; noRevisionCache: boolean }): Promise<Comparison | 'ignored'> {
+    const instance = this.instanceName(app);
+    const revision = this.o.resolveRevision(app.spec.source);
+    const request: CmpApplication = {
+      name: app.metadata!.name!,
+      namespace: app.metadata!.namespace,
+      project: app.spec.project,
+      destinationNamespace: app.spec.destination.namespace,
+      source: app.spec.source,
+      revision,
+    };
+    let manifests: Record<string, unknown>[] = [];
+    let loadError: string | undefined;
+    const started = Date.now();
+    try {
+      const response = await this.o.repo.generate(request, { refresh: opts.hard ? 'hard' : 'normal' });
+      manifests = response.manifests;
+      memory.repoErrorSince = undefined;
+      this.o.timeline.add({
+        what: 'generated',
+        app: instance,
+        refresh: opts.hard ? 'hard' : 'normal',
+        result: response.cached ? 'cached' : 'ran',
+        durationMs: Date.now() - started,
+        objects: manifests.map((m) => resourceName(keyOf(m as KubeObject))),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const paused = error instanceof ManifestGenerationError && error.cached;
+      this.o.timeline.add({ what: 'generated', app: instance, refresh: opts.hard ? 'hard' : 'normal', result: paused ? 'cached' : 'failed', durationMs: Date.now() - started, objects: [], error: message });
+      // state.go: outside level-3 comparisons, a repo error is ignored for the grace period after it was first seen
+      if (!opts.noRevisionCache) {
+        if (memory.repoErrorSince === undefined) {
+          memory.repoErrorSince = Date.now();
+          return 'ignored';
+        }
+        if (Date.now() - memory.repoErrorSince <= (this.o.repoErrorGraceMs ?? 180_000)) return 'ignored';
+      }
+      loadError = `Failed to load target state: ${message}`;
+    }
+    const targets = manifests.map((m) => this.normalize(m as KubeObject, app, instance));
+    for (const t of targets) memory.kinds.add(`${t.apiVersion}|${t.kind}`);
+    const candidates = new Map<string, SyncCandidate>();
+    for (const target of targets) candidates.set(keyString(keyOf(target)), { target, live: undefined });
+    for (const live of this.managedLive(app, memory)) {
+      const key = keyString(keyOf(live));
+      candidates.set(key, { target: candidates.get(key)?.target, live });
+    }
+    const resources: ResourceStatus[] = [];
+    let sync: SyncCode = 'Synced';
+    for (const { target, live } of candidates.values()) {
+      const object = (target ?? live)!;
+      const inSync = target !== undefined && live !== undefined && live.metadata?.annotations?.[lastAppliedAnnotation] === appliedConfiguration(target);
+      const status: SyncCode = loadError !== undefined ? 'Unknown' : inSync ? 'Synced' : 'OutOfSync';
+      if (status === 'OutOfSync') sync = 'OutOfSync';
+      resources.push({
+        ...keyOf(object),
+        version: (object.apiVersion ?? '').split('/').at(-1) ?? '',
+        status,
+        ...(target === undefined ? { requiresPruning: true } : {}),
+        syncWave: Number.parseInt(target?.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0', 10) || 0,
+      });
+    }
+    if (loadError !== undefined) sync = 'Unknown';
+    resources.sort((a, b) => keyString(a).localeCompare(keyString(b)));
+    return { revision, sync, health: applicationHealth([...candidates.values()]), resources, candidates, loadError };
+  }
+
+  // Why: NormalizeTargetObjects + SetAppInstance: destination namespace on namespaced objects, and the tracking id.
+  private normalize(object: KubeObject, app: ApplicationObject, instance: string): KubeObject {
+    const namespaced = this.isNamespaced(object.apiVersion ?? '', object.kind ?? '');
+    const metadata = { ...(object.metadata ?? {}) };
+    if (namespaced && !metadata.namespace) metadata.namespace = app.spec.destination.namespace;
+    if (!namespaced) delete metadata.namespace;
+    const normalized = { ...object, metadata };
+    metadata.annotations = { ...(metadata.annotations ?? {}), [trackingAnnotation]: trackingId(instance, normalized) };
+    return normalized;
+  }
+
+  // Why: the live-state cache knows each kind's scope from discovery; built-ins here, custom resources from their CRD.
+  private isNamespaced(apiVersion: string, kind: string): boolean {
+    if (groupOf(apiVersion) === '' || !apiVersion.includes('.')) return !clusterScoped.has(kind);
+    const crd = this.o.api
+      .list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
+      .find((c) => (c['spec'] as { group?: string; names?: { kind?: string } }).group === groupOf(apiVersion) && (c['spec'] as { names?: { kind?: string } }).names?.kind === kind);
+    return crd === undefined ? !clusterScoped.has(kind) : (crd['spec'] as { scope?: string }).scope !== 'Cluster';
+  }
+
+  /** Live objects whose tracking id names this app and the object itself (isSelfReferencedObj). */
+  private managedLive(app: ApplicationObject, memory: Memory): KubeObject[] {
+    const instance = this.instanceName(app);
+    const found: KubeObject[] = [];
+    for (const entry of memory.kinds) {
+      const [apiVersion, kind] = entry.split('|') as [string, string];
+      let objects: KubeObject[];
+      try {
+        objects = this.o.api.list(apiVersion, kind);
+      } catch {
+        continue; // the kind is not served (yet): nothing of it is live
+      }
+      for (const o of objects) if (o.metadata?.annotations?.[trackingAnnotation] === trackingId(instance, o)) found.push(o);
+    }
+    return found;
+  }
+
+  /** The resourceVersions of the app's live objects: a change is what the live-state cache reports. */
+  private liveSignature(app: ApplicationObject, memory: Memory): string {
+    return this.managedLive(app, memory)
+      .map((o) => `${keyString(keyOf(o))}@${o.metadata?.resourceVersion}`)
+      .sort()
+      .join(',');
+  }
+
+  // Why: autoSync: only OutOfSync apps; the first sync of a revision is full; later ones need selfHeal and wait out its backoff.
+  private autoSync(app: ApplicationObject, comparison: Comparison, memory: Memory): string | undefined {
+    const automated = app.spec.syncPolicy?.automated;
+    if (!automated || app.operation || comparison.sync !== 'OutOfSync') return undefined;
+    const outOfSync = comparison.resources.filter((r) => r.status !== 'Synced');
+    if (!automated.prune && outOfSync.every((r) => r.requiresPruning)) return undefined; // need to prune only, but prune is off
+    const op: Operation = {
+      sync: { revision: comparison.revision, prune: automated.prune === true, source: app.spec.source },
+      initiatedBy: { automated: true },
+    };
+    const state = app.status?.operationState;
+    const attempted = state?.syncResult !== undefined && state.syncResult.revision === comparison.revision && sameJson(state.syncResult.source, app.spec.source);
+    if (attempted) {
+      if (state!.phase !== 'Succeeded') return `Failed last sync attempt to [${comparison.revision}]: ${state!.message}`;
+      if (!automated.selfHeal) return undefined; // "Skipping auto-sync: most recent sync already to ..."
+      const attempts = state!.operation.sync.selfHealAttemptsCount ?? 0;
+      const remaining = this.selfHealDelay(attempts) - (Date.now() - Date.parse(state!.finishedAt ?? nowIso()));
+      if (remaining > 0) {
+        memory.refreshAt = Date.now() + remaining;
+        return undefined;
+      }
+      op.sync.selfHealAttemptsCount = attempts + 1;
+      op.sync.resources = outOfSync.map((r) => ({ group: r.group, kind: r.kind, name: r.name }));
+    }
+    if (automated.prune && !automated.allowEmpty && comparison.resources.every((r) => r.requiresPruning)) {
+      return `Skipping sync attempt to [${comparison.revision}]: auto-sync will wipe out all resources`;
+    }
+    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
+      (o as ApplicationObject).operation = op;
+    });
+    return undefined;
+  }
+
+  /** selfHealRemainingBackoff's delay: wait.Backoff stepped `attempts` times (0 for the first self-heal of a revision). */
+  private selfHealDelay(attempts: number): number {
+    const { baseMs, factor, capMs } = this.o.selfHealBackoff ?? { baseMs: 2_000, factor: 3, capMs: 300_000 };
+    let delay = 0;
+    let next = baseMs;
+    for (let i = 0; i < attempts; i++) {
+      delay = next;
+      next = Math.min(next * factor, capMs);
+    }
+    return delay;
+  }
+
+  // Why: processRequestedAppOperation: a new operation compares against the cached manifests, then each pass steps the sync.
+  private async operate(app: ApplicationObject): Promise<void> {
+    const memory = this.mem(app);
+    const instance = this.instanceName(app);
+    const operation = app.operation!;
+    if (!memory.sync) {
+      const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true });
+      if (comparison === 'ignored' || comparison.loadError !== undefined) {
+        this.finish(app, operation, { phase: 'Error', message: `ComparisonError: ${comparison === 'ignored' ? 'no target state' : comparison.loadError}` }, []);
+        return;
+      }
+      const wanted = operation.sync.resources;
+      const selected = [...comparison.candidates.values()].filter(({ target, live }) => {
+        const key = keyOf((target ?? live)!);
+        return wanted === undefined || wanted.some((w) => w.group === key.group && w.kind === key.kind && w.name === key.name);
+      });
+      memory.sync = new SyncRun({ api: this.o.api, timeline: this.o.timeline, app: instance, prune: operation.sync.prune }, selected);
+      this.o.timeline.add({ what: 'sync-started', app: instance, selfHeal: wanted !== undefined, resources: memory.sync.resources });
+      this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
+        const stored = o as ApplicationObject;
+        stored.status = { ...(stored.status ?? {}), operationState: { operation, phase: 'Running', message: '', startedAt: nowIso() } };
+      });
+    }
+    const step = memory.sync.step();
+    if (step.phase === 'Running') {
+      this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
+        const stored = o as ApplicationObject;
+        const state = stored.status!.operationState!;
+        stored.status!.operationState = { ...state, message: step.message, syncResult: { revision: operation.sync.revision, source: operation.sync.source, resources: memory.sync!.results() } };
+      });
+      return;
+    }
+    this.finish(app, operation, step, memory.sync.results());
+    memory.sync = undefined;
+  }
+
+  // Why: a finished operation leaves its result in the status, clears `operation` and requests a refresh.
+  private finish(app: ApplicationObject, operation: Operation, step: { phase: OperationPhase; message: string }, results: ResourceResult[]): void {
+    this.o.timeline.add({ what: 'sync-finished', app: this.instanceName(app), phase: step.phase, message: step.message });
+    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
+      const stored = o as ApplicationObject;
+      const startedAt = stored.status?.operationState?.startedAt ?? nowIso();
+      stored.status = {
+        ...(stored.status ?? {}),
+        operationState: {
+          operation,
+          phase: step.phase,
+          message: step.message,
+          startedAt,
+          finishedAt: nowIso(),
+          syncResult: { revision: operation.sync.revision, source: operation.sync.source, resources: results },
+        },
+      };
+      delete stored.operation;
+    });
+    this.mem(app).refreshAt = Date.now();
+  }
+}
+
+/** Argo CD's annotation tracking id: `<app>:<group>/<Kind>:<namespace>/<name>`. */
+function trackingId(instance: string, object: KubeObject): string {
+  const key = keyOf(object);
+  return `${instance}:${key.group}/${key.kind}:${key.namespace}/${key.name}`;
+}
+
+/** handleRefreshAnnotation: remove the refresh annotation, unless its timestamp changed meanwhile (a new request arrived). */
+function consumeRefreshAnnotation(stored: KubeObject, seen: Record<string, string>): void {
+  const annotations = stored.metadata?.annotations;
+  if (!annotations) return;
+  const seenTimestamp = seen[refreshTimestampAnnotation];
+  if (seenTimestamp !== undefined && annotations[refreshTimestampAnnotation] !== seenTimestamp) return;
+  if (seenTimestamp !== undefined) delete annotations[refreshTimestampAnnotation];
+  if (seen[refreshAnnotation] !== undefined) delete annotations[refreshAnnotation];
+}

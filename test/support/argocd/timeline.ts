@@ -1,0 +1,55 @@
+// What happened, when: every actor of the imitation writes here, and scenarios assert order properties over it.
+
+/** One thing that happened; `at` is milliseconds since the timeline started. */
+export type TimelineEntry = { at: number } & (
+  | { what: 'refresh-patched'; app: string; refresh: string }
+  | { what: 'generated'; app: string; refresh: 'normal' | 'hard'; result: 'ran' | 'cached' | 'failed'; durationMs: number; objects: string[]; error?: string }
+  | { what: 'compared'; app: string; sync: string; health: string }
+  | { what: 'sync-started'; app: string; selfHeal: boolean; resources: string[] }
+  | { what: 'wave-applied'; app: string; wave: number; resources: string[] }
+  | { what: 'created' | 'updated' | 'pruned'; app: string; resource: string }
+  | { what: 'sync-finished'; app: string; phase: string; message: string }
+  | { what: 'job-completed' | 'job-failed' | 'deployment-available' | 'secret-published'; resource: string; message?: string }
+  | { what: 'service-started' | 'service-killed'; pid: number }
+);
+
+/** A timeline entry without its timestamp, as actors report it. */
+export type TimelineEvent = TimelineEntry extends infer E ? (E extends TimelineEntry ? Omit<E, 'at'> : never) : never;
+
+/** The ordered record of one scenario. */
+export class Timeline {
+  readonly entries: TimelineEntry[] = [];
+  private readonly start = Date.now();
+
+  // Why: one clock for every actor, so orders across actors are comparable.
+  add(event: TimelineEvent): void {
+    this.entries.push({ at: Date.now() - this.start, ...event } as TimelineEntry);
+  }
+
+  /** Entries of one kind, in order. */
+  of<W extends TimelineEntry['what']>(what: W): Array<TimelineEntry & { what: W }> {
+    return this.entries.filter((e): e is TimelineEntry & { what: W } => e.what === what);
+  }
+
+  /** When `resource` (e.g. "Job/pipe-two") was first created by the controller, if it was. */
+  createdAt(resource: string): number | undefined {
+    return this.of('created').find((e) => e.resource === resource)?.at;
+  }
+
+  /** The largest number of Jobs that existed unfinished at the same time (created, not yet completed or failed). */
+  maxActiveJobs(): number {
+    const active = new Set<string>();
+    let max = 0;
+    for (const e of this.entries) {
+      if ((e.what === 'created' && e.resource.startsWith('Job/'))) active.add(e.resource);
+      if (e.what === 'job-completed' || e.what === 'job-failed' || (e.what === 'pruned' && e.resource.startsWith('Job/'))) active.delete(e.resource);
+      max = Math.max(max, active.size);
+    }
+    return max;
+  }
+
+  /** A readable dump for failure messages. */
+  toString(): string {
+    return this.entries.map(({ at, what, ...rest }) => `${String(at).padStart(6)} ms  ${what} ${JSON.stringify(rest)}`).join('\n');
+  }
+}

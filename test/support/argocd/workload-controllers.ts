@@ -1,0 +1,177 @@
+// The cluster's own controllers, small: Jobs finish (or fail, when told) and Deployments become available after a delay,
+// and a database operator publishes a connection Secret for each Database. They write status the way the real
+// controllers do, so Argo CD's health rules (health.ts) and the flights' own checks read it unchanged.
+
+import type { KubeObject } from '../../../src/cluster/types.js';
+import type { FakeApiServer } from '../apiserver.js';
+import { Loop } from './loop.js';
+import type { Timeline } from './timeline.js';
+
+export interface WorkloadOptions {
+  api: FakeApiServer;
+  timeline: Timeline;
+  /** How often the controllers look at the cluster. */
+  tickMs: number;
+}
+
+/** When each object (by uid and generation) was first seen, so work finishes a fixed time after it started. */
+class FirstSeen {
+  private readonly at = new Map<string, number>();
+
+  // Why: a re-created object (new uid) or a new generation starts its clock again.
+  since(object: KubeObject): number {
+    const key = `${String(object.metadata?.['uid'])}@${String(object.metadata?.['generation'] ?? 0)}`;
+    if (!this.at.has(key)) this.at.set(key, Date.now());
+    return Date.now() - this.at.get(key)!;
+  }
+}
+
+const now = () => new Date().toISOString();
+
+/** A controller: one reconcile loop over the cluster, and the time each object was first seen. */
+abstract class WorkloadController {
+  protected readonly seen = new FirstSeen();
+  private readonly loop: Loop;
+
+  constructor(name: string, tickMs: number) {
+    this.loop = new Loop(name, tickMs, () => this.reconcile());
+  }
+
+  /** One pass over the objects this controller owns. */
+  protected abstract reconcile(): void;
+
+  /** Errors of reconcile passes, for scenarios to report. */
+  get errors(): Error[] {
+    return this.loop.errors;
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}
+
+/** The Job controller: every Job runs for `durationMs`, then completes, or fails with the message it was told. */
+export class JobController extends WorkloadController {
+  private readonly failures = new Map<string, string>();
+
+  constructor(private readonly o: WorkloadOptions & { durationMs: number }) {
+    super('jobs', o.tickMs);
+  }
+
+  /** Jobs named `name` fail from now on (the container exits non-zero), with `message` on the Failed condition. */
+  failJob(name: string, message: string): void {
+    this.failures.set(name, message);
+  }
+
+  /** Jobs named `name` succeed again (the bug was fixed). */
+  fixJob(name: string): void {
+    this.failures.delete(name);
+  }
+
+  // Why: a Job without a final condition gets a start time, then after its duration the condition batch/v1 sets.
+  protected reconcile(): void {
+    for (const job of this.o.api.list('batch/v1', 'Job')) {
+      const status = (job['status'] ?? {}) as { conditions?: Array<{ type: string }> };
+      if (status.conditions?.some((c) => c.type === 'Complete' || c.type === 'Failed')) continue;
+      const { namespace, name } = job.metadata as { namespace: string; name: string };
+      const elapsed = this.seen.since(job);
+      if (elapsed < this.o.durationMs) {
+        if (!('startTime' in status)) this.o.api.setStatus('batch/v1', 'Job', namespace, name, { startTime: now(), active: 1 });
+        continue;
+      }
+      const failure = this.failures.get(name);
+      const startTime = (job['status'] as { startTime?: string } | undefined)?.startTime ?? now();
+      if (failure !== undefined) {
+        this.o.api.setStatus('batch/v1', 'Job', namespace, name, {
+          startTime,
+          failed: 1,
+          conditions: [
+            { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: failure, lastTransitionTime: now() },
+            { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: failure, lastTransitionTime: now() },
+          ],
+        });
+        this.o.timeline.add({ what: 'job-failed', resource: `Job/${name}`, message: failure });
+      } else {
+        this.o.api.setStatus('batch/v1', 'Job', namespace, name, {
+          startTime,
+          completionTime: now(),
+          succeeded: 1,
+          conditions: [
+            { type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: now() },
+            { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: now() },
+          ],
+        });
+        this.o.timeline.add({ what: 'job-completed', resource: `Job/${name}` });
+      }
+    }
+  }
+
+}
+
+/** The Deployment controller: a new generation is observed at once and its replicas become available after `readyAfterMs`. */
+export class DeploymentController extends WorkloadController {
+
+  constructor(private readonly o: WorkloadOptions & { readyAfterMs: number }) {
+    super('deployments', o.tickMs);
+  }
+
+  // Why: observedGeneration first (rollout Progressing), then available replicas and the Available condition.
+  protected reconcile(): void {
+    for (const deployment of this.o.api.list('apps/v1', 'Deployment')) {
+      const { namespace, name } = deployment.metadata as { namespace: string; name: string };
+      const generation = Number(deployment.metadata?.['generation'] ?? 1);
+      const replicas = Number((deployment['spec'] as { replicas?: number } | undefined)?.replicas ?? 1);
+      const status = (deployment['status'] ?? {}) as { observedGeneration?: number; availableReplicas?: number };
+      if (status.observedGeneration === generation && status.availableReplicas === replicas) continue;
+      const ready = this.seen.since(deployment) >= this.o.readyAfterMs;
+      const available = ready ? replicas : 0;
+      const next = {
+        observedGeneration: generation,
+        replicas,
+        updatedReplicas: replicas,
+        readyReplicas: available,
+        availableReplicas: available,
+        conditions: [
+          ready
+            ? { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }
+            : { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
+          {
+            type: 'Progressing',
+            status: 'True',
+            reason: ready ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+            message: `ReplicaSet "${name}-5d4c7b9f8" ${ready ? 'has successfully progressed' : 'is progressing'}.`,
+          },
+        ],
+      };
+      if (status.observedGeneration === generation && !ready) continue;
+      this.o.api.setStatus('apps/v1', 'Deployment', namespace, name, next);
+      if (ready) this.o.timeline.add({ what: 'deployment-available', resource: `Deployment/${name}` });
+    }
+  }
+
+}
+
+/** Another team's database operator: some time after a Database appears, it publishes the Secret `<database>-conn`. */
+export class DatabaseOperator extends WorkloadController {
+
+  constructor(private readonly o: WorkloadOptions & { provisionMs: number }) {
+    super('databases', o.tickMs);
+  }
+
+  // Why: the Secret is the operator's, not the release's: it carries no yoke ownership, so flights need a matcher to read it.
+  protected reconcile(): void {
+    for (const database of this.o.api.list('db.example.com/v1', 'Database')) {
+      const { namespace, name } = database.metadata as { namespace: string; name: string };
+      const secret = `${name}-conn`;
+      if (this.o.api.get('v1', 'Secret', namespace, secret) || this.seen.since(database) < this.o.provisionMs) continue;
+      this.o.api.put({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: secret, namespace, labels: { 'app.kubernetes.io/managed-by': 'database-operator' } },
+        stringData: { host: `${name}.${namespace}.svc`, port: '5432', password: 'generated' },
+      });
+      this.o.timeline.add({ what: 'secret-published', resource: `Secret/${secret}` });
+    }
+  }
+
+}
