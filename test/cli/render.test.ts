@@ -4,37 +4,21 @@
 // instance.atc.yoke.cd annotations, or through a resource matcher.)
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { execa } from 'execa';
 import yaml from 'js-yaml';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { jetway, scratchDir, type CliRun } from '../support/cli.js';
 import { repoPath } from '../support/paths.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 
-const main = repoPath('dist/src/cli/main.js');
-let dir: string;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jetway-render-'));
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-interface Run {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+const scratch = scratchDir('jetway-render-');
+type Run = CliRun;
 
 /** `jetway render ...args` from the repository root (module paths are confined to the working directory). */
-async function render(args: string[], cwd = repoPath('')): Promise<Run> {
-  const result = await execa(process.execPath, [main, 'render', ...args], { cwd, reject: false, timeout: 60_000, env: { KUBECONFIG: '/nonexistent' } });
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+function render(args: string[], cwd = repoPath('')): Promise<Run> {
+  return jetway(['render', ...args], { cwd });
 }
 
 function succeeded(run: Run): KubeObject[] {
@@ -71,7 +55,7 @@ function job(name: string, condition?: { type: string; message?: string }, owned
 }
 
 async function stateFile(name: string, objects: KubeObject[]): Promise<string> {
-  const path = join(dir, `${name}.yaml`);
+  const path = join(scratch.path, `${name}.yaml`);
   await writeFile(path, objects.map((o) => `---\n${yaml.dump(o)}`).join(''));
   return path;
 }
@@ -222,7 +206,7 @@ describe('bad arguments: one clear stderr line, non-zero exit, empty stdout', { 
   });
 
   test('a file that is not wasm', async () => {
-    const cwd = await mkdtemp(join(dir, 'notwasm-'));
+    const cwd = await mkdtemp(join(scratch.path, 'notwasm-'));
     await writeFile(join(cwd, 'flight.wasm'), 'this is not a module\n');
     failed(await render(['--wasm', 'flight.wasm'], cwd), /flight\.wasm is not WebAssembly/);
   });
@@ -232,7 +216,7 @@ describe('bad arguments: one clear stderr line, non-zero exit, empty stdout', { 
   });
 
   test('a missing --input-file', async () => {
-    failed(await render([...wasm, '--input-file', join(dir, 'nope.json')]), /cannot read --input-file .*nope\.json: no such file/);
+    failed(await render([...wasm, '--input-file', join(scratch.path, 'nope.json')]), /cannot read --input-file .*nope\.json: no such file/);
   });
 
   test('a failing flight: its stderr is shown after jetway\'s line', async () => {

@@ -3,40 +3,24 @@
 // line saying why, and a failing flight exits 1 with jetway's one line naming the step and nothing more on stdout.
 
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { execa } from 'execa';
+import { before, describe, test } from 'node:test';
+import { jetway, scratchDir, type CliRun } from '../support/cli.js';
 import { repoPath } from '../support/paths.js';
 import { watModule } from '../support/wat.js';
 
-const main = repoPath('dist/src/cli/main.js');
-let dir: string;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jetway-simulate-'));
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-interface Run {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+const scratch = scratchDir('jetway-simulate-');
+type Run = CliRun;
 
 /** `jetway simulate ...args` from the repository root. */
-async function simulate(args: string[]): Promise<Run> {
-  const result = await execa(process.execPath, [main, 'simulate', ...args], { cwd: repoPath(''), reject: false, timeout: 120_000 });
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+function simulate(args: string[]): Promise<Run> {
+  return jetway(['simulate', ...args], { timeoutMs: 120_000 });
 }
 
 /** A flight directory in the temporary folder holding the given files. */
 async function flightDir(name: string, files: Record<string, Uint8Array | string>): Promise<string> {
-  const path = join(dir, name);
+  const path = join(scratch.path, name);
   await mkdir(path);
   await Promise.all(Object.entries(files).map(([file, content]) => writeFile(join(path, file), content)));
   return path;
@@ -111,7 +95,7 @@ describe('the app example', () => {
 
   before(async () => {
     // what the database operator would publish: not owned by the release
-    secret = join(dir, 'secret.yaml');
+    secret = join(scratch.path, 'secret.yaml');
     await writeFile(secret, 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-db-conn\ndata:\n  url: cG9zdGdyZXM6Ly8=\n');
   });
 
@@ -192,6 +176,6 @@ describe('the flight directory and flags: one clear line, exit 1, nothing on std
   });
 
   test('an unreadable --create file', async () => {
-    oneLine(await simulate(['examples/pipeline', '--create', join(dir, 'nope.yaml')]), /cannot read cluster state .*nope\.yaml/);
+    oneLine(await simulate(['examples/pipeline', '--create', join(scratch.path, 'nope.yaml')]), /cannot read cluster state .*nope\.yaml/);
   });
 });
