@@ -6,12 +6,14 @@ import { root } from './flight.js';
 import { benchRefresher } from './refresher.js';
 import { Report } from './report.js';
 import { benchRuntime } from './runtime.js';
+import { benchScenarios } from './scenarios.js';
 import { benchService } from './service.js';
 
 const report = new Report();
 const runtime = await benchRuntime(report);
 await benchService(report, runtime);
 await benchRefresher(report);
+await benchScenarios(report);
 
 const markdown = report.markdown();
 const file = join(root, 'docs/benchmark.md');
