@@ -2,6 +2,13 @@
 
 import { FlightError } from '../wasi/errors.js';
 
+/** The failure in one line for run records and Events: a flight's non-zero exit says nothing, so its last stderr line is added. */
+export function failureSummary(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const last = error instanceof FlightError && error.kind === 'exit' ? error.stderr.trim().split('\n').at(-1)?.trim() : undefined;
+  return last ? `${message}: ${last}` : message;
+}
+
 /** Writes the failure for a human (or Argo CD's ComparisonError) and sets a non-zero exit code. */
 export function reportFailure(error: unknown, what: string): void {
   const message = error instanceof Error ? error.message : String(error);

@@ -7,7 +7,7 @@ import { LazyKube } from '../cluster/connect.js';
 import { localRunner, type FlightRunner } from '../flight/render.js';
 import { postRecord, serviceRunner } from '../service/client.js';
 import { formatManifests } from '../stages/format.js';
-import { reportFailure } from './fail.js';
+import { failureSummary, reportFailure } from './fail.js';
 
 /** A run is waiting when it looked for something not there yet, or says it waits: the refresher then also polls it. */
 function isWaiting(outcome: { refs: Array<{ access: string }>; statusMessage: string | undefined }): boolean {
@@ -39,7 +39,7 @@ async function generateCommandAction(): Promise<void> {
   } catch (error) {
     reportFailure(error, `generate for Application ${app}`);
     if (socket && env['ARGOCD_APP_NAME']) {
-      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: error instanceof Error ? error.message : String(error), waiting: false, ranAt: new Date().toISOString() });
+      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: failureSummary(error), waiting: false, ranAt: new Date().toISOString() });
     }
   } finally {
     await kube.close();
