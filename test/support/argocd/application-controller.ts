@@ -27,6 +27,7 @@ import {
   type ResourceKey,
   type ResourceResult,
   type SyncCandidate,
+  waveOf,
 } from './sync-operation.js';
 import type { Timeline } from './timeline.js';
 
@@ -101,7 +102,7 @@ export type ApplicationObject = KubeObject & { spec: ApplicationSpec; status?: A
 
 export interface ApplicationControllerOptions {
   api: FakeApiServer;
-  repo: RepoServerImitation;
+  repo: Pick<RepoServerImitation, 'generate'>;
   timeline: Timeline;
   /** The commit `targetRevision` resolves to (the repo-server's ResolveRevision). */
   resolveRevision(source: ApplicationSource): string;
@@ -142,7 +143,10 @@ interface Memory {
 const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Node', 'PersistentVolume']);
 const nowIso = () => new Date().toISOString();
 const keyString = (k: ResourceKey) => `${k.group}/${k.kind}/${k.namespace}/${k.name}`;
-/** Go's reflect.DeepEqual on the JSON shapes involved here. */
+/**
+ * Go's reflect.DeepEqual on the JSON shapes involved here. Parts of the spec copied into the status are structuredClone'd:
+ * the fake's store keeps objects by structuredClone, which (unlike JSON on the wire) would keep them aliased.
+ */
 const sameJson = (a: unknown, b: unknown) => appliedConfiguration(a as KubeObject) === appliedConfiguration(b as KubeObject);
 
 /** The application controller: compares, auto-syncs (selfHeal) wave by wave, prunes what the latest generate dropped. */
@@ -173,7 +177,7 @@ export class ApplicationController {
     this.o.api.mutate(applicationApiVersion, 'Application', namespace, name, (o) => {
       const app = o as ApplicationObject;
       const operation: Operation = {
-        sync: { revision: app.status?.sync?.revision ?? '', prune: app.spec.syncPolicy?.automated?.prune === true, source: app.spec.source },
+        sync: { revision: app.status?.sync?.revision ?? '', prune: app.spec.syncPolicy?.automated?.prune === true, source: structuredClone(app.spec.source) },
         initiatedBy: { username: 'admin' },
       };
       app.operation = operation;
@@ -228,7 +232,7 @@ export class ApplicationController {
     this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
       const stored = o as ApplicationObject;
       const next: ApplicationStatus = { ...(stored.status ?? {}) };
-      next.sync = { status: comparison.sync, revision: comparison.revision, comparedTo: { source: stored.spec.source, destination: stored.spec.destination } };
+      next.sync = { status: comparison.sync, revision: comparison.revision, comparedTo: structuredClone({ source: stored.spec.source, destination: stored.spec.destination }) };
       next.health = comparison.health;
       next.resources = comparison.resources;
       next.reconciledAt = nowIso();
@@ -327,7 +331,7 @@ export class ApplicationController {
         version: (object.apiVersion ?? '').split('/').at(-1) ?? '',
         status,
         ...(target === undefined ? { requiresPruning: true } : {}),
-        syncWave: Number.parseInt(target?.metadata?.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0', 10) || 0,
+        syncWave: target ? waveOf(target) : 0,
       });
     }
     if (loadError !== undefined) sync = 'Unknown';
@@ -387,7 +391,7 @@ export class ApplicationController {
     const outOfSync = comparison.resources.filter((r) => r.status !== 'Synced');
     if (!automated.prune && outOfSync.every((r) => r.requiresPruning)) return undefined; // need to prune only, but prune is off
     const op: Operation = {
-      sync: { revision: comparison.revision, prune: automated.prune === true, source: app.spec.source },
+      sync: { revision: comparison.revision, prune: automated.prune === true, source: structuredClone(app.spec.source) },
       initiatedBy: { automated: true },
     };
     const state = app.status?.operationState;

@@ -81,8 +81,6 @@ export interface ArgoCdEnvironment {
   api: FakeApiServer;
   timeline: Timeline;
   timings: Timings;
-  repo: RepoServerImitation;
-  cmp: CmpServer;
   controller: ApplicationController;
   jobs: JobController;
   service: ServeProcess;
@@ -94,6 +92,8 @@ export interface ArgoCdEnvironment {
   killService(): Promise<void>;
   /** Starts `jetway serve` again on the same socket. */
   restartService(): Promise<void>;
+  /** Whether the repo-server is generating manifests right now (faults can be limited to generates). */
+  generating(): boolean;
   /** Errors thrown inside the imitation's controllers. */
   errors(): Error[];
   close(): Promise<void>;
@@ -157,10 +157,21 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
       timeline.add({ what: 'refresh-patched', app: basename(r.path), refresh });
     }
   });
+  let generating = 0;
+  const counted: Pick<RepoServerImitation, 'generate'> = {
+    async generate(app, opts) {
+      generating++;
+      try {
+        return await repo.generate(app, opts);
+      } finally {
+        generating--;
+      }
+    },
+  };
   const world = { api, timeline, tickMs: timings.tickMs };
   const controller = new ApplicationController({
     api,
-    repo,
+    repo: counted,
     timeline,
     resolveRevision: () => revision,
     argocdNamespace,
@@ -178,8 +189,6 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     api,
     timeline,
     timings,
-    repo,
-    cmp,
     controller,
     jobs,
     get service() {
@@ -208,6 +217,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
       service = await startServe(api, serveFlags(timings), socket);
       timeline.add({ what: 'service-started', pid: service.process.pid ?? 0 });
     },
+    generating: () => generating > 0,
     errors() {
       return [...controller.errors, ...jobs.errors, ...deployments.errors, ...(databases?.errors ?? [])];
     },

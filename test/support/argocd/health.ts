@@ -15,7 +15,7 @@ export interface Health {
 const order: HealthCode[] = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];
 
 /** health.IsWorse. */
-export function isWorse(current: HealthCode, next: HealthCode): boolean {
+function isWorse(current: HealthCode, next: HealthCode): boolean {
   return order.indexOf(next) > order.indexOf(current);
 }
 
@@ -86,7 +86,7 @@ export function resourceHealth(object: KubeObject): Health | undefined {
 }
 
 /** setApplicationHealth: the worst resource health, with formatHealthCauses' message; missing resources only count when nothing is live. */
-export function applicationHealth(resources: Array<{ target: KubeObject | undefined; live: KubeObject | undefined }>): Health {
+export function applicationHealth(resources: Array<{ live: KubeObject | undefined }>): Health {
   let worst: HealthCode = 'Healthy';
   let causes: KubeObject[] = [];
   let containsLive = false;

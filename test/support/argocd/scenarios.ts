@@ -5,6 +5,7 @@ import type { KubeObject } from '../../../src/cluster/types.js';
 import type { RecordView } from '../../../src/refresher/records.js';
 import { fetchRecords } from '../../../src/service/client.js';
 import type { PluginParameter } from '../cmp-server.js';
+import { watModule } from '../wat.js';
 import { argocdNamespace, exampleDirectory, startArgoCd, type ArgoCdEnvironment, type EnvironmentOptions, type Timings } from './environment.js';
 import type { Timeline } from './timeline.js';
 
@@ -20,8 +21,7 @@ export interface Snapshot {
   sync: string | undefined;
   health: string | undefined;
   conditions: string[];
-  operation: string | undefined;
-  /** Live objects in the destination namespace with Argo CD's tracking id, as "Kind/name". */
+  /** The app's live Jobs, Deployments and Databases (by Argo CD's tracking id), as "Kind/name". */
   live: string[];
   /** The flight's status as `jetway status` shows it. */
   flightStatus: string | undefined;
@@ -46,8 +46,15 @@ export interface ScenarioResult {
   events: AppEvent[];
 }
 
-/** The app name every scenario uses. */
-const appName = (kind: string) => kind;
+/** Runs assertions over a result; a failure carries the scenario's timeline, so the order that broke is visible. */
+export function explain(result: ScenarioResult, assertions: () => void): void {
+  try {
+    assertions();
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n--- timeline ---\n${result.timeline}`;
+    throw error;
+  }
+}
 
 /** Polls `check` until it holds; on timeout the error carries the timeline and the controllers' errors. */
 async function waitFor(env: ArgoCdEnvironment, what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -71,8 +78,13 @@ async function flightRecord(env: ArgoCdEnvironment, app: string): Promise<Record
   }
 }
 
+/** The flight's status as `jetway status` shows it right now. */
+async function flightStatus(env: ArgoCdEnvironment, app: string): Promise<string | undefined> {
+  return (await flightRecord(env, app))?.statusMessage;
+}
+
 /** The Events whose involvedObject is the Application, oldest first. */
-export function applicationEvents(env: ArgoCdEnvironment, app: string): AppEvent[] {
+function applicationEvents(env: ArgoCdEnvironment, app: string): AppEvent[] {
   return env.api
     .list('v1', 'Event', argocdNamespace)
     .filter((e) => (e['involvedObject'] as { name?: string } | undefined)?.name === app)
@@ -82,8 +94,7 @@ export function applicationEvents(env: ArgoCdEnvironment, app: string): AppEvent
 
 /** What the user sees of `app` now. */
 async function snapshot(env: ArgoCdEnvironment, app: string): Promise<Snapshot> {
-  const application = env.controller.application(app);
-  const status = application?.status;
+  const status = env.controller.application(app)?.status;
   const live = (kind: [string, string]) =>
     env.api
       .list(...kind)
@@ -92,13 +103,12 @@ async function snapshot(env: ArgoCdEnvironment, app: string): Promise<Snapshot> 
   const kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment']];
   if (env.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'databases.db.example.com')) kinds.push(['db.example.com/v1', 'Database']);
   return {
-    at: env.timeline.entries.at(-1)?.at ?? 0,
+    at: env.timeline.now(),
     sync: status?.sync?.status,
     health: status?.health?.status,
     conditions: (status?.conditions ?? []).map((c) => `${c.type}: ${c.message}`),
-    operation: status?.operationState ? `${status.operationState.phase}: ${status.operationState.message}` : undefined,
     live: kinds.flatMap(live).sort(),
-    flightStatus: (await flightRecord(env, app))?.statusMessage,
+    flightStatus: await flightStatus(env, app),
   };
 }
 
@@ -117,11 +127,28 @@ async function finish(env: ArgoCdEnvironment, app: string, started: number, chec
   };
 }
 
+/** Waits until a condition holds, failing the scenario after its step timeout. */
+type Wait = (what: string, check: () => boolean | Promise<boolean>) => Promise<void>;
+
+/** Until Argo CD shows the app Synced and Healthy. */
+function settled(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
+  return wait('the app is synced and healthy', () => {
+    const status = env.controller.application(app)?.status;
+    return status?.sync?.status === 'Synced' && status.health?.status === 'Healthy';
+  });
+}
+
+/** Until the pipeline flight reports completion and Argo CD shows the app settled. */
+async function completed(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
+  await wait('the flight reports that all jobs have completed', async () => (await flightStatus(env, app)) === 'all jobs have completed');
+  await settled(wait, env, app);
+}
+
 /** Runs `body` in a fresh environment, closing it even when the body throws. */
 async function scenario(
   environment: EnvironmentOptions,
   app: string,
-  body: (env: ArgoCdEnvironment, wait: (what: string, check: () => boolean | Promise<boolean>) => Promise<void>, checkpoint: (name: string) => Promise<void>) => Promise<void>,
+  body: (env: ArgoCdEnvironment, wait: Wait, checkpoint: (name: string) => Promise<void>) => Promise<void>,
   options: ScenarioOptions,
 ): Promise<ScenarioResult> {
   const started = Date.now();
@@ -161,16 +188,168 @@ function jobState(env: ArgoCdEnvironment, namespace: string, name: string): 'abs
 
 /** The pipeline example end to end: jobs one, two and three run in turn until the flight says all have completed. */
 export function runPipelineScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = appName('pipeline');
+  const app = 'pipeline';
   const namespace = 'pipelines';
   return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
     env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
     await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await wait('the flight reports that all jobs have completed', async () => (await flightRecord(env, app))?.statusMessage === 'all jobs have completed');
-    await wait('the app is synced and healthy', () => {
-      const status = env.controller.application(app)?.status;
-      return status?.sync?.status === 'Synced' && status.health?.status === 'Healthy';
+    await completed(wait, env, app);
+    await checkpoint('end');
+  }, options);
+}
+
+/** Job two fails; the pipeline stops with its message; then the bug is fixed, the failed Job deleted, and the pipeline completes. */
+export function runPipelineFailureScenario(options: ScenarioOptions & { message?: string } = {}): Promise<ScenarioResult> {
+  const app = 'pipeline';
+  const namespace = 'pipelines';
+  const message = options.message ?? 'step 2: migration exited with code 1';
+  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
+    env.jobs.failJob(`${app}-two`, message);
+    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+    await wait('job two has failed', () => jobState(env, namespace, `${app}-two`) === 'failed');
+    await wait('the flight reports the failure', async () => (await flightStatus(env, app))?.startsWith('job two failed') === true);
+    // long enough for every refresh, self-heal and job the stopped pipeline could still cause
+    await new Promise((r) => setTimeout(r, 2 * (env.timings.jobMs + env.timings.debounceMs + env.timings.minIntervalMs)));
+    await checkpoint('stopped');
+    env.jobs.fixJob(`${app}-two`);
+    env.api.remove('batch/v1', 'Job', namespace, `${app}-two`);
+    env.timeline.add({ what: 'user', action: `fixed and deleted Job/${app}-two to re-run it` });
+    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+    await completed(wait, env, app);
+    await checkpoint('end');
+  }, options);
+}
+
+/** The app example: the Database first; the Deployment only once the operator's Secret exists; then ready. */
+export function runAppScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const app = 'shop';
+  const namespace = 'shop';
+  return scenario({ directories: [exampleDirectory('app')], namespace, databaseOperator: true }, app, async (env, wait, checkpoint) => {
+    env.createApplication({
+      name: app,
+      path: 'app',
+      parameters: [
+        { name: 'clusterAccess', string: 'true' },
+        { name: 'inputFiles', array: ['input.json'] },
+        { name: 'resourceMatchers', array: [`Secret:${app}-db-conn`] },
+        { name: 'wasm', string: 'app.wasm.gz' },
+      ],
     });
+    await wait('the Database is applied', () => env.api.get('db.example.com/v1', 'Database', namespace, `${app}-db`) !== undefined);
+    await checkpoint('database-applied');
+    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+    await wait('the flight reports ready', async () => (await flightStatus(env, app)) === 'ready');
+    await settled(wait, env, app);
+    await checkpoint('end');
+  }, options);
+}
+
+/** How the API server misbehaves during generates: answers 500, or answers only after the flight's deadline. */
+export type ApiFault = 'status-500' | 'no-answer';
+
+/**
+ * The API server fails every lookup made while a generate runs, from job one's creation on; with 500s until generate
+ * has failed three times (Argo CD then pauses generation for the cache key), else once; then it recovers and the
+ * pipeline must still complete.
+ */
+export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault }): Promise<ScenarioResult> {
+  const app = 'pipeline';
+  const namespace = 'pipelines';
+  // a flight blocked on a lookup that is not answered ends at its own timeout
+  const parameters = [...pipelineParameters(), ...(options.fault === 'no-answer' ? [{ name: 'timeout', string: '2s' }] : [])];
+  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
+    env.createApplication({ name: app, path: 'pipeline', parameters });
+    await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
+    const fault = env.api.fail(
+      { method: 'GET', pathPrefix: `/apis/batch/v1/namespaces/${namespace}/jobs/`, watch: false, match: () => env.generating(), times: Infinity },
+      options.fault === 'status-500' ? { status: 500, message: 'etcdserver: request timed out' } : { delayMs: 3_000 },
+    );
+    env.timeline.add({ what: 'user', action: `API server fault on: ${options.fault}` });
+    const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed').length;
+    await wait('a generate has failed', () => failures() >= 1);
+    await checkpoint('failing');
+    const times = options.fault === 'status-500' ? 3 : 1;
+    await wait(`generate has failed ${times} times`, () => failures() >= times);
+    fault.cancel();
+    env.timeline.add({ what: 'user', action: 'API server recovered' });
+    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+    await completed(wait, env, app);
+    await checkpoint('end');
+  }, options);
+}
+
+/**
+ * `jetway serve` is SIGKILLed while job one runs (after the refresh its creation caused, so none is in flight), stays
+ * down past job one's completion, then starts again and must resync by itself.
+ */
+export function runServiceKillScenario(options: ScenarioOptions & { downMs?: number } = {}): Promise<ScenarioResult> {
+  const app = 'pipeline';
+  const namespace = 'pipelines';
+  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
+    env.jobs.holdJob(`${app}-one`);
+    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+    await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
+    const created = env.timeline.first('created', `Job/${app}-one`);
+    await wait('a hard refresh after job one was created has finished', () => env.timeline.of('generated').some((g) => g.refresh === 'hard' && g.at > created));
+    await env.killService();
+    env.jobs.releaseJob(`${app}-one`);
+    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+    await new Promise((r) => setTimeout(r, options.downMs ?? 2 * (env.timings.debounceMs + env.timings.minIntervalMs)));
+    await checkpoint('service-down');
+    await env.restartService();
+    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+    await completed(wait, env, app);
+    await checkpoint('end');
+  }, options);
+}
+
+/** A flight that times out, then one that runs out of memory, replace the pipeline's; then the pipeline comes back. */
+export async function runFlightLimitsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const app = 'pipeline';
+  const namespace = 'pipelines';
+  const pipeline = exampleDirectory('pipeline');
+  const directory = { ...pipeline, files: { ...pipeline.files, 'spin.wasm': await watModule('spin'), 'grow.wasm': await watModule('grow') } };
+  const swap = (wasm: string, extra: PluginParameter[]) => [...pipelineParameters().filter((p) => p.name !== 'wasm'), { name: 'wasm', string: wasm }, ...extra];
+  return scenario({ directories: [directory], namespace }, app, async (env, wait, checkpoint) => {
+    // job one keeps running, so no stage of the pipeline itself can change what is live
+    env.jobs.holdJob(`${app}-one`);
+    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+    await wait('job one is created and the app synced', () => jobState(env, namespace, `${app}-one`) !== 'absent' && env.controller.application(app)?.status?.sync?.status === 'Synced');
+    await checkpoint('before');
+    const failedWith = (text: string) => () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes(text)) === true;
+    env.setParameters(app, swap('spin.wasm', [{ name: 'timeout', string: '1s' }]));
+    env.timeline.add({ what: 'user', action: 'the Application now runs a flight that never finishes, with timeout 1s' });
+    await wait('the app shows the timeout', failedWith('timed out'));
+    await checkpoint('timed-out');
+    env.setParameters(app, swap('grow.wasm', [{ name: 'maxMemoryMib', string: '16' }]));
+    env.timeline.add({ what: 'user', action: 'the Application now runs a flight that allocates without bound, with maxMemoryMib 16' });
+    await wait('the app shows the memory error', failedWith('out of memory'));
+    await checkpoint('out-of-memory');
+    env.setParameters(app, pipelineParameters());
+    env.timeline.add({ what: 'user', action: 'the Application runs the pipeline flight again' });
+    await wait('the app compares cleanly again', () => {
+      const status = env.controller.application(app)?.status;
+      return status?.sync?.status === 'Synced' && (status.conditions ?? []).length === 0;
+    });
+    await checkpoint('end');
+  }, options);
+}
+
+/** An Application without selfHeal: the first sync applies job one; the flight's next stage is never applied by itself. */
+export function runNoSelfHealScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const app = 'pipeline';
+  const namespace = 'pipelines';
+  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
+    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false });
+    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+    await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.objects.includes(`Job/${app}-two`)));
+    await wait('the app is OutOfSync', () => env.controller.application(app)?.status?.sync?.status === 'OutOfSync');
+    // several self-heal backoffs and controller passes: nothing may apply job two
+    await new Promise((r) => setTimeout(r, 4 * env.timings.selfHealBackoff.baseMs + 20 * env.timings.tickMs));
+    await checkpoint('stalled');
+    env.controller.sync(app);
+    env.timeline.add({ what: 'user', action: 'pressed Sync' });
+    await wait('job two is created', () => jobState(env, namespace, `${app}-two`) !== 'absent');
     await checkpoint('end');
   }, options);
 }

@@ -9,7 +9,7 @@ import type { FakeApiServer } from '../apiserver.js';
 import { resourceHealth } from './health.js';
 import type { Timeline } from './timeline.js';
 
-export const syncWaveAnnotation = 'argocd.argoproj.io/sync-wave';
+const syncWaveAnnotation = 'argocd.argoproj.io/sync-wave';
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** A resource's identity as Argo CD keys it. */
@@ -64,7 +64,7 @@ export function resourceName(key: ResourceKey): string {
 }
 
 /** syncwaves.Wave: the sync-wave annotation, 0 when absent or not a number. */
-function waveOf(object: KubeObject): number {
+export function waveOf(object: KubeObject): number {
   const wave = Number.parseInt(object.metadata?.annotations?.[syncWaveAnnotation] ?? '0', 10);
   return Number.isNaN(wave) ? 0 : wave;
 }

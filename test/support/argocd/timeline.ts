@@ -11,6 +11,7 @@ export type TimelineEntry = { at: number } & (
   | { what: 'sync-finished'; app: string; phase: string; message: string }
   | { what: 'job-completed' | 'job-failed' | 'deployment-available' | 'secret-published'; resource: string; message?: string }
   | { what: 'service-started' | 'service-killed'; pid: number }
+  | { what: 'user'; action: string }
 );
 
 /** A timeline entry without its timestamp, as actors report it. */
@@ -23,7 +24,12 @@ export class Timeline {
 
   // Why: one clock for every actor, so orders across actors are comparable.
   add(event: TimelineEvent): void {
-    this.entries.push({ at: Date.now() - this.start, ...event } as TimelineEntry);
+    this.entries.push({ at: this.now(), ...event } as TimelineEntry);
+  }
+
+  /** Milliseconds since the timeline started. */
+  now(): number {
+    return Date.now() - this.start;
   }
 
   /** Entries of one kind, in order. */
@@ -31,9 +37,10 @@ export class Timeline {
     return this.entries.filter((e): e is TimelineEntry & { what: W } => e.what === what);
   }
 
-  /** When `resource` (e.g. "Job/pipe-two") was first created by the controller, if it was. */
-  createdAt(resource: string): number | undefined {
-    return this.of('created').find((e) => e.resource === resource)?.at;
+  /** When the first entry of a kind (about `resource`, e.g. "Job/pipeline-two", when given) happened; Infinity if never. */
+  first(what: TimelineEntry['what'], resource?: string): number {
+    const entry = this.entries.find((e) => e.what === what && (resource === undefined || ('resource' in e && e.resource === resource)));
+    return entry?.at ?? Infinity;
   }
 
   /** The largest number of Jobs that existed unfinished at the same time (created, not yet completed or failed). */

@@ -53,6 +53,7 @@ abstract class WorkloadController {
 /** The Job controller: every Job runs for `durationMs`, then completes, or fails with the message it was told. */
 export class JobController extends WorkloadController {
   private readonly failures = new Map<string, string>();
+  private readonly held = new Set<string>();
 
   constructor(private readonly o: WorkloadOptions & { durationMs: number }) {
     super('jobs', o.tickMs);
@@ -68,6 +69,16 @@ export class JobController extends WorkloadController {
     this.failures.delete(name);
   }
 
+  /** Jobs named `name` keep running until released (a long step), so a scenario can act while one runs. */
+  holdJob(name: string): void {
+    this.held.add(name);
+  }
+
+  /** A held Job finishes on the next pass (its duration has passed). */
+  releaseJob(name: string): void {
+    this.held.delete(name);
+  }
+
   // Why: a Job without a final condition gets a start time, then after its duration the condition batch/v1 sets.
   protected reconcile(): void {
     for (const job of this.o.api.list('batch/v1', 'Job')) {
@@ -75,7 +86,7 @@ export class JobController extends WorkloadController {
       if (status.conditions?.some((c) => c.type === 'Complete' || c.type === 'Failed')) continue;
       const { namespace, name } = job.metadata as { namespace: string; name: string };
       const elapsed = this.seen.since(job);
-      if (elapsed < this.o.durationMs) {
+      if (elapsed < this.o.durationMs || this.held.has(name)) {
         if (!('startTime' in status)) this.o.api.setStatus('batch/v1', 'Job', namespace, name, { startTime: now(), active: 1 });
         continue;
       }
