@@ -21,7 +21,9 @@ export interface Snapshot {
   sync: string | undefined;
   health: string | undefined;
   conditions: string[];
-  /** The app's live Jobs, Deployments and Databases (by Argo CD's tracking id), as "Kind/name". */
+  /** The sync operation's phase and message, as the UI shows it. */
+  operation: string | undefined;
+  /** The app's live Jobs, Deployments, ConfigMaps and Databases (by Argo CD's tracking id), as "Kind/name". */
   live: string[];
   /** The flight's status as `jetway status` shows it. */
   flightStatus: string | undefined;
@@ -100,13 +102,14 @@ async function snapshot(env: ArgoCdEnvironment, app: string): Promise<Snapshot> 
       .list(...kind)
       .filter((o: KubeObject) => o.metadata?.annotations?.['argocd.argoproj.io/tracking-id']?.startsWith(`${app}:`))
       .map((o) => `${kind[1]}/${o.metadata?.name}`);
-  const kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment']];
+  const kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap']];
   if (env.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'databases.db.example.com')) kinds.push(['db.example.com/v1', 'Database']);
   return {
     at: env.timeline.now(),
     sync: status?.sync?.status,
     health: status?.health?.status,
     conditions: (status?.conditions ?? []).map((c) => `${c.type}: ${c.message}`),
+    operation: status?.operationState ? `${status.operationState.phase}: ${status.operationState.message}` : undefined,
     live: kinds.flatMap(live).sort(),
     flightStatus: await flightStatus(env, app),
   };
@@ -351,5 +354,47 @@ export function runNoSelfHealScenario(options: ScenarioOptions = {}): Promise<Sc
     env.timeline.add({ what: 'user', action: 'pressed Sync' });
     await wait('job two is created', () => jobState(env, namespace, `${app}-two`) !== 'absent');
     await checkpoint('end');
+  }, options);
+}
+
+/** A flight whose stages are its input (test/flights/wat/print-input.wat), as the Application's parameters. */
+function stagedParameters(stages: unknown): PluginParameter[] {
+  return [
+    { name: 'input', string: typeof stages === 'string' ? stages : JSON.stringify(stages) },
+    { name: 'wasm', string: 'flight.wasm' },
+  ];
+}
+
+/**
+ * Two stages become two sync waves: the migration Job, then the Deployment and a ConfigMap. Argo CD applies the second
+ * wave only once the Job is healthy. Then the ConfigMap is dropped from the output and pruned; then the flight's output
+ * breaks, and nothing is pruned.
+ */
+export async function runWavesScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const app = 'staged';
+  const namespace = 'staged';
+  const migrate = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image: 'busybox:1.36' }] } } } };
+  const labels = { 'app.kubernetes.io/name': 'web' };
+  const web = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } };
+  const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } };
+  const directory = { path: 'staged', files: { 'flight.wasm': await watModule('print-input') } };
+  return scenario({ directories: [directory], namespace }, app, async (env, wait, checkpoint) => {
+    env.jobs.holdJob('migrate');
+    env.createApplication({ name: app, path: 'staged', parameters: stagedParameters([[migrate], [web, settings]]) });
+    await wait('the sync waits for the migration', () => env.controller.application(app)?.status?.operationState?.message.startsWith('waiting for healthy state of batch/Job/migrate') === true);
+    await checkpoint('first-wave');
+    env.jobs.releaseJob('migrate');
+    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+    await settled(wait, env, app);
+    await checkpoint('synced');
+    env.setParameters(app, stagedParameters([[migrate], [web]]));
+    env.timeline.add({ what: 'user', action: 'the flight no longer emits ConfigMap/settings' });
+    await wait('the ConfigMap is gone and the app synced', () => !env.api.get('v1', 'ConfigMap', namespace, 'settings') && env.controller.application(app)?.status?.sync?.status === 'Synced');
+    await checkpoint('pruned');
+    env.setParameters(app, stagedParameters('this is not a list of resources'));
+    env.timeline.add({ what: 'user', action: 'the flight now prints something that is not resources' });
+    await wait('the app shows the output error', () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes('not Kubernetes resources')) === true);
+    await new Promise((r) => setTimeout(r, 10 * env.timings.tickMs));
+    await checkpoint('broken');
   }, options);
 }
