@@ -77,10 +77,15 @@ export async function applicationFacts(http: KubeHttp, ref: ApplicationRef): Pro
   return { uid: app.metadata?.['uid'] as string | undefined, selfHeal: spec.syncPolicy?.automated?.selfHeal === true };
 }
 
-/** Merge-patches `argocd.argoproj.io/refresh: hard`: the only way to make the repo-server run generate again for the same commit. */
+/**
+ * Merge-patches `argocd.argoproj.io/refresh: hard`: the only way to make the repo-server run generate again for the same
+ * commit. With a new `refresh-timestamp`, as Argo CD's own RefreshApp sets it: a controller with argo-cd#28603 then keeps
+ * a request that arrives while it reconciles the app, instead of removing it with the one it is finishing.
+ */
 export async function hardRefresh(http: KubeHttp, ref: ApplicationRef): Promise<'refreshed' | 'gone'> {
   const path = applicationPath(ref);
-  const body = JSON.stringify({ metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } });
+  const annotations = { 'argocd.argoproj.io/refresh': 'hard', 'argocd.argoproj.io/refresh-timestamp': new Date().toISOString() };
+  const body = JSON.stringify({ metadata: { annotations } });
   const res = await http.request(path, { method: 'PATCH', body, contentType: 'application/merge-patch+json' });
   if (res.status === 404) return 'gone';
   if (res.status < 200 || res.status >= 300) throw failureFor('PATCH', path, res.status, res.text);

@@ -38,7 +38,9 @@ test('a Job turning Complete hard-refreshes the right Application exactly once, 
     const patches = hardRefreshes(api, 'argocd', 'pipeline');
     assert.equal(patches.length, 1);
     assert.equal(patches[0]!.contentType, 'application/merge-patch+json');
-    assert.deepEqual(patches[0]!.body, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } });
+    const annotations = (patches[0]!.body as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
+    assert.equal(annotations['argocd.argoproj.io/refresh'], 'hard');
+    assert.ok(Date.parse(annotations['argocd.argoproj.io/refresh-timestamp']!) >= changedAt, 'a new refresh-timestamp marks this request');
     assert.equal(hardRefreshes(api, 'argocd', 'bystander').length, 0);
     assert.equal(r.stats().refreshes, 1);
     // The record stays until the next run replaces it.
