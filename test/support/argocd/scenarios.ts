@@ -282,7 +282,7 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
 }
 
 /**
- * `jetway serve` is SIGKILLed while job one runs (after the refresh its creation caused, so none is in flight), stays
+ * `jetway serve` is SIGKILLed while job one runs (after the refresh its creation caused, with none pending), stays
  * down past job one's completion, then starts again and must resync by itself.
  */
 export function runServiceKillScenario(options: ScenarioOptions & { downMs?: number } = {}): Promise<ScenarioResult> {
@@ -293,7 +293,10 @@ export function runServiceKillScenario(options: ScenarioOptions & { downMs?: num
     env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
     await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
     const created = env.timeline.first('created', `Job/${app}-one`);
-    await wait('a hard refresh after job one was created has finished', () => env.timeline.of('generated').some((g) => g.refresh === 'hard' && g.at > created));
+    await wait('a hard refresh after job one was created has finished and none is pending', () => {
+      const pending = env.controller.application(app)?.metadata?.annotations?.['argocd.argoproj.io/refresh'] !== undefined;
+      return !pending && !env.generating() && env.timeline.of('generated').some((g) => g.refresh === 'hard' && g.at > created);
+    });
     await env.killService();
     env.jobs.releaseJob(`${app}-one`);
     await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
