@@ -156,6 +156,7 @@ export class ApplicationController {
   private readonly operationLoop: Loop;
   private readonly argocdNamespace: string;
 
+  // Why: two queues, two workers: a long generate in a comparison never holds up a sync waiting on health.
   constructor(private readonly o: ApplicationControllerOptions) {
     this.argocdNamespace = o.argocdNamespace ?? 'argocd';
     this.refreshLoop = new Loop('application refresh', o.tickMs, () => this.refreshAll());
@@ -184,6 +185,7 @@ export class ApplicationController {
     });
   }
 
+  /** Stops both loops after their current pass. */
   async stop(): Promise<void> {
     await Promise.all([this.refreshLoop.stop(), this.operationLoop.stop()]);
   }
@@ -222,8 +224,9 @@ export class ApplicationController {
     if (!trigger) return;
     memory.refreshAt = undefined;
     memory.attemptedAt = Date.now();
-    memory.liveSignature = this.liveSignature(app, memory);
     const comparison = await this.compare(app, memory, trigger);
+    // what this comparison saw live (read after the generate, with no await since): later changes trigger the next one
+    memory.liveSignature = this.liveSignature(app, memory);
     if (comparison === 'ignored') return;
     const current = this.application(app.metadata!.name!, app.metadata!.namespace);
     if (!current) return;

@@ -8,8 +8,9 @@ export class Loop {
   private wake: (() => void) | undefined;
   private readonly done: Promise<void>;
 
+  // Why: the loop starts with its owner; `name` prefixes its errors, so a scenario says which controller failed.
   constructor(
-    readonly name: string,
+    private readonly name: string,
     private readonly intervalMs: number,
     private readonly step: () => Promise<void> | void,
   ) {
@@ -23,7 +24,9 @@ export class Loop {
       try {
         await this.step();
       } catch (error) {
-        this.errors.push(error instanceof Error ? error : new Error(String(error)));
+        const failure = error instanceof Error ? error : new Error(String(error));
+        failure.message = `${this.name}: ${failure.message}`;
+        this.errors.push(failure);
       }
       if (this.stopped) break;
       await new Promise<void>((resolve) => {

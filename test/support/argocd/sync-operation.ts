@@ -84,6 +84,7 @@ export class SyncRun {
   private readonly tasks: Task[];
   private readonly multiStep: boolean;
 
+  // Why: the tasks and their waves are fixed when the operation starts (getSyncTasks on its first call).
   constructor(
     private readonly o: { api: FakeApiServer; timeline: Timeline; app: string; prune: boolean },
     candidates: SyncCandidate[],

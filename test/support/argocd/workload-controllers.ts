@@ -33,6 +33,7 @@ abstract class WorkloadController {
   protected readonly seen = new FirstSeen();
   private readonly loop: Loop;
 
+  // Why: every controller polls the fake API server on its own loop.
   constructor(name: string, tickMs: number) {
     this.loop = new Loop(name, tickMs, () => this.reconcile());
   }
@@ -45,6 +46,7 @@ abstract class WorkloadController {
     return this.loop.errors;
   }
 
+  /** Stops after the current pass. */
   stop(): Promise<void> {
     return this.loop.stop();
   }
@@ -55,6 +57,7 @@ export class JobController extends WorkloadController {
   private readonly failures = new Map<string, string>();
   private readonly held = new Set<string>();
 
+  // Why: starts reconciling at once.
   constructor(private readonly o: WorkloadOptions & { durationMs: number }) {
     super('jobs', o.tickMs);
   }
@@ -122,6 +125,7 @@ export class JobController extends WorkloadController {
 /** The Deployment controller: a new generation is observed at once and its replicas become available after `readyAfterMs`. */
 export class DeploymentController extends WorkloadController {
 
+  // Why: starts reconciling at once.
   constructor(private readonly o: WorkloadOptions & { readyAfterMs: number }) {
     super('deployments', o.tickMs);
   }
@@ -165,6 +169,7 @@ export class DeploymentController extends WorkloadController {
 /** Another team's database operator: some time after a Database appears, it publishes the Secret `<database>-conn`. */
 export class DatabaseOperator extends WorkloadController {
 
+  // Why: starts reconciling at once.
   constructor(private readonly o: WorkloadOptions & { provisionMs: number }) {
     super('databases', o.tickMs);
   }
