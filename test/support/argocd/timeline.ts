@@ -1,6 +1,10 @@
 // What happened, when: every actor of the imitation writes here, and scenarios assert order properties over it.
 
-/** One thing that happened; `at` is milliseconds since the timeline started. */
+/**
+ * One thing that happened; `at` is milliseconds since the timeline started. A `generated` entry is one manifest request
+ * to the repo-server: `ran` (generate ran), `cached` (served from the manifest cache; with `error` when generation is
+ * paused after repeated failures) or `failed`.
+ */
 export type TimelineEntry = { at: number } & (
   | { what: 'refresh-patched'; app: string; refresh: string }
   | { what: 'generated'; app: string; refresh: 'normal' | 'hard'; result: 'ran' | 'cached' | 'failed'; durationMs: number; objects: string[]; error?: string }
