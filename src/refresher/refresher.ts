@@ -127,15 +127,19 @@ export class Refresher {
       this.log('debug', `ignored a run record of ${run.app} older than the one held`, { app: run.app, ranAt: run.ranAt });
       return;
     }
-    // A failed run saw nothing new, and Argo CD keeps the last good manifests: keep watching what that run looked up.
-    if (run.outcome === 'failed' && run.refs.length === 0 && previous) run = { ...run, refs: previous.refs };
+    // A failed run saw nothing new, and Argo CD keeps the last good manifests: keep watching what that run looked up,
+    // from where the watches got to (re-tracking would compare against old fingerprints and refresh again and again).
+    const keepTracking = run.outcome === 'failed' && run.refs.length === 0 && previous !== undefined;
+    if (keepTracking) run = { ...run, refs: previous.refs };
     this.runs.set(run.app, run);
     this.scheduler.superseded(run.app);
-    this.detector.track(run.app, run.refs);
-    this.watches.sync(this.detector.watchTargets());
+    if (!keepTracking) {
+      this.detector.track(run.app, run.refs);
+      this.watches.sync(this.detector.watchTargets());
+      this.detector.verify(run.app, (key) => this.watches.listed(key));
+    }
     // Argo CD pauses generation after repeated failures; the periodic re-check keeps retrying a failed app too.
     this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed');
-    this.detector.verify(run.app, (key) => this.watches.listed(key));
     this.announce(previous, run).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${run.app}: ${(error as Error).message}`, { app: run.app });
     });

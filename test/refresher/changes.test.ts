@@ -266,19 +266,24 @@ test('an app whose last run was waiting is hard-refreshed periodically; a finish
 });
 
 test('a failed run keeps watching what the last good run looked up, and is re-checked periodically', async () => {
-  api.put(application('argocd', 'flaky'));
-  api.put(job('flaky-one'));
+  api.put(application('argocd', 'retrying'));
+  api.put(job('retrying-one'));
   const r = refresher(http, { waitingRefreshMs: 1_500 });
   try {
-    r.record(run('flaky', [await lookedUp(http, jobs, 'default', 'flaky-one')], { waiting: true }));
+    r.record(run('retrying', [await lookedUp(http, jobs, 'default', 'retrying-one')], { waiting: true }));
     await api.waitForWatches(1);
     // generate failed (say the API server answered 500): the record carries no refs of its own
-    r.record(run('flaky', [], { outcome: 'failed', statusMessage: 'lookup failed: 500' }));
+    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500' }));
     assert.equal(r.stats().openWatches, 1);
     assert.equal(r.records()[0]?.refs.length, 1);
     assert.ok(r.records()[0]?.nextRefreshAt, 'a failed app has a planned re-check');
-    api.setStatus('batch/v1', 'Job', 'default', 'flaky-one', complete);
-    await until('the failed app is refreshed for the Job that completed', () => hardRefreshes(api, 'argocd', 'flaky').length > 0, debounceMs + 1_000);
+    api.setStatus('batch/v1', 'Job', 'default', 'retrying-one', complete);
+    await until('the failed app is refreshed for the Job that completed', () => hardRefreshes(api, 'argocd', 'retrying').length > 0, debounceMs + 1_000);
+    // that refresh fails again: the change was already acted on, so it does not refresh again (only the periodic re-check will)
+    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500' }));
+    await sleep(1_200); // past debounce and the 1 s minimum interval
+    assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 1);
+    await until('the periodic re-check of the failed app', () => hardRefreshes(api, 'argocd', 'retrying').length === 2, 1_000);
   } finally {
     await stopped(api, r);
   }
