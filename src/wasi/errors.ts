@@ -1,5 +1,6 @@
 // Every way a flight run can fail, as one error type whose message is the single line users read.
 
+import type { HostCall } from '../host/states.js';
 import type { AbortKind } from './protocol.js';
 
 export type FlightFailure = 'exit' | 'trap' | 'timeout' | 'memory' | 'output-limit' | 'instantiate' | 'host' | 'crash' | 'module' | 'output';
@@ -28,9 +29,23 @@ export class FlightError extends Error {
     }
   }
 
-  static timeout(ms: number): FlightError {
+  // Why: a deadline that struck while the cluster had not answered is the cluster's slowness, not the flight's; say which.
+  static timeout(ms: number, pending?: HostCall): FlightError {
+    if (pending) {
+      return new FlightError(
+        'timeout',
+        `flight timed out after ${formatMs(ms)} waiting for the cluster to answer ${describeCall(pending)}: check that the API server is reachable and healthy, or raise the timeout parameter`,
+        '',
+      );
+    }
     return new FlightError('timeout', `flight timed out after ${formatMs(ms)}: raise the timeout parameter or make the flight finish sooner`, '');
   }
+}
+
+/** A host call as a user names the object: `a lookup of Job pipelines/one (batch/v1)`. */
+function describeCall(call: HostCall): string {
+  if (call.op === 'k8s_rest_mapping') return `a kind lookup of ${call.kind} (${call.groupOrAPIVersion || 'core'})`;
+  return `a lookup of ${call.kind} ${call.namespace ? `${call.namespace}/` : ''}${call.name} (${call.apiVersion})`;
 }
 
 function formatMs(ms: number): string {

@@ -1,7 +1,7 @@
 // One worker thread that runs flights, seen from the parent: answers its host calls, enforces the deadline.
 
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { HostHandler } from '../host/states.js';
+import type { HostCall, HostHandler } from '../host/states.js';
 import { FlightError } from './errors.js';
 import type { FromWorker, ModuleRef, RunMessage } from './protocol.js';
 
@@ -89,6 +89,7 @@ export class FlightWorker {
     this.preparedModule = undefined;
     return new Promise<WorkerResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let pending: HostCall | undefined; // the host call the guest is blocked on, if any
       const finish = (outcome: () => void) => {
         if (timer) clearTimeout(timer);
         this.worker.off('message', onMessage);
@@ -100,10 +101,11 @@ export class FlightWorker {
       const onMessage = (message: FromWorker) => {
         switch (message.type) {
           case 'host-call':
+            pending = message.call;
             void job.host(message.call).then(
               (answer) => this.answer(answer),
               (error: unknown) => this.answer({ state: 2, body: error instanceof Error ? error.message : String(error) }),
-            );
+            ).finally(() => (pending = undefined));
             return;
           case 'exited':
             if (job.prepareNext) this.preparedModule = job.module;
@@ -124,7 +126,7 @@ export class FlightWorker {
       this.worker.once('error', onError);
       if (job.timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          finish(() => reject(FlightError.timeout(job.timeoutMs!)));
+          finish(() => reject(FlightError.timeout(job.timeoutMs!, pending)));
           void this.terminate();
         }, job.timeoutMs);
       }

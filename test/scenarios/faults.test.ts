@@ -48,7 +48,7 @@ test('the API server not answering within the flight timeout: generate fails wit
     const off = tl.of('user')[1]!.at;
     const failing = checkpoints['failing']!;
     assert.equal(failing.sync, 'Unknown');
-    assert.match(failing.conditions.join('\n'), /flight timed out after 2s/);
+    assert.match(failing.conditions.join('\n'), /flight timed out after 2s waiting for the cluster to answer a lookup of Job pipeline-one \(batch\/v1\): check that the API server is reachable/);
     assert.deepEqual(failing.live, [job('one')]);
     assert.ok(tl.first('created', job('two')) > off);
     survived(result);

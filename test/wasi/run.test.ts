@@ -49,6 +49,13 @@ test('a spinning flight is stopped by the timeout and the host keeps working', a
   await assert.rejects(runFlight(await invocation('trap')), /wasm trap/);
 });
 
+test('a deadline that strikes while a lookup is unanswered blames the cluster and names the lookup', async () => {
+  const never = () => new Promise<never>(() => undefined);
+  const error = await failure(runFlight(await invocation('lookup-loop', { timeoutMs: 200, host: never })));
+  assert.equal(error.kind, 'timeout');
+  assert.match(error.message, /^flight timed out after 200ms waiting for the cluster to answer a lookup of Job demo-one \(batch\/v1\): check that the API server is reachable/);
+});
+
 test('200 MB of stdout is refused at the cap', async () => {
   const error = await failure(runFlight(await invocation('flood')));
   assert.equal(error.kind, 'output-limit');
