@@ -9,6 +9,7 @@ import {
   runPipelineFailureScenario,
   runPipelineScenario,
   runServiceKillScenario,
+  runWavesScenario,
   type ScenarioResult,
 } from '../test/support/argocd/scenarios.js';
 import type { Report } from './report.js';
@@ -22,6 +23,7 @@ const scenarios: Array<[string, () => Promise<ScenarioResult>]> = [
   ['fault: jetway serve killed mid-pipeline and restarted', () => runServiceKillScenario()],
   ['fault: a flight that times out, then one out of memory, then the pipeline again', () => runFlightLimitsScenario()],
   ['no selfHeal: stalls with the warning until Sync is pressed', () => runNoSelfHealScenario()],
+  ['stages as sync waves: the Deployment wave waits for the migration Job; pruning', () => runWavesScenario()],
 ];
 
 // Why: users want to know how long orchestration takes end to end, and how many refresh cycles drove it.
