@@ -247,13 +247,16 @@ export function runAppScenario(options: ScenarioOptions = {}): Promise<ScenarioR
   }, options);
 }
 
+/** `jetway serve --waiting-refresh` in the fault scenarios: how soon jetway re-checks an app whose generate failed. */
+const failedRecheckMs = 1_000;
+
 /** How the API server misbehaves during generates: answers 500, or answers only after the flight's deadline. */
 export type ApiFault = 'status-500' | 'no-answer';
 
 /**
  * The API server fails every lookup made while a generate runs, from job one's creation on; with 500s until generate
- * has failed three times (Argo CD then pauses generation for the cache key), else once; then it recovers and the
- * pipeline must still complete.
+ * has failed three times (jetway re-checks a failed app every `failedRecheckMs`; Argo CD pauses normal generation for
+ * the cache key after the third failure), else once; then it recovers and the pipeline must still complete.
  */
 export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault }): Promise<ScenarioResult> {
   const app = 'pipeline';
@@ -278,7 +281,7 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
     await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
     await completed(wait, env, app);
     await checkpoint('end');
-  }, options);
+  }, { ...options, timings: { waitingRefreshMs: failedRecheckMs, ...options.timings } });
 }
 
 /**
