@@ -8,6 +8,7 @@ import { recordProblem } from '../refresher/records.js';
 import { jsonLogger } from '../service/log.js';
 import { createMetrics } from '../service/metrics.js';
 import { startService } from '../service/server.js';
+import { applyServiceTuning } from '../service/tuning.js';
 import { reportFailure } from './fail.js';
 
 interface ServeFlags {
@@ -36,6 +37,7 @@ function parseTiming(flag: string, value: string): number {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
+  applyServiceTuning();
   const log = jsonLogger();
   const workers = Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${flags.workers}: expected a whole number from 1 to 64`);

@@ -7,7 +7,7 @@ import type { LookupRef } from '../host/refs.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
 import { parseStages, type Stage } from '../stages/parse.js';
 import type { FlightWorker } from '../wasi/flight-worker.js';
-import { runFlight } from '../wasi/run.js';
+import { runFlight, type FlightOutput } from '../wasi/run.js';
 
 /** Module bytes and their sha256: what travels to a runner. */
 export interface ModuleBytes {
@@ -54,7 +54,7 @@ export async function runCompiled(
   cluster: Cluster | undefined,
   worker?: FlightWorker,
   observe?: (call: HostCall, answer: HostAnswer) => void,
-): Promise<RunOutcome> {
+): Promise<RunOutcome & Pick<FlightOutput, 'instance'>> {
   const access = createAccessHost({
     cluster: spec.clusterAccess ? cluster : undefined,
     release: spec.release,

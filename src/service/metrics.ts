@@ -20,7 +20,12 @@ export function createMetrics(refresher: () => RefresherStats | undefined = () =
     });
   return {
     registry,
-    runs: new Counter({ name: 'jetway_runs_total', help: 'Flight runs by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
+    runs: new Counter({
+      name: 'jetway_runs_total',
+      help: 'Flight runs by outcome, and whether the instance was prepared while idle or made on the request path',
+      labelNames: ['outcome', 'instance'] as const,
+      registers: [registry],
+    }),
     runSeconds: new Histogram({
       name: 'jetway_run_duration_seconds',
       help: 'Flight run time, request to result',

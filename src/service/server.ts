@@ -85,8 +85,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const modules = new ModuleStore();
   const pool = new WorkerPool(options.workers);
 
-  // Why: the request path is a warm worker with an instance ready; compile and instantiate happen before.
-  async function run(raw: RunRequestBody): Promise<{ status: number; payload: unknown }> {
+  // Why: the request path is a warm worker with an instance ready; compile and instantiate happen before, and the
+  // next instance is prepared only once the answer is out (`warm`), so preparing never competes with answering.
+  async function run(raw: RunRequestBody): Promise<{ status: number; payload: unknown; warm?: WebAssembly.Module }> {
     const spec = specOf(raw);
     const compiled = modules.compiled(raw.digest, spec.maxMemoryMib);
     if (!compiled) {
@@ -100,17 +101,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const outcome = await pool.use(module, (worker) =>
         runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: String(answer.state) })),
       );
-      metrics.runs.inc({ outcome: 'ok' });
+      metrics.runs.inc({ outcome: 'ok', instance: outcome.instance });
       const payload: RunResponseBody = { ok: true, stdout: Buffer.from(outcome.stdout).toString('base64'), stderr: outcome.stderr, refs: outcome.refs, durationMs: outcome.durationMs };
-      return { status: 200, payload };
+      return { status: 200, payload, warm: module };
     } catch (error) {
-      metrics.runs.inc({ outcome: 'failed' });
+      metrics.runs.inc({ outcome: 'failed', instance: 'unknown' });
       const e = error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
       const payload: RunResponseBody = { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } };
-      return { status: 200, payload };
+      return { status: 200, payload, warm: module };
     } finally {
       metrics.runSeconds.observe((performance.now() - started) / 1000);
-      pool.warm(module);
     }
   }
 
@@ -119,7 +119,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       try {
         const url = new URL(req.url ?? '/', 'http://jetway');
         if (req.method === 'POST' && url.pathname === '/v1/run') {
-          const { status, payload } = await run(JSON.parse((await body(req)).toString('utf8')) as RunRequestBody);
+          const { status, payload, warm } = await run(JSON.parse((await body(req)).toString('utf8')) as RunRequestBody);
+          if (warm) res.once('finish', () => pool.warm(warm));
           return send(res, status, payload);
         }
         const put = /^\/v1\/modules\/([0-9a-f]{64})$/.exec(url.pathname);

@@ -3,7 +3,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { HostCall, HostHandler } from '../host/states.js';
 import { FlightError } from './errors.js';
-import type { FromWorker, ModuleRef, RunMessage } from './protocol.js';
+import type { FromWorker, InstanceOrigin, ModuleRef, RunMessage } from './protocol.js';
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
@@ -16,13 +16,13 @@ export interface WorkerRun {
   /** undefined: no deadline. */
   timeoutMs: number | undefined;
   host: HostHandler;
-  prepareNext: boolean;
 }
 
 export interface WorkerResult {
   exitCode: number;
   stdout: Uint8Array;
   stderr: string;
+  instance: InstanceOrigin;
 }
 
 const decoder = new TextDecoder();
@@ -108,11 +108,9 @@ export class FlightWorker {
             ).finally(() => (pending = undefined));
             return;
           case 'exited':
-            if (job.prepareNext) this.preparedModule = job.module;
-            finish(() => resolve({ exitCode: message.exitCode, stdout: message.stdout, stderr: decoder.decode(message.stderr) }));
+            finish(() => resolve({ exitCode: message.exitCode, stdout: message.stdout, stderr: decoder.decode(message.stderr), instance: message.instance }));
             return;
           case 'aborted':
-            if (job.prepareNext) this.preparedModule = job.module;
             finish(() => reject(FlightError.fromAbort(message.kind, message.message, decoder.decode(message.stderr))));
             return;
           case 'prepared':
@@ -137,7 +135,6 @@ export class FlightWorker {
         env: job.env,
         stdin: job.stdin,
         stdoutLimit: job.stdoutLimit,
-        prepareNext: job.prepareNext,
       };
       this.worker.postMessage(message);
     });

@@ -26,11 +26,12 @@ export interface RunMessage {
   env: string[];
   stdin: Uint8Array;
   stdoutLimit: number;
-  /** Instantiate the next instance after this run, while idle. */
-  prepareNext: boolean;
 }
 
 export type ToWorker = PrepareMessage | RunMessage;
+
+/** Whether a run used the instance prepared while idle, or had to instantiate on the request path. */
+export type InstanceOrigin = 'prepared' | 'fresh';
 
 /** Why a run ended without an exit code. */
 export type AbortKind = 'trap' | 'output-limit' | 'instantiate' | 'host';
@@ -38,7 +39,7 @@ export type AbortKind = 'trap' | 'output-limit' | 'instantiate' | 'host';
 /** Worker -> parent. */
 export type FromWorker =
   | { type: 'host-call'; call: HostCall }
-  | { type: 'exited'; exitCode: number; stdout: Uint8Array; stderr: Uint8Array }
+  | { type: 'exited'; exitCode: number; stdout: Uint8Array; stderr: Uint8Array; instance: InstanceOrigin }
   | { type: 'aborted'; kind: AbortKind; message: string; stderr: Uint8Array }
   | { type: 'prepared' };
 

@@ -3,6 +3,7 @@
 import type { HostHandler } from '../host/states.js';
 import { FlightError } from './errors.js';
 import { FlightWorker, type WorkerResult } from './flight-worker.js';
+import type { InstanceOrigin } from './protocol.js';
 
 /** The yoke release jetway presents itself as: flights compare YOKE_VERSION against the SDK they need. */
 export const yokeVersion = 'v0.20.27';
@@ -31,6 +32,8 @@ export interface FlightOutput {
   stdout: Uint8Array;
   stderr: string;
   durationMs: number;
+  /** Whether the run found its instance prepared while the worker was idle. */
+  instance: InstanceOrigin;
 }
 
 /** yoke's EvalFlight env: the user's, then YOKE_RELEASE, YOKE_NAMESPACE, NAMESPACE, YOKE_VERSION. */
@@ -47,7 +50,7 @@ export function flightEnv(invocation: Pick<FlightInvocation, 'env' | 'release' |
 
 /** Turns a finished worker run into output, or a FlightError naming the cause. */
 export function interpret(result: WorkerResult, invocation: Pick<FlightInvocation, 'maxMemoryMib'>): Omit<FlightOutput, 'durationMs'> {
-  if (result.exitCode === 0) return { stdout: result.stdout, stderr: result.stderr };
+  if (result.exitCode === 0) return { stdout: result.stdout, stderr: result.stderr, instance: result.instance };
   if (/out of memory/i.test(result.stderr)) {
     const limit = invocation.maxMemoryMib === undefined ? 'the 4 GiB wasm limit' : `maxMemoryMib ${invocation.maxMemoryMib}`;
     throw new FlightError('memory', `flight ran out of memory under ${limit}: raise maxMemoryMib or make the flight allocate less`, result.stderr);
@@ -69,7 +72,6 @@ export async function runFlight(invocation: FlightInvocation, worker?: FlightWor
       stdoutLimit: invocation.stdoutLimit ?? defaultStdoutLimit,
       timeoutMs: invocation.timeoutMs,
       host: invocation.host,
-      prepareNext: !own,
     });
     return { ...interpret(result, invocation), durationMs: performance.now() - started };
   } finally {

@@ -3,7 +3,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, createHostImports } from '../host/guest.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
-import type { AbortKind, BridgeChannel, FromWorker, ModuleRef, RunMessage, ToWorker } from './protocol.js';
+import type { AbortKind, BridgeChannel, FromWorker, InstanceOrigin, ModuleRef, RunMessage, ToWorker } from './protocol.js';
 import { Capture, FlightWasi, OutputLimitExceeded } from './shim.js';
 
 const port = parentPort;
@@ -54,8 +54,10 @@ function run(message: RunMessage): void {
   const stdout = new Capture(message.stdoutLimit, 'abort');
   const stderr = new Capture(1 << 20, 'truncate');
   let current: Prepared;
+  let origin: InstanceOrigin;
   try {
     current = prepared?.moduleId === message.module.id ? prepared : instantiate(message.module);
+    origin = current === prepared ? 'prepared' : 'fresh';
   } catch (error) {
     send({ type: 'aborted', kind: 'instantiate', message: error instanceof Error ? error.message : String(error), stderr: new Uint8Array() });
     return;
@@ -67,12 +69,11 @@ function run(message: RunMessage): void {
     const exitCode = current.wasi.wasi.start(current.instance as Parameters<typeof current.wasi.wasi.start>[0]);
     const out = stdout.bytes();
     const err = stderr.bytes();
-    send({ type: 'exited', exitCode, stdout: out, stderr: err }, [out.buffer as ArrayBuffer, err.buffer as ArrayBuffer]);
+    send({ type: 'exited', exitCode, stdout: out, stderr: err, instance: origin }, [out.buffer as ArrayBuffer, err.buffer as ArrayBuffer]);
   } catch (error) {
     const err = stderr.bytes();
     send({ type: 'aborted', ...classify(error), stderr: err }, [err.buffer as ArrayBuffer]);
   }
-  if (message.prepareNext) prepare(message.module);
 }
 
 function prepare(module: ModuleRef): void {
