@@ -7,7 +7,7 @@ import type { LookupRef } from '../host/refs.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
 import { parseStages, type Stage } from '../stages/parse.js';
 import type { FlightWorker } from '../wasi/flight-worker.js';
-import { runFlight, type FlightOutput } from '../wasi/run.js';
+import { runFlight, type FlightOutput, type FlightSettings } from '../wasi/run.js';
 
 /** Module bytes and their sha256: what travels to a runner. */
 export interface ModuleBytes {
@@ -16,14 +16,7 @@ export interface ModuleBytes {
 }
 
 /** Everything a run needs besides the cluster, as plain data (it crosses the service socket). */
-export interface RunSpec {
-  input: Uint8Array;
-  release: string;
-  namespace: string;
-  args: readonly string[];
-  env: Readonly<Record<string, string>>;
-  timeoutMs: number | undefined;
-  maxMemoryMib: number | undefined;
+export interface RunSpec extends FlightSettings {
   clusterAccess: boolean;
   resourceMatchers: readonly string[];
   /** An admin ceiling on what matchers may open. */
@@ -64,14 +57,8 @@ export async function runCompiled(
   });
   const output = await runFlight(
     {
+      ...spec,
       module,
-      input: spec.input,
-      release: spec.release,
-      namespace: spec.namespace,
-      args: spec.args,
-      env: spec.env,
-      timeoutMs: spec.timeoutMs,
-      maxMemoryMib: spec.maxMemoryMib,
       host: async (call) => {
         const answer = await access.handle(call);
         observe?.(call, answer);

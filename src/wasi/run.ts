@@ -13,8 +13,8 @@ export const defaultStdoutLimit = 64 * 1024 * 1024;
 
 export const defaultTimeoutMs = 10_000;
 
-export interface FlightInvocation {
-  module: WebAssembly.Module;
+/** What the flight itself is given, as plain data: stdin, yoke's argv and env, and its limits. */
+export interface FlightSettings {
   input: Uint8Array;
   release: string;
   namespace: string;
@@ -24,6 +24,10 @@ export interface FlightInvocation {
   /** undefined: no deadline (yoke's negative timeout). */
   timeoutMs: number | undefined;
   maxMemoryMib: number | undefined;
+}
+
+export interface FlightInvocation extends FlightSettings {
+  module: WebAssembly.Module;
   stdoutLimit?: number;
   host: HostHandler;
 }
