@@ -9,8 +9,8 @@ import type { KubeCluster } from '../../src/cluster/kube.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { renderFlight, type RenderResult, type RunSpec } from '../../src/flight/render.js';
 import { createAccessHost } from '../../src/host/policy.js';
-import { FlightError } from '../../src/wasi/errors.js';
 import { runFlight, yokeVersion, type FlightInvocation } from '../../src/wasi/run.js';
+import { flightFailure, testSettings } from '../support/flight-run.js';
 
 let api: FakeApiServer;
 let cluster: KubeCluster;
@@ -33,13 +33,8 @@ type RenderOptions = Partial<RunSpec> & { cluster?: KubeCluster | undefined };
 async function render(flight: string, options: RenderOptions = {}): Promise<RenderResult> {
   const target = 'cluster' in options ? options.cluster : cluster;
   const spec: RunSpec = {
-    input: new Uint8Array(),
-    release: 'foo',
+    ...testSettings,
     namespace: 'default',
-    args: [],
-    env: {},
-    timeoutMs: 10_000,
-    maxMemoryMib: undefined,
     clusterAccess: target !== undefined,
     resourceMatchers: [],
     ...options,
@@ -51,26 +46,11 @@ async function render(flight: string, options: RenderOptions = {}): Promise<Rend
 async function run(flight: string, overrides: Partial<FlightInvocation> = {}) {
   const access = createAccessHost({ cluster: undefined, release: overrides.release ?? 'foo', namespace: overrides.namespace ?? 'bar', matchers: [] });
   return runFlight({
+    ...testSettings,
     module: (await goFlight(flight, overrides.maxMemoryMib)).module,
-    input: new Uint8Array(),
-    release: 'foo',
-    namespace: 'bar',
-    args: [],
-    env: {},
-    timeoutMs: 10_000,
-    maxMemoryMib: undefined,
     host: (call) => access.handle(call),
     ...overrides,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<FlightError> {
-  const error = await promise.then(
-    () => assert.fail('the run should have failed'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof FlightError, `expected a FlightError, got ${String(error)}`);
-  return error;
 }
 
 function only(result: RenderResult): KubeObject {
@@ -123,7 +103,7 @@ test('echo: non-ASCII arguments, env and input arrive intact (UTF-8 byte lengths
 // --- base: the lookup policy (yoke-compat.md "The access policy for lookups") ---
 
 test('base: without cluster access the flight fails with yoke\'s not-granted message', async () => {
-  const error = await failure(render('base', { cluster: undefined }));
+  const error = await flightFailure(render('base', { cluster: undefined }));
   assert.equal(error.kind, 'exit');
   assert.match(error.stderr, /access to the cluster has not been granted for this flight invocation/);
 });
@@ -147,7 +127,7 @@ test('base: an existing Secret the release owns is read and its password reused'
 test('base: a Secret owned by another release is Forbidden, also with matcher default/Configmap', async () => {
   api.put(secret('taken-example', 's3cret', { release: 'other', namespace: 'default' }));
   for (const resourceMatchers of [[], ['default/Configmap']]) {
-    const error = await failure(render('base', { release: 'taken', resourceMatchers }));
+    const error = await flightFailure(render('base', { release: 'taken', resourceMatchers }));
     assert.equal(error.kind, 'exit');
     assert.match(error.stderr, /cannot access resource outside of target release ownership/, `matchers ${JSON.stringify(resourceMatchers)}`);
   }
@@ -181,7 +161,7 @@ test('memory: 2 MiB under maxMemoryMib 10 succeeds', async () => {
 });
 
 test('memory: 10 MiB under maxMemoryMib 10 fails as out of memory', async () => {
-  const error = await failure(run('memory', { args: ['-mb', '10'], maxMemoryMib: 10 }));
+  const error = await flightFailure(run('memory', { args: ['-mb', '10'], maxMemoryMib: 10 }));
   assert.equal(error.kind, 'memory');
   assert.match(error.message, /out of memory under maxMemoryMib 10/);
 });
@@ -190,7 +170,7 @@ test('memory: 10 MiB under maxMemoryMib 10 fails as out of memory', async () => 
 
 test('halt: a 10 ms timeout stops a flight that never ends, naming the timeout', async () => {
   const started = Date.now();
-  const error = await failure(run('halt', { timeoutMs: 10 }));
+  const error = await flightFailure(run('halt', { timeoutMs: 10 }));
   assert.equal(error.kind, 'timeout');
   assert.match(error.message, /timed out after 10ms/);
   assert.ok(Date.now() - started < 5000, 'stopped promptly');
@@ -207,7 +187,7 @@ test('name: the ConfigMap is named after the release and carries the input', asy
 
 test('versioncheck: fails with yoke\'s message when YOKE_VERSION is below the minimum', async () => {
   for (const args of [[], ['v0.21.0'], ['v1']]) {
-    const error = await failure(render('versioncheck', { args }));
+    const error = await flightFailure(render('versioncheck', { args }));
     assert.equal(error.kind, 'exit');
     assert.match(error.stderr, /failed to meet min version requirement for yoke/, `minimum ${JSON.stringify(args)}`);
   }
@@ -225,7 +205,7 @@ test('versioncheck: passes when YOKE_VERSION meets the minimum (argument or stdi
 test('lookup (yokecd): an unowned ConfigMap default/test-cm is Forbidden, and readable with matcher ConfigMap', async () => {
   api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'test-cm', namespace: 'default' }, data: { key: 'value' } });
   const input = text('{"Name":"test-cm","Namespace":"default","Kind":"ConfigMap","ApiVersion":"v1"}');
-  const error = await failure(render('lookup', { input }));
+  const error = await flightFailure(render('lookup', { input }));
   assert.match(error.stderr, /cannot access resource outside of target release ownership/);
 
   const result = await render('lookup', { input, resourceMatchers: ['ConfigMap'] });

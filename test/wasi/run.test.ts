@@ -4,44 +4,29 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileFlight } from '../../src/module/compile.js';
 import { State, type HostCall } from '../../src/host/states.js';
-import { FlightError } from '../../src/wasi/errors.js';
 import { runFlight, type FlightInvocation } from '../../src/wasi/run.js';
 import { watModule } from '../support/wat.js';
+import { flightFailure, testSettings } from '../support/flight-run.js';
 
 async function invocation(name: string, overrides: Partial<FlightInvocation> = {}): Promise<FlightInvocation> {
   const { module } = await compileFlight(await watModule(name), overrides.maxMemoryMib);
   return {
+    ...testSettings,
     module,
-    input: new Uint8Array(),
-    release: 'foo',
-    namespace: 'bar',
-    args: [],
-    env: {},
-    timeoutMs: 10_000,
-    maxMemoryMib: undefined,
     host: async () => ({ state: State.NotFound, body: 'not found' }),
     ...overrides,
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<FlightError> {
-  const error = await promise.then(
-    () => assert.fail('the run should have failed'),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof FlightError, `expected a FlightError, got ${String(error)}`);
-  return error;
-}
-
 test('a trapping flight fails with a wasm trap', async () => {
-  const error = await failure(runFlight(await invocation('trap')));
+  const error = await flightFailure(runFlight(await invocation('trap')));
   assert.equal(error.kind, 'trap');
   assert.match(error.message, /flight crashed \(wasm trap: unreachable/);
 });
 
 test('a spinning flight is stopped by the timeout and the host keeps working', async () => {
   const started = Date.now();
-  const error = await failure(runFlight(await invocation('spin', { timeoutMs: 200 })));
+  const error = await flightFailure(runFlight(await invocation('spin', { timeoutMs: 200 })));
   assert.equal(error.kind, 'timeout');
   assert.match(error.message, /flight timed out after 200ms/);
   assert.ok(Date.now() - started < 5000);
@@ -51,13 +36,13 @@ test('a spinning flight is stopped by the timeout and the host keeps working', a
 
 test('a deadline that strikes while a lookup is unanswered blames the cluster and names the lookup', async () => {
   const never = () => new Promise<never>(() => undefined);
-  const error = await failure(runFlight(await invocation('lookup-loop', { timeoutMs: 200, host: never })));
+  const error = await flightFailure(runFlight(await invocation('lookup-loop', { timeoutMs: 200, host: never })));
   assert.equal(error.kind, 'timeout');
   assert.match(error.message, /^flight timed out after 200ms waiting for the cluster to answer a lookup of Job demo-one \(batch\/v1\): check that the API server is reachable/);
 });
 
 test('200 MB of stdout is refused at the cap', async () => {
-  const error = await failure(runFlight(await invocation('flood')));
+  const error = await flightFailure(runFlight(await invocation('flood')));
   assert.equal(error.kind, 'output-limit');
   assert.match(error.message, /flight wrote more than 67108864 bytes to stdout/);
 });
@@ -68,7 +53,7 @@ test('an import jetway does not provide is refused before the flight runs', asyn
 
 test('a name pointer past the end of memory gets an Error state and a message, without reaching the host', async () => {
   const calls: HostCall[] = [];
-  const error = await failure(
+  const error = await flightFailure(
     runFlight(
       await invocation('lying-length', {
         host: async (call) => {
@@ -84,19 +69,19 @@ test('a name pointer past the end of memory gets an Error state and a message, w
 });
 
 test('a malloc returning an out-of-bounds address stops the run instead of writing there', async () => {
-  const error = await failure(runFlight(await invocation('lying-malloc', { host: async () => ({ state: State.OK, body: '{"Kind":"X"}' }) })));
+  const error = await flightFailure(runFlight(await invocation('lying-malloc', { host: async () => ({ state: State.OK, body: '{"Kind":"X"}' }) })));
   assert.equal(error.kind, 'host');
   assert.match(error.message, /flight broke the host ABI: flight's malloc\(12\) returned address 2147483632 length 12, outside its 65536-byte memory/);
 });
 
 test('a state pointer outside memory stops the run', async () => {
-  const error = await failure(runFlight(await invocation('bad-state')));
+  const error = await flightFailure(runFlight(await invocation('bad-state')));
   assert.equal(error.kind, 'host');
   assert.match(error.message, /state pointer 268435456 outside its 65536-byte memory/);
 });
 
 test('maxMemoryMib caps how far the flight can grow, and running out is reported as memory', async () => {
-  const error = await failure(runFlight(await invocation('grow', { maxMemoryMib: 4 })));
+  const error = await flightFailure(runFlight(await invocation('grow', { maxMemoryMib: 4 })));
   assert.equal(error.kind, 'memory');
   assert.match(error.message, /flight ran out of memory under maxMemoryMib 4: raise maxMemoryMib/);
 });
