@@ -1,23 +1,16 @@
 // What a user notices: a real change to something a flight looked up hard-refreshes its Application once; anything else does not.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
-import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { application, hardRefreshes, httpFor, jobs, lookedUp, refresher, run, secrets, sleep, stopped, until, configMaps } from './support.js';
+import type { FakeApiServer } from '../support/apiserver.js';
+import { application, configMaps, hardRefreshes, jobs, lookedUp, refresher, run, secrets, sleep, stopped, until, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
 const debounceMs = 200;
 
-before(async () => {
-  api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
-  http = httpFor(api);
-});
-after(async () => {
-  http.close();
-  await api.close();
-});
+withApiServer((a, h) => ((api = a), (http = h)));
 
 const job = (name: string, status: Record<string, unknown> = {}) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { template: {} }, status });
 const complete = { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };

@@ -1,23 +1,16 @@
 // What the Argo CD UI shows: Events on the Application, deduplicated, and the selfHeal warning for waiting flights.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
 import type { KubeObject } from '../../src/cluster/types.js';
-import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { application, httpFor, refresher, run, stopped, until } from './support.js';
+import type { FakeApiServer } from '../support/apiserver.js';
+import { application, refresher, run, stopped, until, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
 
-before(async () => {
-  api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
-  http = httpFor(api);
-});
-after(async () => {
-  http.close();
-  await api.close();
-});
+withApiServer((a, h) => ((api = a), (http = h)));
 
 interface EventView {
   reason: string;

@@ -1,22 +1,15 @@
 // On start the service rebuilds its records: every jetway Application, and only those, is hard-refreshed once, rate-limited.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
-import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { application, httpFor, refresher, stopped } from './support.js';
+import type { FakeApiServer } from '../support/apiserver.js';
+import { application, refresher, stopped, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
 
-before(async () => {
-  api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
-  http = httpFor(api);
-});
-after(async () => {
-  http.close();
-  await api.close();
-});
+withApiServer((a, h) => ((api = a), (http = h)));
 
 test('start() hard-refreshes only Applications using the jetway plugin, once each, within the rate limit', async () => {
   api.put(application('argocd', 'one'));

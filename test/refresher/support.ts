@@ -8,7 +8,23 @@ import type { KubeObject } from '../../src/cluster/types.js';
 import type { LookupRef } from '../../src/host/refs.js';
 import { Refresher, type RefresherOptions } from '../../src/refresher/refresher.js';
 import type { RunRecord } from '../../src/refresher/records.js';
-import type { FakeApiServer, RequestRecord } from '../support/apiserver.js';
+import { after, before } from 'node:test';
+import { startApiServer, type FakeApiServer, type RequestRecord } from '../support/apiserver.js';
+
+/** For each test file: a fake API server with the namespaces the tests use, and an admin client, up before the tests and closed after. */
+export function withApiServer(ready: (api: FakeApiServer, http: KubeHttp) => void): void {
+  let api: FakeApiServer;
+  let http: KubeHttp;
+  before(async () => {
+    api = await startApiServer({ namespaces: ['default', 'argocd', 'team-a'] });
+    http = httpFor(api);
+    ready(api, http);
+  });
+  after(async () => {
+    http.close();
+    await api.close();
+  });
+}
 
 /** An HTTP client on the fake server with the admin token. */
 export function httpFor(api: FakeApiServer): KubeHttp {
