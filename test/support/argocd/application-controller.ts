@@ -235,7 +235,9 @@ export class ApplicationController {
     this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
       const stored = o as ApplicationObject;
       const next: ApplicationStatus = { ...(stored.status ?? {}) };
-      next.sync = { status: comparison.sync, revision: comparison.revision, comparedTo: structuredClone({ source: stored.spec.source, destination: stored.spec.destination }) };
+      // state.go: comparedTo is the source this comparison generated from, not the spec stored now; a spec edited
+      // during the generate stays different from it, so the next pass compares again
+      next.sync = { status: comparison.sync, revision: comparison.revision, comparedTo: structuredClone({ source: app.spec.source, destination: app.spec.destination }) };
       next.health = comparison.health;
       next.resources = comparison.resources;
       next.reconciledAt = nowIso();

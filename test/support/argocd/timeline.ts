@@ -1,7 +1,8 @@
 // What happened, when: every actor of the imitation writes here, and scenarios assert order properties over it.
 
 /**
- * One thing that happened; `at` is milliseconds since the timeline started. A `generated` entry is one manifest request
+ * One thing that happened; `at` is milliseconds since the timeline started, fractional and strictly increasing, so
+ * comparing two entries' `at` tells their order even within one millisecond. A `generated` entry is one manifest request
  * to the repo-server: `ran` (generate ran), `cached` (served from the manifest cache; with `error` when generation is
  * paused after repeated failures) or `failed`.
  */
@@ -24,16 +25,18 @@ export type TimelineEvent = TimelineEntry extends infer E ? (E extends TimelineE
 /** The ordered record of one scenario. */
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
-  private readonly start = Date.now();
+  private readonly start = performance.now();
 
-  // Why: one clock for every actor, so orders across actors are comparable.
+  // Why: one clock for every actor, so orders across actors are comparable; never equal to the entry before it, so a
+  // scenario that records "fault off" right after seeing a failure can assert the failure came first.
   add(event: TimelineEvent): void {
-    this.entries.push({ at: this.now(), ...event } as TimelineEntry);
+    const last = this.entries.at(-1)?.at ?? -Infinity;
+    this.entries.push({ at: Math.max(this.now(), last + 0.001), ...event } as TimelineEntry);
   }
 
   /** Milliseconds since the timeline started. */
   now(): number {
-    return Date.now() - this.start;
+    return performance.now() - this.start;
   }
 
   /** Entries of one kind, in order. */
@@ -61,6 +64,6 @@ export class Timeline {
 
   /** A readable dump for failure messages. */
   toString(): string {
-    return this.entries.map(({ at, what, ...rest }) => `${String(at).padStart(6)} ms  ${what} ${JSON.stringify(rest)}`).join('\n');
+    return this.entries.map(({ at, what, ...rest }) => `${at.toFixed(3).padStart(10)} ms  ${what} ${JSON.stringify(rest)}`).join('\n');
   }
 }
