@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 
 	"jetway.dev/examples/abi"
@@ -20,26 +19,18 @@ const (
 	defaultReplica = 1
 )
 
-func main() {
-	if err := run(os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { abi.Main(func() error { return abi.RunStage(os.Stdin, os.Stdout, stage) }) }
 
 type appSpec struct {
 	Image    string `json:"image"`
 	Replicas *int64 `json:"replicas"`
 }
 
-func run(in io.Reader, out io.Writer) error {
-	input, err := io.ReadAll(in)
-	if err != nil {
-		return fmt.Errorf("failed to read input: %w", err)
-	}
+// stage turns the App object given as input into this round's resources, the App with its status last.
+func stage(input []byte) ([]any, error) {
 	self, spec, err := parseInput(input)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	release := abi.Release()
@@ -86,18 +77,11 @@ func run(in io.Reader, out io.Writer) error {
 		return waiting, nil
 	}()
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	self["status"] = map[string]any{"message": message}
-	resources = append(resources, self)
-
-	encoded, err := json.Marshal(resources)
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(append(encoded, '\n'))
-	return err
+	return append(resources, self), nil
 }
 
 // parseInput returns the object to re-emit (apiVersion, kind, metadata.name

@@ -35,7 +35,9 @@ switch (mode) {
   }
   case 'fail': process.stderr.write('  boom: bad values\n'); process.exit(3);
   case 'hang': {
-    const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: 'inherit' });
+    // sh ignores TERM within a millisecond of starting, and sleep inherits that (a Node grandchild would need far
+    // longer to boot and install a handler, and under load the deadline could strike first)
+    const child = spawn('sh', ['-c', "trap '' TERM; exec sleep 1000"], { stdio: 'inherit' });
     writeFileSync(path.join(control, 'child'), String(child.pid));
     setInterval(() => {}, 1000);
     break;
@@ -302,7 +304,8 @@ test('a non-zero exit fails with `<argv>` failed exit status N: <stderr>', async
 
 test('the deadline kills the whole process group: TERM, then KILL after the grace period', async () => {
   await setMode('hang');
-  const cmp = new CmpServer({ plugin, baseEnv: baseEnv(), tmpDir: dir, deadlineMs: 500, killGraceMs: 300 });
+  // the deadline leaves the plugin's own Node start-up (several hundred ms on a loaded machine) time to fork the grandchild
+  const cmp = new CmpServer({ plugin, baseEnv: baseEnv(), tmpDir: dir, deadlineMs: 1_500, killGraceMs: 300 });
   const started = Date.now();
   await assert.rejects(cmp.generate({ repoDir: repo, appPath: 'apps/guestbook', env: [] }), (e: unknown) => {
     assert.ok(e instanceof CmdError);
@@ -310,7 +313,7 @@ test('the deadline kills the whole process group: TERM, then KILL after the grac
     return true;
   });
   // The grandchild ignores SIGTERM and holds stdout open, so the request ends only after SIGKILL.
-  assert.ok(Date.now() - started >= 750, `ended after ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started >= 1_750, `ended after ${Date.now() - started} ms`);
   await cmp.settle();
   const child = Number(await fs.readFile(path.join(control, 'child'), 'utf8'));
   assert.equal(alive(child), false);

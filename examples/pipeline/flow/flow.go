@@ -23,22 +23,16 @@ const (
 var Steps = []string{"one", "two", "three"}
 
 // Main runs the flight against the process's stdin/stdout/stderr and exits 1 on error.
-func Main() {
-	if err := Run(os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func Main() { abi.Main(func() error { return Run(os.Stdin, os.Stdout) }) }
 
 // Run reads the Pipeline object from in and writes one stage (a JSON array) to out.
-func Run(in io.Reader, out io.Writer) error {
-	input, err := io.ReadAll(in)
-	if err != nil {
-		return fmt.Errorf("failed to read input: %w", err)
-	}
+func Run(in io.Reader, out io.Writer) error { return abi.RunStage(in, out, stage) }
+
+// stage turns the Pipeline object given as input into this round's resources, the Pipeline with its status last.
+func stage(input []byte) ([]any, error) {
 	self, err := parseInput(input)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	release := abi.Release()
@@ -53,7 +47,7 @@ func Run(in io.Reader, out io.Writer) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("failed to look up Job %s: %w", name, err)
+			return nil, fmt.Errorf("failed to look up Job %s: %w", name, err)
 		}
 		if failed, ok := condition(live, "Failed"); ok && failed.status == "True" {
 			message = "job " + step + " failed: " + failed.explain()
@@ -71,14 +65,7 @@ func Run(in io.Reader, out io.Writer) error {
 	}
 
 	self["status"] = map[string]any{"message": message}
-	resources = append(resources, self)
-
-	encoded, err := json.Marshal(resources)
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(append(encoded, '\n'))
-	return err
+	return append(resources, self), nil
 }
 
 // parseInput returns the object to re-emit with a status: apiVersion, kind,

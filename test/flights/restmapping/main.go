@@ -11,12 +11,7 @@ import (
 	"jetway.dev/examples/abi"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { abi.Main(run) }
 
 func run() error {
 	var input struct {
