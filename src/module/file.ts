@@ -1,7 +1,7 @@
 // Reads a module from the application's repository, refusing any path (or symlink) that leads outside it.
 
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
 import { reason } from './errors.js';
 import { decompress } from './gzip.js';
 
@@ -18,13 +18,19 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   try {
     real = await realpath(wanted);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`module file ${ref} not found in the repository (looked for ${relative(root, wanted) || '.'})`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(notFound(ref, root, wanted));
     throw new Error(`cannot read module file ${ref}: ${reason(error)}`);
   }
   if (!isInside(root, real)) throw escapes();
   if (!(await stat(real)).isFile()) throw new Error(`module path ${ref} is not a file`);
   const bytes = new Uint8Array(await readFile(real));
   return decompress(bytes, ref, ref.endsWith('.gz'));
+}
+
+/** Where a missing module was looked for: repository-relative, but absolute when the root is "/" (render, simulate), where relative would drop the leading slash. */
+function notFound(ref: string, root: string, wanted: string): string {
+  if (root === parse(root).root) return `module file ${ref} not found (looked for ${wanted})`;
+  return `module file ${ref} not found in the repository (looked for ${relative(root, wanted) || '.'})`;
 }
 
 /** True when `path` is `root` or below it (both resolved): the one confinement check for repository paths. */

@@ -203,6 +203,9 @@ describe('bad arguments: one clear stderr line, non-zero exit, empty stdout', { 
 
   test('missing module file', async () => {
     failed(await render(['--wasm', 'no/such/flight.wasm.gz']), /module file no\/such\/flight\.wasm\.gz not found/);
+    const absolute = join(scratch.path, 'no-such-flight.wasm');
+    const stderr = failed(await render(['--wasm', absolute]), /module file /);
+    assert.equal(stderr.trimEnd(), `jetway: render failed: module file ${absolute} not found (looked for ${absolute})`);
   });
 
   test('a file that is not wasm', async () => {

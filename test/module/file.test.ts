@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +67,16 @@ describe('repository paths', () => {
   it('says a missing file is not found', async () => {
     await assert.rejects(loadModule('foo.wasm', { baseDir: app, repoRoot: repo }), {
       message: 'module file foo.wasm not found in the repository (looked for apps/demo/foo.wasm)',
+    });
+  });
+
+  it('says where a missing file was looked for as an absolute path when the repository root is "/"', async () => {
+    const absolute = join(outside, 'nowhere.wasm');
+    await assert.rejects(loadModule(absolute, { baseDir: app, repoRoot: '/' }), {
+      message: `module file ${absolute} not found (looked for ${absolute})`,
+    });
+    await assert.rejects(loadModule('foo.wasm', { baseDir: app, repoRoot: '/' }), {
+      message: `module file foo.wasm not found (looked for ${join(await realpath(app), 'foo.wasm')})`,
     });
   });
 
