@@ -37,17 +37,6 @@ export function matchesObject(matcher: string, object: KubeObject): boolean {
   return true;
 }
 
-/** yoke's MatcherContains: does the matcher cover a reference (used for objects that do not exist)? */
-export function matchesRef(matcher: string, ref: string): boolean {
-  const m = parse(matcher);
-  const r = parse(ref);
-  return (
-    (m.namespace === '*' || m.namespace === r.namespace) &&
-    (m.groupKind === '*' || m.groupKind === r.groupKind) &&
-    (m.name === '*' || m.name === r.name)
-  );
-}
-
 /** Rejects matchers yoke would silently never match, so a typo is an error instead of a Forbidden at run time. */
 export function validateMatcher(matcher: string): string | undefined {
   if (matcher.trim() !== matcher || matcher === '') return 'must be a non-empty string without surrounding spaces';

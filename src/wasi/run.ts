@@ -11,8 +11,6 @@ export const yokeVersion = 'v0.20.27';
 /** The default stdout cap: well under Argo CD's 100 MiB gRPC limit, far above any sane manifest set. */
 export const defaultStdoutLimit = 64 * 1024 * 1024;
 
-export const defaultTimeoutMs = 10_000;
-
 /** What the flight itself is given, as plain data: stdin, yoke's argv and env, and its limits. */
 export interface FlightSettings {
   input: Uint8Array;
