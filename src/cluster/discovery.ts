@@ -49,12 +49,15 @@ export function mappingsOf(group: string, version: string, resources: APIResourc
 /** Caches discovery documents fetched through `get` until `forget` (the refresh on a miss). */
 export class CachedDiscovery implements DiscoverySource {
   private groups: Promise<Map<string, GroupVersions>> | undefined;
+  /** performance.now() when `groups` was requested. */
+  private groupsRequestedAt = -Infinity;
   private lists = new Map<string, Promise<RestMapping[]>>();
 
   constructor(private readonly get: <T>(path: string) => Promise<T>) {}
 
   // Why: one /api + /apis pair tells every group's versions; per-version lists are fetched only when a kind needs them.
   private loadGroups(): Promise<Map<string, GroupVersions>> {
+    if (!this.groups) this.groupsRequestedAt = performance.now();
     this.groups ??= (async () => {
       const [core, apis] = await Promise.all([
         this.get<{ versions: string[] }>('/api'),
@@ -88,7 +91,10 @@ export class CachedDiscovery implements DiscoverySource {
     return list;
   }
 
-  forget(): void {
+  // Why: runs that miss the same new kind at once (many apps waiting on one CRD) share one refresh instead of each
+  // dropping the documents another has just asked for; per-version lists are always newer than the groups they follow.
+  forget(missedAt: number): void {
+    if (this.groups && this.groupsRequestedAt >= missedAt) return;
     this.groups = undefined;
     this.lists.clear();
   }

@@ -39,8 +39,8 @@ export class KubeCluster implements Cluster {
     return resolveMapping(this.discovery, group, kind, version);
   }
 
-  async refreshDiscovery(): Promise<void> {
-    this.discovery.forget();
+  async refreshDiscovery(missedAt: number): Promise<void> {
+    this.discovery.forget(missedAt);
   }
 
   get(mapping: RestMapping, namespace: string, name: string): Promise<KubeObject> {

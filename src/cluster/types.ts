@@ -43,8 +43,11 @@ export class ClusterError extends Error {
 export interface Cluster {
   /** The mapping for group+kind, at `version` when given, else the preferred one; undefined when the kind is unknown. */
   restMapping(group: string, kind: string, version?: string): Promise<RestMapping | undefined>;
-  /** Forget cached discovery, so kinds created since (CRDs) resolve. */
-  refreshDiscovery(): Promise<void>;
+  /**
+   * Forget discovery fetched before `missedAt` (a `performance.now()` taken before the lookup that missed), so kinds
+   * created since (CRDs) resolve; documents fetched after it already show them and are kept.
+   */
+  refreshDiscovery(missedAt: number): Promise<void>;
   /** GET one object at the path the mapping gives. */
   get(mapping: RestMapping, namespace: string, name: string): Promise<KubeObject>;
 }

@@ -61,14 +61,15 @@ export function createAccessHost(options: AccessOptions): AccessHost {
   const recorded = new Map<string, LookupRef>();
   const refreshedKinds = new Set<string>();
 
-  // A kind unknown to discovery may be a CRD created since: refresh once per kind per run.
+  // A kind unknown to discovery may be a CRD created since: refresh once per kind per run, unless another run already has.
   async function mapping(cluster: Cluster, group: string, kind: string, version: string): Promise<RestMapping> {
+    const asked = performance.now();
     const found = await cluster.restMapping(group, kind, version || undefined);
     if (found) return found;
     const key = `${group}/${kind}`;
     if (!refreshedKinds.has(key)) {
       refreshedKinds.add(key);
-      await cluster.refreshDiscovery();
+      await cluster.refreshDiscovery(asked);
       const retried = await cluster.restMapping(group, kind, version || undefined);
       if (retried) return retried;
     }
