@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { execa } from 'execa';
 
 /** Hashes every Go build input under `dir` (sorted paths, `path\0content\0`), so a new commit with the same source reuses the build. */
 export async function sourceTreeHash(dir: string): Promise<string> {
@@ -38,6 +37,8 @@ export async function buildFromSource(dir: string, options: BuildOptions): Promi
   if (cached) return { bytes: cached, built: false };
   await mkdir(join(options.cacheDir, 'builds'), { recursive: true });
   const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+  // imported here: execa costs about 90 ms to load, which every generate without `build` would otherwise pay
+  const { execa } = await import('execa');
   const result = await execa(options.go, ['build', '-trimpath', '-o', temp, '.'], {
     cwd: dir,
     env: { GOOS: 'wasip1', GOARCH: 'wasm', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOCACHE: join(options.cacheDir, 'gocache') },
