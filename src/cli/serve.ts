@@ -1,14 +1,8 @@
 // `jetway serve`: the long-lived service beside the plugin: warm runs over a unix socket, watch-driven hard refreshes, metrics.
 
 import { Command } from 'commander';
-import { LazyKube } from '../cluster/connect.js';
 import { parseGoDuration } from '../params/duration.js';
-import { Refresher } from '../refresher/refresher.js';
-import { recordProblem } from '../refresher/records.js';
-import { jsonLogger } from '../service/log.js';
-import { createMetrics } from '../service/metrics.js';
-import { startService } from '../service/server.js';
-import { applyServiceTuning } from '../service/tuning.js';
+import type { ServeSettings } from '../service/run.js';
 import { reportFailure } from './fail.js';
 
 interface ServeFlags {
@@ -36,57 +30,20 @@ function parseTiming(flag: string, value: string): number {
   return parsed.ms;
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
-  applyServiceTuning();
-  const log = jsonLogger();
+/** The flags, checked and converted, so a typo fails before anything starts. */
+function settingsOf(flags: ServeFlags): ServeSettings {
   const workers = Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${flags.workers}: expected a whole number from 1 to 64`);
-  const kube = new LazyKube({ kubeconfig: flags.kubeconfig });
-  const cluster = await kube.get();
-  const refresher = new Refresher({
-    http: cluster.http,
+  return {
+    socket: flags.socket,
+    listen: parseListen(flags.listen),
+    workers,
+    kubeconfig: flags.kubeconfig,
     argocdNamespace: flags.argocdNamespace,
     debounceMs: parseTiming('--debounce', flags.debounce),
     minIntervalMs: parseTiming('--min-interval', flags.minInterval),
     waitingRefreshMs: parseTiming('--waiting-refresh', flags.waitingRefresh),
-    log,
-  });
-  const metrics = createMetrics(() => refresher.stats());
-  let ready = false;
-  const service = await startService({
-    socket: flags.socket,
-    listen: parseListen(flags.listen),
-    workers,
-    cluster,
-    metrics,
-    log,
-    sink: {
-      record(record) {
-        const problem = recordProblem(record);
-        if (problem) throw new Error(problem);
-        refresher.record(record);
-      },
-      records: () => refresher.records(),
-      ready: () => ready,
-    },
-  });
-  // rebuild records: every jetway Application is hard-refreshed once, rate-limited
-  refresher.start().then(
-    () => (ready = true),
-    (error: unknown) => {
-      log('warn', 'could not list Applications to rebuild run records; records fill in as apps generate', { error: String(error) });
-      ready = true;
-    },
-  );
-  const stop = async (signal: string) => {
-    log('info', 'shutting down', { signal });
-    refresher.stop();
-    await service.close();
-    await kube.close();
-    process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /** The commander definition. */
@@ -103,7 +60,10 @@ export function serveCommand(): Command {
     .option('--waiting-refresh <duration>', 'period of the fallback hard refresh of apps whose flight waits or failed', '5m')
     .action(async (flags: ServeFlags) => {
       try {
-        await serve(flags);
+        const settings = settingsOf(flags);
+        // loaded only here: the service's modules (prom-client among them) would slow every `jetway generate` start
+        const { runServe } = await import('../service/run.js');
+        await runServe(settings);
       } catch (error) {
         reportFailure(error, 'serve');
       }

@@ -1,0 +1,73 @@
+// Wires `jetway serve` together: cluster connection, refresher, metrics and the socket service, until SIGTERM.
+
+import { LazyKube } from '../cluster/connect.js';
+import { Refresher } from '../refresher/refresher.js';
+import { recordProblem } from '../refresher/records.js';
+import { jsonLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { startService } from './server.js';
+import { applyServiceTuning } from './tuning.js';
+
+/** What `jetway serve` runs with, validated by the command line. */
+export interface ServeSettings {
+  socket: string;
+  listen: { host: string; port: number };
+  workers: number;
+  kubeconfig: string | undefined;
+  argocdNamespace: string;
+  debounceMs: number;
+  minIntervalMs: number;
+  waitingRefreshMs: number;
+}
+
+// Why: one place that starts every part of the service and stops them in order on a signal.
+export async function runServe(settings: ServeSettings): Promise<void> {
+  applyServiceTuning();
+  const log = jsonLogger();
+  const kube = new LazyKube({ kubeconfig: settings.kubeconfig });
+  const cluster = await kube.get();
+  const refresher = new Refresher({
+    http: cluster.http,
+    argocdNamespace: settings.argocdNamespace,
+    debounceMs: settings.debounceMs,
+    minIntervalMs: settings.minIntervalMs,
+    waitingRefreshMs: settings.waitingRefreshMs,
+    log,
+  });
+  const metrics = createMetrics(() => refresher.stats());
+  let ready = false;
+  const service = await startService({
+    socket: settings.socket,
+    listen: settings.listen,
+    workers: settings.workers,
+    cluster,
+    metrics,
+    log,
+    sink: {
+      record(record) {
+        const problem = recordProblem(record);
+        if (problem) throw new Error(problem);
+        refresher.record(record);
+      },
+      records: () => refresher.records(),
+      ready: () => ready,
+    },
+  });
+  // rebuild records: every jetway Application is hard-refreshed once, rate-limited
+  refresher.start().then(
+    () => (ready = true),
+    (error: unknown) => {
+      log('warn', 'could not list Applications to rebuild run records; records fill in as apps generate', { error: String(error) });
+      ready = true;
+    },
+  );
+  const stop = async (signal: string) => {
+    log('info', 'shutting down', { signal });
+    refresher.stop();
+    await service.close();
+    await kube.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
