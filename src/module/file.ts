@@ -3,9 +3,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
 import { reason } from './errors.js';
-import { decompress } from './gzip.js';
 
-/** The module bytes at `ref` (relative to `baseDir`), confined to `repoRoot` after resolving symlinks; `.gz` is gunzipped. */
+/** The file at `ref` (relative to `baseDir`) as stored, confined to `repoRoot` after resolving symlinks. */
 export async function readRepoModule(ref: string, baseDir: string, repoRoot: string): Promise<Uint8Array> {
   const root = await realpath(repoRoot).catch((error: unknown) => {
     throw new Error(`cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`);
@@ -23,8 +22,7 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   }
   if (!isInside(root, real)) throw escapes();
   if (!(await stat(real)).isFile()) throw new Error(`module path ${ref} is not a file`);
-  const bytes = new Uint8Array(await readFile(real));
-  return decompress(bytes, ref, ref.endsWith('.gz'));
+  return new Uint8Array(await readFile(real));
 }
 
 /** Where a missing module was looked for: repository-relative, but absolute when the root is "/" (render, simulate), where relative would drop the leading slash. */

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { reason } from './errors.js';
 
 /** True when the bytes start with the gzip magic number 1f 8b (fetch may already have decoded a gzip body). */
-function isGzip(bytes: Uint8Array): boolean {
+export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 

@@ -6,6 +6,7 @@ import { checkChecksum, checksumFromRef } from './checksum.js';
 import { sha256 } from './compile.js';
 import { dockerConfigDir } from './docker-config.js';
 import { readRepoModule } from './file.js';
+import { decompress, isGzip } from './gzip.js';
 import { fetchModule } from './http.js';
 import { pinnedRef, parseOciRef } from './oci-ref.js';
 import { pullLayer, resolveManifest } from './oci.js';
@@ -44,7 +45,7 @@ export interface LoadedModule {
   digest: string;
   /** Where it came from (the reference as given), for messages. */
   source: string;
-  /** True when the bytes came from the on-disk cache rather than the network. */
+  /** True when the bytes came from the on-disk cache rather than the network (or, for a gzipped repository file, from unzipping it). */
   cached: boolean;
 }
 
@@ -68,12 +69,12 @@ export async function loadModule(ref: string, options: LoadOptions): Promise<Loa
   return { ...fetched, source: ref };
 }
 
-/** Dispatches on the scheme; only remote sources go through the cache (repository files are read each time). */
+/** Dispatches on the scheme; repository files are read each time, remote sources go through the cache. */
 async function fetchBytes(ref: string, options: LoadOptions, cache: CacheSettings | undefined): Promise<Fetched> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(ref)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme === 'file') {
     const path = scheme === 'file' ? decodeURIComponent(new URL(ref).pathname) : ref;
-    return fresh(ref, await readRepoModule(path, options.baseDir, options.repoRoot ?? options.baseDir));
+    return unzipped(ref, await readRepoModule(path, options.baseDir, options.repoRoot ?? options.baseDir), path.endsWith('.gz'), cache);
   }
   const ttl = options.mutableTtlMs ?? defaultTtlMs;
   if (scheme === 'http' || scheme === 'https') {
@@ -106,6 +107,17 @@ async function fromCache(cache: CacheSettings | undefined, key: string, ttl: num
   const digest = await lookupRef(cache, key, ttl);
   const bytes = digest === undefined ? undefined : await readCached(cache, digest);
   return bytes && digest ? { bytes, digest, cached: true } : undefined;
+}
+
+/**
+ * A gzipped repository module is unzipped once per content: the cache maps the file's sha256 to the module's, so the
+ * next generate of the same file (every refresh, every commit that keeps it) reads the module instead of gunzipping
+ * it again (about 70 ms for a 17 MB Go flight).
+ */
+async function unzipped(ref: string, file: Uint8Array, declaredGzip: boolean, cache: CacheSettings | undefined): Promise<Fetched> {
+  if (!isGzip(file) && !declaredGzip) return fresh(ref, file);
+  const key = `gzip sha256:${sha256(file)}`;
+  return (await fromCache(cache, key, undefined)) ?? store(cache, [key], fresh(ref, decompress(file, ref, declaredGzip)));
 }
 
 /** Checks downloaded bytes are wasm (so nothing else is cached), and hashes them. */

@@ -51,6 +51,28 @@ describe('repository paths', () => {
     assert.notDeepEqual(loaded.bytes, await readFile(gz));
   });
 
+  it('with a cache, unzips a .gz file once per content: the next load reads the module, a changed file is unzipped again', async () => {
+    const cacheDir = join(outside, 'cache');
+    const options = { baseDir: app, repoRoot: repo, cacheDir };
+    const first = await loadModule('local.wasm.gz', options);
+    const second = await loadModule('local.wasm.gz', options);
+    assert.deepEqual([first.cached, second.cached], [false, true]);
+    assert.deepEqual(second.bytes, module);
+    assert.equal(second.digest, hex(module));
+    // a new commit replaces the file: its new content is what loads
+    const other = tinyModule('file, second commit');
+    await writeFile(join(app, 'moving.wasm.gz'), gzip(module));
+    await loadModule('moving.wasm.gz', options);
+    await writeFile(join(app, 'moving.wasm.gz'), gzip(other));
+    const moved = await loadModule('moving.wasm.gz', options);
+    assert.deepEqual([moved.cached, moved.digest], [false, hex(other)]);
+    // a damaged cached module is not served: the file is unzipped again
+    await writeFile(join(cacheDir, 'sha256', `${hex(other)}.wasm`), 'damaged');
+    const repaired = await loadModule('moving.wasm.gz', options);
+    assert.deepEqual([repaired.cached, repaired.digest], [false, hex(other)]);
+    assert.deepEqual(repaired.bytes, other);
+  });
+
   it('refuses paths that escape the repository, lexically, absolutely or through a symlink', async () => {
     const options = { baseDir: app, repoRoot: repo };
     for (const ref of ['../../../etc/x', '../../../secret.wasm', '/etc/passwd', 'escape.wasm']) {
