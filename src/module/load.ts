@@ -45,7 +45,7 @@ export interface LoadedModule {
   digest: string;
   /** Where it came from (the reference as given), for messages. */
   source: string;
-  /** True when the bytes came from the on-disk cache rather than the network (or, for a gzipped repository file, from unzipping it). */
+  /** True when the bytes came from the on-disk cache: not downloaded again, or for a gzipped repository file, not unzipped again. */
   cached: boolean;
 }
 
