@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
-import type { FakeApiServer } from '../support/apiserver.js';
-import { application, configMaps, hardRefreshes, jobs, lookedUp, refresher, run, secrets, sleep, stopped, until, withApiServer } from './support.js';
+import type { FakeApiServer, RequestRecord } from '../support/apiserver.js';
+import { application, configMaps, hardRefreshes, jobs, lookedUp, refresher, run, secrets, sleep, stopped, until, usingRefresher, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
@@ -19,8 +19,7 @@ test('a Job turning Complete hard-refreshes the right Application exactly once, 
   api.put(application('argocd', 'pipeline'));
   api.put(application('argocd', 'bystander'));
   api.put(job('job-one'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('pipeline', [await lookedUp(http, jobs, 'default', 'job-one')], { waiting: true, statusMessage: 'waiting for job-one' }));
     await api.waitForWatches(1);
     const changedAt = Date.now();
@@ -38,15 +37,12 @@ test('a Job turning Complete hard-refreshes the right Application exactly once, 
     assert.equal(r.stats().refreshes, 1);
     // The record stays until the next run replaces it.
     assert.equal(r.records()[0]?.app, 'pipeline');
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('a Secret that was NotFound being created hard-refreshes an app named <ns>_<name> in its namespace', async () => {
   api.put(application('team-a', 'demo'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     const ref = await lookedUp(http, secrets, 'team-a', 'db-credentials');
     assert.equal(ref.access, 'missing');
     r.record(run('team-a_demo', [ref]));
@@ -59,17 +55,14 @@ test('a Secret that was NotFound being created hard-refreshes an app named <ns>_
     // Only metadata travels on the watch; the Secret itself is read only to fingerprint it.
     const watch = api.requests.find((q) => q.watch && q.path.endsWith('/namespaces/team-a/secrets'));
     assert.match(watch?.accept ?? '', /as=PartialObjectMetadata;/);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('unrelated changes, unchanged re-applies and bookkeeping-only resourceVersion bumps do not refresh', async () => {
   api.put(application('argocd', 'quiet'));
   api.put(job('watched', complete));
   api.put(job('unrelated'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('quiet', [await lookedUp(http, jobs, 'default', 'watched')]));
     await api.waitForWatches(1);
     const before = api.resourceVersion;
@@ -83,14 +76,11 @@ test('unrelated changes, unchanged re-applies and bookkeeping-only resourceVersi
     await sleep(debounceMs + 600);
     assert.equal(hardRefreshes(api, 'argocd', 'quiet').length, 0);
     assert.equal(r.stats().changes, 0);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('open watches follow the distinct (resource, namespace) pairs the records reference', async () => {
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     const a = [
       await lookedUp(http, jobs, 'default', 'job-one'),
       await lookedUp(http, jobs, 'default', 'watched'),
@@ -106,57 +96,47 @@ test('open watches follow the distinct (resource, namespace) pairs the records r
     r.record(run('a', [a[0]!]));
     assert.equal(r.stats().openWatches, 2);
     await until('the server sees 2 watches', () => api.openWatches === 2);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
-test('a watch resumes from its last resourceVersion after the server ends it, without missing a change', async () => {
-  api.put(application('argocd', 'resumer'));
-  api.put(job('resume-job'));
-  const r = refresher(http);
-  try {
-    r.record(run('resumer', [await lookedUp(http, jobs, 'default', 'resume-job')]));
+/**
+ * Records `app` watching Job `name`, ends the server's watches, completes the Job while none is open (with `compact`,
+ * also expiring the resourceVersion a watch would resume from), and checks the Application is patched exactly once;
+ * returns the Job requests made from the disconnect until the patch.
+ */
+async function changeWhileDisconnected(app: string, name: string, compact: boolean): Promise<RequestRecord[]> {
+  api.put(application('argocd', app));
+  api.put(job(name));
+  let since: RequestRecord[] = [];
+  await usingRefresher(api, refresher(http), async (r) => {
+    r.record(run(app, [await lookedUp(http, jobs, 'default', name)]));
     await api.waitForWatches(1);
     const mark = api.requests.length;
     api.closeWatches();
-    api.setStatus('batch/v1', 'Job', 'default', 'resume-job', complete); // while no watch is open
-    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'resumer').length > 0, debounceMs + 1_500);
-    const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
-    assert.ok(since.every((q) => q.watch), `resumed without listing again: ${JSON.stringify(since)}`);
-    assert.ok(Number(since[0]?.query['resourceVersion']) > 0, 'resumed from a resourceVersion');
+    api.setStatus('batch/v1', 'Job', 'default', name, complete);
+    if (compact) api.compactHistory();
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', app).length > 0, debounceMs + 1_500);
+    since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
     await sleep(300);
-    assert.equal(hardRefreshes(api, 'argocd', 'resumer').length, 1);
-  } finally {
-    await stopped(api, r);
-  }
+    assert.equal(hardRefreshes(api, 'argocd', app).length, 1);
+  });
+  return since;
+}
+
+test('a watch resumes from its last resourceVersion after the server ends it, without missing a change', async () => {
+  const since = await changeWhileDisconnected('resumer', 'resume-job', false);
+  assert.ok(since.every((q) => q.watch), `resumed without listing again: ${JSON.stringify(since)}`);
+  assert.ok(Number(since[0]?.query['resourceVersion']) > 0, 'resumed from a resourceVersion');
 });
 
 test('after 410 Gone the watch lists again and still catches a change made while disconnected', async () => {
-  api.put(application('argocd', 'relister'));
-  api.put(job('relist-job'));
-  const r = refresher(http);
-  try {
-    r.record(run('relister', [await lookedUp(http, jobs, 'default', 'relist-job')]));
-    await api.waitForWatches(1);
-    const mark = api.requests.length;
-    api.closeWatches();
-    api.setStatus('batch/v1', 'Job', 'default', 'relist-job', complete);
-    api.compactHistory(); // the resourceVersion the watch would resume from has expired
-    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'relister').length > 0, debounceMs + 1_500);
-    const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
-    assert.ok(since.some((q) => !q.watch && q.method === 'GET'), 'listed again');
-    await sleep(300);
-    assert.equal(hardRefreshes(api, 'argocd', 'relister').length, 1);
-  } finally {
-    await stopped(api, r);
-  }
+  const since = await changeWhileDisconnected('relister', 'relist-job', true);
+  assert.ok(since.some((q) => !q.watch && q.method === 'GET'), 'listed again');
 });
 
 test('a change for an Application that was deleted (404) drops its record and its watches', async () => {
   api.put(job('orphan-job'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('deleted-app', [await lookedUp(http, jobs, 'default', 'orphan-job')]));
     await api.waitForWatches(1);
     api.setStatus('batch/v1', 'Job', 'default', 'orphan-job', complete);
@@ -164,16 +144,13 @@ test('a change for an Application that was deleted (404) drops its record and it
     assert.equal(hardRefreshes(api, 'argocd', 'deleted-app')[0]?.status, 404);
     assert.equal(r.stats().openWatches, 0);
     assert.equal(r.stats().refreshes, 0);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('a watch answered 410 or 500 recovers (re-list, backoff) and still catches the change', async () => {
   api.put(application('argocd', 'flaky'));
   api.put(job('flaky-job'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('flaky', [await lookedUp(http, jobs, 'default', 'flaky-job')]));
     await api.waitForWatches(1);
     const mark = api.requests.length;
@@ -188,17 +165,14 @@ test('a watch answered 410 or 500 recovers (re-list, backoff) and still catches 
     assert.ok(since.some((q) => !q.watch), 'listed again after 410');
     await sleep(300);
     assert.equal(hardRefreshes(api, 'argocd', 'flaky').length, 1);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('a change between the run and its record arriving is still caught', async () => {
   api.put(application('argocd', 'late'));
   api.put(job('late-job'));
   api.put(job('keeps-watch-open'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('other', [await lookedUp(http, jobs, 'default', 'keeps-watch-open')]));
     await api.waitForWatches(1);
     await until('the first list is done', () => api.requests.some((q) => q.watch && q.path.endsWith('/namespaces/default/jobs')));
@@ -208,9 +182,7 @@ test('a change between the run and its record arriving is still caught', async (
     r.record(run('late', [seen])); // ...and only then the record arrives
     await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'late').length > 0, debounceMs + 1_000);
     assert.match(r.records().find((x) => x.app === 'late')?.nextRefreshAt ?? 'none', /none/);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('changes within the debounce make one refresh; the next waits for the minimum interval', async () => {
@@ -242,8 +214,7 @@ test('changes within the debounce make one refresh; the next waits for the minim
 test('an app whose last run was waiting is hard-refreshed periodically; a finished one is not', async () => {
   api.put(application('argocd', 'patient'));
   api.put(application('argocd', 'finished'));
-  const r = refresher(http, { waitingRefreshMs: 300, minIntervalMs: 100 });
-  try {
+  await usingRefresher(api, refresher(http, { waitingRefreshMs: 300, minIntervalMs: 100 }), async (r) => {
     r.record(run('patient', [], { waiting: true, statusMessage: 'waiting for an operator-created Secret' }));
     r.record(run('finished', []));
     await until('two periodic refreshes', () => hardRefreshes(api, 'argocd', 'patient').length >= 2, 1_500);
@@ -253,16 +224,13 @@ test('an app whose last run was waiting is hard-refreshed periodically; a finish
     const count = hardRefreshes(api, 'argocd', 'patient').length;
     await sleep(500);
     assert.equal(hardRefreshes(api, 'argocd', 'patient').length, count);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('a failed run keeps watching what the last good run looked up, and is re-checked periodically', async () => {
   api.put(application('argocd', 'retrying'));
   api.put(job('retrying-one'));
-  const r = refresher(http, { waitingRefreshMs: 1_500 });
-  try {
+  await usingRefresher(api, refresher(http, { waitingRefreshMs: 1_500 }), async (r) => {
     r.record(run('retrying', [await lookedUp(http, jobs, 'default', 'retrying-one')], { waiting: true }));
     await api.waitForWatches(1);
     // generate failed (say the API server answered 500): the record carries no refs of its own
@@ -277,7 +245,5 @@ test('a failed run keeps watching what the last good run looked up, and is re-ch
     await sleep(1_200); // past debounce and the 1 s minimum interval
     assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 1);
     await until('the periodic re-check of the failed app', () => hardRefreshes(api, 'argocd', 'retrying').length === 2, 1_000);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import type { FakeApiServer } from '../support/apiserver.js';
-import { application, refresher, run, stopped, until, withApiServer } from './support.js';
+import { application, refresher, run, until, usingRefresher, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
@@ -30,8 +30,7 @@ function eventsOf(namespace: string, name: string): EventView[] {
 
 test('two identical waiting records make one FlightWaiting Event with count 2, plus the selfHeal warning', async () => {
   const app = api.put(application('argocd', 'waiter'));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('waiter', [], { waiting: true, statusMessage: 'waiting for Job default/migrate to complete' }));
     await until('the first Events exist', () => eventsOf('argocd', 'waiter').length === 2);
     r.record(run('waiter', [], { waiting: true, statusMessage: 'waiting for Job default/migrate to complete' }));
@@ -54,15 +53,12 @@ test('two identical waiting records make one FlightWaiting Event with count 2, p
     const progressed = eventsOf('argocd', 'waiter').find((e) => e.reason === 'FlightProgressed')!;
     assert.equal(progressed.message, 'flight status changed from "waiting for Job default/migrate to complete" to "all stages applied"');
     assert.equal(r.records()[0]?.nextRefreshAt, undefined);
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });
 
 test('no selfHeal warning when the Application heals itself; a failed run is a Warning in its namespace', async () => {
   api.put(application('team-a', 'healer', { source: { plugin: { name: 'jetway' } }, syncPolicy: { automated: { selfHeal: true } } }));
-  const r = refresher(http);
-  try {
+  await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('team-a_healer', [], { waiting: true, statusMessage: 'waiting for the database' }));
     await until('the waiting Event exists', () => eventsOf('team-a', 'healer').length === 1);
     r.record(run('team-a_healer', [], { outcome: 'failed', statusMessage: 'flight crashed (wasm trap: unreachable)' }));
@@ -72,7 +68,5 @@ test('no selfHeal warning when the Application heals itself; a failed run is a W
     const failed = events.find((e) => e.reason === 'FlightFailed')!;
     assert.equal(failed.type, 'Warning');
     assert.equal(failed.message, 'flight crashed (wasm trap: unreachable)');
-  } finally {
-    await stopped(api, r);
-  }
+  });
 });

@@ -94,3 +94,12 @@ export async function stopped(api: FakeApiServer, r: Refresher): Promise<void> {
   r.stop();
   await until('every watch is closed', () => api.openWatches === 0);
 }
+
+/** Runs `body` with the refresher `r`, then stops it and waits until its watches are closed, whether `body` passed or not. */
+export async function usingRefresher(api: FakeApiServer, r: Refresher, body: (r: Refresher) => Promise<void>): Promise<void> {
+  try {
+    await body(r);
+  } finally {
+    await stopped(api, r);
+  }
+}
