@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readBytes } from './bytes.js';
 import { sha256 } from './compile.js';
 
 export interface CacheSettings {
@@ -24,7 +25,7 @@ export async function readCached(cache: CacheSettings, digest: string): Promise<
   const path = modulePath(cache, digest);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readBytes(path);
   } catch {
     return undefined;
   }

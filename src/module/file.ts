@@ -1,7 +1,8 @@
 // Reads a module from the application's repository, refusing any path (or symlink) that leads outside it.
 
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
+import { readBytes } from './bytes.js';
 import { reason } from './errors.js';
 
 /** The file at `ref` (relative to `baseDir`) as stored, confined to `repoRoot` after resolving symlinks. */
@@ -22,7 +23,7 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   }
   if (!isInside(root, real)) throw escapes();
   if (!(await stat(real)).isFile()) throw new Error(`module path ${ref} is not a file`);
-  return new Uint8Array(await readFile(real));
+  return readBytes(real);
 }
 
 /** Where a missing module was looked for: repository-relative, but absolute when the root is "/" (render, simulate), where relative would drop the leading slash. */
