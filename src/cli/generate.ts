@@ -5,7 +5,8 @@ import { readAdminSettings } from '../argocd/admin.js';
 import { generate } from '../argocd/generate.js';
 import { LazyKube } from '../cluster/connect.js';
 import { localRunner, type FlightRunner } from '../flight/render.js';
-import { postRecord, serviceRunner } from '../service/client.js';
+import { postRecord, reportFallback, serviceRunner } from '../service/client.js';
+import type { FallbackReason } from '../service/protocol.js';
 import { formatManifests } from '../stages/format.js';
 import { failureSummary, reportFailure } from './fail.js';
 
@@ -20,7 +21,8 @@ async function generateCommandAction(): Promise<void> {
   const socket = readAdminSettings(env).socket;
   const kube = new LazyKube({ kubeconfig: env['JETWAY_KUBECONFIG'] });
   const fallback = localRunner(() => kube.get());
-  const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback) : undefined;
+  let fellBack: FallbackReason | undefined;
+  const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : undefined;
   const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
   try {
     const outcome = await generate(env, process.cwd(), kube, runner);
@@ -42,6 +44,7 @@ async function generateCommandAction(): Promise<void> {
       await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: failureSummary(error), waiting: false, ranAt: new Date().toISOString() });
     }
   } finally {
+    if (socket && fellBack) await reportFallback(socket, fellBack);
     await kube.close();
   }
 }

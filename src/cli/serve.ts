@@ -3,14 +3,16 @@
 import { Command } from 'commander';
 import { parseGoDuration } from '../params/duration.js';
 import type { ServeSettings } from '../service/run.js';
+import { levels, type Level } from '../service/log.js';
 import { reportFailure } from './fail.js';
 
-interface ServeFlags {
+export interface ServeFlags {
   socket: string;
   listen: string;
   workers: string;
   kubeconfig?: string;
-  argocdNamespace: string;
+  argocdNamespace?: string;
+  logLevel: string;
   debounce: string;
   minInterval: string;
   waitingRefresh: string;
@@ -30,8 +32,25 @@ function parseTiming(flag: string, value: string): number {
   return parsed.ms;
 }
 
+/**
+ * Where Applications named without a `<ns>_` prefix live: the flag, else the pod's own namespace (POD_NAMESPACE, set by
+ * deploy/ from the downward API: jetway-serve runs in Argo CD's repo-server pod, so in Argo CD's namespace), else `argocd`.
+ */
+function argocdNamespaceOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const [source, value] = flag !== undefined ? ['--argocd-namespace', flag] : env['POD_NAMESPACE'] ? ['POD_NAMESPACE', env['POD_NAMESPACE']] : ['default', 'argocd'];
+  // a namespace is a DNS-1123 label; anything else would only ever patch Applications that cannot exist
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) throw new Error(`${source} ${JSON.stringify(value)}: expected a namespace name (a DNS-1123 label such as "argocd")`);
+  return value;
+}
+
+/** `--log-level`: the least severe level written. */
+function parseLevel(value: string): Level {
+  if (!(levels as readonly string[]).includes(value)) throw new Error(`--log-level ${JSON.stringify(value)}: expected one of ${levels.join(', ')}`);
+  return value as Level;
+}
+
 /** The flags, checked and converted, so a typo fails before anything starts. */
-function settingsOf(flags: ServeFlags): ServeSettings {
+export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeSettings {
   const workers = Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${flags.workers}: expected a whole number from 1 to 64`);
   return {
@@ -39,7 +58,8 @@ function settingsOf(flags: ServeFlags): ServeSettings {
     listen: parseListen(flags.listen),
     workers,
     kubeconfig: flags.kubeconfig,
-    argocdNamespace: flags.argocdNamespace,
+    argocdNamespace: argocdNamespaceOf(flags.argocdNamespace, env),
+    logLevel: parseLevel(flags.logLevel),
     debounceMs: parseTiming('--debounce', flags.debounce),
     minIntervalMs: parseTiming('--min-interval', flags.minInterval),
     waitingRefreshMs: parseTiming('--waiting-refresh', flags.waitingRefresh),
@@ -54,7 +74,8 @@ export function serveCommand(): Command {
     .option('--listen <[host]:port>', 'address for /metrics, /healthz, /readyz', ':9464')
     .option('--workers <n>', 'flight worker threads kept warm', '2')
     .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--argocd-namespace <ns>', 'namespace of Applications whose name has no <namespace>_ prefix', 'argocd')
+    .option('--argocd-namespace <ns>', 'namespace of Applications whose name has no <namespace>_ prefix (default: the pod\'s namespace from POD_NAMESPACE, else "argocd")')
+    .option('--log-level <level>', `least severe log level written: ${levels.join(', ')}`, 'info')
     .option('--debounce <duration>', 'wait this long after a change before hard-refreshing (Go duration)', '2s')
     .option('--min-interval <duration>', 'least time between two hard refreshes of one Application', '10s')
     .option('--waiting-refresh <duration>', 'period of the fallback hard refresh of apps whose flight waits or failed', '5m')

@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { failureFor, type KubeHttp } from '../cluster/http.js';
-import type { ApplicationRef } from './applications.js';
+import { applicationFacts, type ApplicationRef } from './applications.js';
 
 export type EventReason = 'FlightWaiting' | 'FlightProgressed' | 'FlightFailed' | 'HardRefreshTriggered' | 'SelfHealDisabled';
 
@@ -37,10 +37,12 @@ const maxMessage = 1024;
 /** Creates an Event the first time, then bumps its count and lastTimestamp for the same app, reason and message. */
 export class EventRecorder {
   private readonly recorded = new Map<string, Recorded>();
+  /** Events that could not be written (for /metrics). */
+  failures = 0;
 
   constructor(private readonly o: EventRecorderOptions) {}
 
-  /** Records `event` on the Application `ref` (`uid` when known, so the UI links it). */
+  /** Records `event` on the Application `ref`; without `uid` it is read from the Application (the UI lists an app's Events by uid). */
   emit(app: string, ref: ApplicationRef, event: AppEvent, uid?: string): Promise<void> {
     const message = event.message.length > maxMessage ? `${event.message.slice(0, maxMessage - 3)}...` : event.message;
     const key = `${app}\u0000${event.type}\u0000${event.reason}\u0000${message}`;
@@ -51,7 +53,12 @@ export class EventRecorder {
       if (this.recorded.size > maxRecorded) this.recorded.delete(this.recorded.keys().next().value!);
     }
     const current = entry;
-    const run = current.chain.then(() => this.write(current, ref, { ...event, message }, uid));
+    const run = current.chain
+      .then(() => this.write(current, ref, { ...event, message }, uid))
+      .catch((error: unknown) => {
+        this.failures++;
+        throw error;
+      });
     current.chain = run.catch(() => {});
     return run;
   }
@@ -74,13 +81,15 @@ export class EventRecorder {
       }
       if (res.status !== 404) throw failureFor('PATCH', path, res.status, res.text);
     }
+    const appUid = uid ?? (await applicationFacts(this.o.http, ref))?.uid;
+    if (appUid === undefined) return; // the Application is gone: nobody will see the Event
     const name = `${ref.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`;
     const path = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/events`;
     const body = {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace: ref.namespace },
-      involvedObject: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', name: ref.name, namespace: ref.namespace, ...(uid ? { uid } : {}) },
+      involvedObject: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', name: ref.name, namespace: ref.namespace, uid: appUid },
       reason: event.reason,
       message: event.message,
       type: event.type,

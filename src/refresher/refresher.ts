@@ -42,6 +42,12 @@ export interface RefresherStats {
   watchEvents: number;
   openWatches: number;
   records: number;
+  /** Hard-refresh PATCHes that failed. */
+  refreshFailures: number;
+  /** Lists and watches that failed. */
+  watchErrors: number;
+  /** Events that could not be written. */
+  eventFailures: number;
 }
 
 /** Names the changed object the way a user reads it. */
@@ -67,7 +73,7 @@ function summarize(reasons: string[]): string {
 export class Refresher {
   private readonly runs = new Map<string, RunRecord>();
   private readonly facts = new Map<string, { facts: ApplicationFacts; at: number }>();
-  private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0 };
+  private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0, refreshFailures: 0, watchErrors: 0 };
   private readonly detector: ChangeDetector;
   private readonly watches: Watches;
   private readonly bucket: TokenBucket;
@@ -89,6 +95,7 @@ export class Refresher {
           this.detector.event(key, event);
         },
         listed: (key, objects) => this.detector.listed(key, objects),
+        failed: () => this.counters.watchErrors++,
       },
     });
     this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20);
@@ -155,7 +162,7 @@ export class Refresher {
 
   /** Counters for /metrics. */
   stats(): RefresherStats {
-    return { ...this.counters, openWatches: this.watches.open, records: this.runs.size };
+    return { ...this.counters, openWatches: this.watches.open, records: this.runs.size, eventFailures: this.events.failures };
   }
 
   // Why: a real change plans a (debounced, rate-limited) refresh of the app that saw the old state.
@@ -170,14 +177,21 @@ export class Refresher {
   // Why: the patch itself; a deleted Application takes its record, watches and timers with it.
   private async refresh(app: string, reasons: string[]): Promise<void> {
     const ref = applicationRef(app, this.o.argocdNamespace);
-    if ((await hardRefresh(this.o.http, ref)) === 'gone') {
+    const result = await hardRefresh(this.o.http, ref).catch((error: unknown) => {
+      this.counters.refreshFailures++;
+      throw error;
+    });
+    if (result === 'gone') {
       this.drop(app);
       return;
     }
     this.counters.refreshes++;
     const message = `hard refresh: ${summarize(reasons)}`;
     this.log('info', `${message} (Application ${ref.namespace}/${ref.name})`, { app });
-    await this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid);
+    // the refresh is done: an Event that cannot be written must not make it count as failed (and be retried)
+    await this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
+      this.log('warn', `cannot record Events on Application ${app}: ${(error as Error).message}`, { app });
+    });
   }
 
   // Why: the Application is gone, so nothing it looked up needs watching any more.

@@ -35,6 +35,8 @@ export interface WatchHandlers {
   event(key: string, event: ObjectEvent): void;
   /** A list (the first, or a re-list after 410 Gone) found these objects: name => resourceVersion. */
   listed(key: string, objects: ReadonlyMap<string, string>): void;
+  /** A list or watch of the collection failed (it is retried with backoff). */
+  failed(key: string, error: Error): void;
 }
 
 export interface WatchesOptions {
@@ -101,6 +103,7 @@ class CollectionWatch {
           continue;
         }
         this.o.log('warn', `watch of ${this.key} failed: ${(error as Error).message}`, { watch: this.key });
+        this.o.handlers.failed(this.key, error as Error);
       }
       await this.sleep(this.backoff.next());
     }

@@ -3,10 +3,29 @@
 import http from 'node:http';
 import type { FlightRunner, ModuleBytes, RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
-import { moduleMissing, modulePath, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
+import {
+  fallbacksPath,
+  moduleMissing,
+  modulePath,
+  type FallbackReason,
+  type FallbackReportBody,
+  type RunRecordBody,
+  type RunRequestBody,
+  type RunResponseBody,
+} from './protocol.js';
 
-/** The service is not there (no socket, refused, reset): the caller runs the flight itself. */
-class ServiceUnavailable extends Error {}
+/** The service did not serve the run (not there, too slow, or an error answer): the caller runs the flight itself. */
+class ServiceUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly reason: FallbackReason,
+  ) {
+    super(message);
+  }
+}
+
+/** Our own deadline, told apart from a socket that is missing or refused. */
+class ServiceTimeout extends Error {}
 
 /** One request over the unix socket. */
 function call(socket: string, method: string, path: string, body: Uint8Array | string, timeoutMs: number): Promise<{ status: number; text: string }> {
@@ -15,10 +34,10 @@ function call(socket: string, method: string, path: string, body: Uint8Array | s
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => reject(new ServiceUnavailable(e.message)));
+      res.on('error', (e) => reject(new ServiceUnavailable(e.message, 'unreachable')));
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`jetway serve did not answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new ServiceUnavailable(e.message)));
+    req.setTimeout(timeoutMs, () => req.destroy(new ServiceTimeout(`jetway serve did not answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new ServiceUnavailable(e.message, e instanceof ServiceTimeout ? 'timeout' : 'unreachable')));
     req.end(body);
   });
 }
@@ -40,8 +59,8 @@ function encode(module: ModuleBytes, spec: RunSpec): string {
   return JSON.stringify(body);
 }
 
-/** A runner that prefers the service at `socket` and uses `fallback` when the service is down. */
-export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: string) => void): FlightRunner {
+/** A runner that prefers the service at `socket` and uses `fallback` when the service is down; `onFallback` hears why. */
+export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: FallbackReason, message: string) => void): FlightRunner {
   return async (module, spec) => {
     // the service enforces the flight's own deadline; this one only guards against a wedged service
     const timeoutMs = (spec.timeoutMs ?? 50_000) + 5_000;
@@ -50,16 +69,16 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
       let res = await call(socket, 'POST', '/v1/run', body, timeoutMs);
       if (res.status === 404 && res.text.includes(moduleMissing)) {
         const put = await call(socket, 'PUT', modulePath(module.digest), module.bytes, timeoutMs);
-        if (put.status !== 204) throw new ServiceUnavailable(`module upload answered ${put.status}: ${put.text}`);
+        if (put.status !== 204) throw new ServiceUnavailable(`module upload answered ${put.status}: ${put.text}`, 'error');
         res = await call(socket, 'POST', '/v1/run', body, timeoutMs);
       }
-      if (res.status !== 200) throw new ServiceUnavailable(`run answered ${res.status}: ${res.text.slice(0, 200)}`);
+      if (res.status !== 200) throw new ServiceUnavailable(`run answered ${res.status}: ${res.text.slice(0, 200)}`, 'error');
       const answer = JSON.parse(res.text) as RunResponseBody;
       if (!answer.ok) throw new FlightError(answer.error.kind, answer.error.message, answer.error.stderr);
       return { stdout: Buffer.from(answer.stdout, 'base64'), stderr: answer.stderr, refs: answer.refs, durationMs: answer.durationMs };
     } catch (error) {
       if (!(error instanceof ServiceUnavailable)) throw error;
-      onFallback?.(error.message);
+      onFallback?.(error.reason, error.message);
       return fallback(module, spec);
     }
   };
@@ -68,6 +87,15 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
 /** Tells the service what a run saw; best effort, since the service re-learns everything on its start. */
 export async function postRecord(socket: string, record: RunRecordBody): Promise<void> {
   await call(socket, 'POST', '/v1/records', JSON.stringify(record), 2_000).catch(() => undefined);
+}
+
+/**
+ * Tells the service a run fell back to in-process, so `/metrics` counts it; best effort. When the service was not
+ * there at all it usually is not there a moment later either, so those fallbacks are counted only if it came back.
+ */
+export async function reportFallback(socket: string, reason: FallbackReason): Promise<void> {
+  const body: FallbackReportBody = { reason };
+  await call(socket, 'POST', fallbacksPath, JSON.stringify(body), 2_000).catch(() => undefined);
 }
 
 /** Reads the service's records, for `jetway status`. */

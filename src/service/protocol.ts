@@ -30,3 +30,13 @@ export const modulePath = (digest: string) => `/v1/modules/${digest}`;
 
 /** POST /v1/records: what generate learned from one run, for the refresher. GET /v1/records lists them. */
 export type { RunRecord as RunRecordBody } from '../refresher/records.js';
+
+/** Why generate ran a flight in-process: no socket or refused (`unreachable`), no answer in time (`timeout`), an error answer (`error`). */
+export const fallbackReasons = ['unreachable', 'timeout', 'error'] as const;
+export type FallbackReason = (typeof fallbackReasons)[number];
+
+/** POST /v1/fallbacks: generate ran a flight in-process, and tells the service afterwards so `/metrics` counts it. */
+export interface FallbackReportBody {
+  reason: FallbackReason;
+}
+export const fallbacksPath = '/v1/fallbacks';

@@ -3,8 +3,8 @@
 import { LazyKube } from '../cluster/connect.js';
 import { Refresher } from '../refresher/refresher.js';
 import { recordProblem } from '../refresher/records.js';
-import { jsonLogger } from './log.js';
-import { createMetrics } from './metrics.js';
+import { jsonLogger, type Level } from './log.js';
+import { createMetrics, setLeader } from './metrics.js';
 import { startService } from './server.js';
 import { applyServiceTuning } from './tuning.js';
 
@@ -15,6 +15,7 @@ export interface ServeSettings {
   workers: number;
   kubeconfig: string | undefined;
   argocdNamespace: string;
+  logLevel: Level;
   debounceMs: number;
   minIntervalMs: number;
   waitingRefreshMs: number;
@@ -23,7 +24,7 @@ export interface ServeSettings {
 // Why: one place that starts every part of the service and stops them in order on a signal.
 export async function runServe(settings: ServeSettings): Promise<void> {
   applyServiceTuning();
-  const log = jsonLogger();
+  const log = jsonLogger(process.stderr, settings.logLevel);
   const kube = new LazyKube({ kubeconfig: settings.kubeconfig });
   const cluster = await kube.get();
   const refresher = new Refresher({
@@ -35,6 +36,8 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     log,
   });
   const metrics = createMetrics(() => refresher.stats());
+  // until the refresher is elected with a Lease, every serve process is an active refresher
+  setLeader(metrics, true);
   let ready = false;
   const service = await startService({
     socket: settings.socket,
@@ -64,6 +67,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const stop = async (signal: string) => {
     log('info', 'shutting down', { signal });
     refresher.stop();
+    setLeader(metrics, false);
     await service.close();
     await kube.close();
     process.exit(0);

@@ -7,10 +7,10 @@ import type { Cluster } from '../cluster/types.js';
 import { runCompiled, type RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
 import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
+import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
 import { WorkerPool } from './pool.js';
-import { moduleMissing, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
+import { fallbackReasons, fallbacksPath, moduleMissing, type FallbackReportBody, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
 
 /** Where run records go: the refresher, which watches what they reference. */
 export interface RecordSink {
@@ -99,13 +99,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const started = performance.now();
     try {
       const outcome = await pool.use(module, (worker) =>
-        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: String(answer.state) })),
+        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
       );
-      metrics.runs.inc({ outcome: 'ok', instance: outcome.instance });
+      metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
       const payload: RunResponseBody = { ok: true, stdout: Buffer.from(outcome.stdout).toString('base64'), stderr: outcome.stderr, refs: outcome.refs, durationMs: outcome.durationMs };
       return { status: 200, payload, warm: module };
     } catch (error) {
-      metrics.runs.inc({ outcome: 'failed', instance: 'unknown' });
+      metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
       const e = error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
       const payload: RunResponseBody = { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } };
       return { status: 200, payload, warm: module };
@@ -133,6 +133,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return send(res, 204, '');
         }
         if (req.method === 'GET' && url.pathname === '/v1/records') return send(res, 200, options.sink.records());
+        if (req.method === 'POST' && url.pathname === fallbacksPath) {
+          const { reason } = JSON.parse((await body(req)).toString('utf8')) as FallbackReportBody;
+          if (!fallbackReasons.includes(reason)) throw new Error(`reason must be one of ${fallbackReasons.join(', ')}`);
+          metrics.fallbacks.inc({ reason });
+          return send(res, 204, '');
+        }
         send(res, 404, `no route ${req.method} ${url.pathname}`);
       } catch (error) {
         log('warn', 'bad request on the socket', { error: error instanceof Error ? error.message : String(error) });

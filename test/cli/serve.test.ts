@@ -67,8 +67,8 @@ test('generate runs through jetway serve, which refreshes the Application when w
     const second = await generate(serve.socket);
     assert.equal(second.stdout, first.stdout);
     // both runs happened in the service: the module was uploaded once, then served warm, from an instance prepared while idle
-    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance="fresh"'), 1);
-    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance="prepared"'), 1);
+    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"'), 1);
+    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="prepared"'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="miss"'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="hit"'), 2);
     assert.equal(await metric(serve.opsUrl, 'jetway_watches_open'), 1);
