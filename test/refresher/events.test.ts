@@ -70,3 +70,45 @@ test('no selfHeal warning when the Application heals itself; a failed run is a W
     assert.equal(failed.message, 'flight crashed (wasm trap: unreachable)');
   });
 });
+
+test('every Event carries the Application uid: a first run that failed, and the start-up hard refresh', async () => {
+  // The Argo CD UI lists an app's Events by involvedObject.uid: an Event without it is recorded but never shown.
+  const app = api.put(application('argocd', 'broken', { source: { plugin: { name: 'jetway' } }, syncPolicy: { automated: { selfHeal: true } } }));
+  await usingRefresher(api, refresher(http), async (r) => {
+    r.record(run('broken', [], { outcome: 'failed', statusMessage: 'flight crashed' }));
+    await until('the failure Event exists', () => eventsOf('argocd', 'broken').some((e) => e.reason === 'FlightFailed'));
+    await r.start();
+    await until('the refresh Event exists', () => eventsOf('argocd', 'broken').some((e) => e.reason === 'HardRefreshTriggered'));
+    const events = eventsOf('argocd', 'broken');
+    assert.deepEqual(events.map((e) => [e.reason, e.involvedObject.uid]).sort(), [
+      ['FlightFailed', app.metadata!['uid']],
+      ['HardRefreshTriggered', app.metadata!['uid']],
+    ]);
+  });
+});
+
+test('an Event that cannot be written is counted, and does not make its hard refresh count as failed or run again', async () => {
+  // its own plugin name, so start() refreshes this app alone
+  api.put(application('argocd', 'quiet', { source: { plugin: { name: 'quiet-plugin' } } }));
+  const denied = api.fail({ method: 'POST', pathPrefix: '/api/v1/namespaces/argocd/events', times: 10 }, { status: 403, message: 'events is forbidden' });
+  const r = refresher(http, { plugin: 'quiet-plugin' });
+  await usingRefresher(api, r, async () => {
+    await r.start();
+    await until('the Event write was refused', () => denied.hits === 1 && r.stats().eventFailures === 1);
+    assert.equal(r.stats().refreshes, 1);
+    assert.equal(r.stats().refreshFailures, 0);
+  });
+  denied.cancel();
+  assert.equal(api.requests.filter((q) => q.method === 'PATCH' && q.path.endsWith('/applications/quiet')).length, 1, 'one hard refresh, not retried');
+});
+
+test('a refresh PATCH that fails is counted', async () => {
+  api.put(application('argocd', 'flaky', { source: { plugin: { name: 'flaky-plugin' } } }));
+  const refused = api.fail({ method: 'PATCH', pathPrefix: '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/flaky' }, { status: 403, message: 'patch is forbidden' });
+  const r = refresher(http, { plugin: 'flaky-plugin' });
+  await usingRefresher(api, r, async () => {
+    await r.start();
+    await until('the PATCH was refused', () => refused.hits === 1 && r.stats().refreshFailures === 1);
+    assert.equal(r.stats().refreshes, 0);
+  });
+});
