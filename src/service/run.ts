@@ -25,6 +25,7 @@ export interface ServeSettings {
 export async function runServe(settings: ServeSettings): Promise<void> {
   applyServiceTuning();
   const log = jsonLogger(process.stderr, settings.logLevel);
+  log('info', `Applications named without a <namespace>_ prefix are looked for in namespace ${settings.argocdNamespace}`, { argocdNamespace: settings.argocdNamespace });
   const kube = new LazyKube({ kubeconfig: settings.kubeconfig });
   const cluster = await kube.get();
   const refresher = new Refresher({

@@ -7,10 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../src/cluster/types.js';
+import type { FlightRunner, ModuleBytes, RunSpec } from '../../src/flight/render.js';
+import { reportFallback, serviceRunner } from '../../src/service/client.js';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { repoPath } from '../support/paths.js';
 import { metric, startServe } from '../support/serve.js';
@@ -72,6 +75,10 @@ test('generate runs through jetway serve, which refreshes the Application when w
     assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="miss"'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="hit"'), 2);
     assert.equal(await metric(serve.opsUrl, 'jetway_watches_open'), 1);
+    // lookup states by yoke's names: each run looked for job one, which does not exist yet
+    assert.equal(await metric(serve.opsUrl, 'jetway_lookups_total', 'call="k8s_lookup",state="NotFound"'), 2);
+    assert.equal(await metric(serve.opsUrl, 'jetway_leader'), 1);
+    assert.equal(await metric(serve.opsUrl, 'jetway_generate_fallbacks_total', 'reason="unreachable"'), 0);
 
     const status = await execa(process.execPath, [main, 'status', 'pipeline', '--socket', serve.socket]);
     assert.match(status.stdout, /^pipeline: ok \(waiting\)/);
@@ -111,4 +118,41 @@ test('with jetway serve killed, generate runs the flight itself and prints the s
   assert.equal(cold.exitCode, 0, cold.stderr);
   assert.equal(cold.stdout, warm.stdout);
   assert.deepEqual(jobNames(cold.stdout), ['pipeline-one']);
+});
+
+test('generate reports a run it did in-process to jetway serve, which counts it by reason', async () => {
+  const serve = await startServe(api);
+  try {
+    await reportFallback(serve.socket, 'timeout');
+    assert.equal(await metric(serve.opsUrl, 'jetway_generate_fallbacks_total', 'reason="timeout"'), 1);
+    assert.equal(await metric(serve.opsUrl, 'jetway_generate_fallbacks_total', 'reason="error"'), 0);
+    // a reason the service does not know is refused, not counted under a made-up label
+    const refused = await new Promise<number>((resolve, reject) => {
+      const req = request({ socketPath: serve.socket, method: 'POST', path: '/v1/fallbacks' }, (res) => resolve(res.statusCode ?? 0));
+      req.on('error', reject);
+      req.end(JSON.stringify({ reason: 'bored' }));
+    });
+    assert.equal(refused, 400);
+    assert.doesNotMatch(await (await fetch(`${serve.opsUrl}/metrics`)).text(), /bored/);
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('generate tells why it ran in-process: no service, or a service that answered with an error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-fallback-'));
+  const broken = createServer((_req, res) => res.writeHead(500).end('internal error'));
+  await new Promise<void>((resolve) => broken.listen(join(dir, 'broken.sock'), resolve));
+  try {
+    const reasons: string[] = [];
+    const inProcess: FlightRunner = async () => ({ stdout: new Uint8Array(), stderr: '', refs: [], durationMs: 0 });
+    const module: ModuleBytes = { digest: 'a'.repeat(64), bytes: new Uint8Array([0]) };
+    const spec = { input: new Uint8Array(), release: 'r', namespace: 'n', args: [], env: {}, clusterAccess: false, resourceMatchers: [] } as unknown as RunSpec;
+    await serviceRunner(join(dir, 'missing.sock'), inProcess, (reason) => reasons.push(reason))(module, spec);
+    await serviceRunner(join(dir, 'broken.sock'), inProcess, (reason) => reasons.push(reason))(module, spec);
+    assert.deepEqual(reasons, ['unreachable', 'error']);
+  } finally {
+    broken.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
