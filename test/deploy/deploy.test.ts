@@ -1,230 +1,17 @@
 // deploy/: the kustomize Component that adds jetway to a user's argocd-repo-server, its RBAC, the
-// examples and the Dockerfile. The YAML is always checked as written; when kubectl is on PATH the
-// Component is also rendered over a stand-in for Argo CD's repo-server Deployment and checked as built.
+// examples and the Dockerfile. The YAML is always checked as written; with kubectl the Component is also
+// rendered over a stand-in for Argo CD's repo-server Deployment and checked as built (installs.test.ts renders it
+// over Argo CD's real install manifests, and checks the Helm and Operator documents).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { repoPath } from '../support/paths.js';
-
-// Kubernetes objects are checked structurally; `any` keeps the assertions readable.
-type Obj = any;
-
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-const JETWAY_CONTAINERS = ['jetway', 'jetway-serve'];
-
-function loadDocs(relative: string): Obj[] {
-  return yaml.loadAll(readFileSync(repoPath(relative), 'utf8')).filter((d) => d !== null && d !== undefined);
-}
-
-function loadDoc(relative: string): Obj {
-  const docs = loadDocs(relative);
-  assert.equal(docs.length, 1, `${relative} holds one document`);
-  return docs[0];
-}
-
-function find(objects: Obj[], kind: string, name: string): Obj {
-  const found = objects.filter((o) => o.kind === kind && o.metadata?.name === name);
-  assert.equal(found.length, 1, `exactly one ${kind} ${name}`);
-  return found[0];
-}
-
-function container(pod: Obj, name: string): Obj {
-  const c = (pod.containers ?? []).find((x: Obj) => x.name === name);
-  assert.ok(c, `container ${name}`);
-  return c;
-}
-
-function mounts(c: Obj): Map<string, Obj> {
-  return new Map((c.volumeMounts ?? []).map((m: Obj) => [m.mountPath, m]));
-}
-
-// ---- invariants shared by the written patch and the rendered Deployment ----
-
-function checkPluginContainer(pod: Obj): void {
-  const c = container(pod, 'jetway');
-  assert.equal(c.image, 'ghcr.io/jetway-dev/jetway:0.1.0');
-  assert.deepEqual(c.command, ['/var/run/argocd/argocd-cmp-server']);
-  assert.equal(c.args, undefined, 'the cmp-server takes no args');
-  assert.equal(c.securityContext.runAsUser, 999);
-  const m = mounts(c);
-  assert.equal(m.get('/var/run/argocd')?.name, 'var-files');
-  assert.equal(m.get('/home/argocd/cmp-server/plugins')?.name, 'plugins');
-  const config = m.get('/home/argocd/cmp-server/config/plugin.yaml');
-  assert.equal(config?.name, 'jetway-plugin');
-  assert.equal(config?.subPath, 'plugin.yaml');
-  assert.equal(m.get('/tmp')?.name, 'jetway-tmp');
-  assert.equal(m.get('/var/run/jetway')?.name, 'jetway-run');
-  assert.equal(m.get(SERVICE_ACCOUNT_DIR)?.name, 'jetway-token');
-  const env = Object.fromEntries((c.env ?? []).map((e: Obj) => [e.name, e.value]));
-  assert.equal(env['JETWAY_SOCKET'], '/var/run/jetway/jetway.sock');
-  assert.equal(env['JETWAY_CACHE_DIR'], '/var/run/jetway/cache');
-  assert.ok(c.resources?.requests && c.resources?.limits, 'requests and limits');
-}
-
-function checkServeContainer(pod: Obj): void {
-  const c = container(pod, 'jetway-serve');
-  assert.equal(c.image, container(pod, 'jetway').image, 'one image for both');
-  // Explicit command: independent of the image's ENTRYPOINT (which is jetway as well).
-  assert.deepEqual([...(c.command ?? []), ...(c.args ?? [])], ['jetway', 'serve', '--listen', ':9464']);
-  assert.equal(c.securityContext.runAsUser, 999);
-  const port = (c.ports ?? []).find((p: Obj) => p.name === 'metrics');
-  assert.equal(port?.containerPort, 9464);
-  for (const [probe, endpoint] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
-    assert.equal(c[probe]?.httpGet?.path, endpoint, probe);
-    assert.ok([9464, 'metrics'].includes(c[probe]?.httpGet?.port), `${probe} port`);
-  }
-  const m = mounts(c);
-  assert.equal(m.get('/var/run/jetway')?.name, 'jetway-run');
-  assert.equal(m.get(SERVICE_ACCOUNT_DIR)?.name, 'jetway-token');
-  const env = Object.fromEntries((c.env ?? []).map((e: Obj) => [e.name, e.value]));
-  assert.equal(env['JETWAY_SOCKET'], '/var/run/jetway/jetway.sock', 'both ends of the socket agree');
-  assert.ok(c.resources?.requests && c.resources?.limits, 'requests and limits');
-}
-
-function checkVolumes(pod: Obj): void {
-  const volumes = new Map((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
-  const token: Obj = volumes.get('jetway-token');
-  assert.ok(token?.projected, 'jetway-token is a projected volume');
-  const sources: Obj[] = token.projected.sources;
-  const sat = sources.find((s) => s.serviceAccountToken)?.serviceAccountToken;
-  assert.equal(sat?.expirationSeconds, 3600);
-  assert.equal(sat?.path, 'token');
-  assert.equal(sat?.audience, undefined, 'the API server audience');
-  const ca = sources.find((s) => s.configMap)?.configMap;
-  assert.equal(ca?.name, 'kube-root-ca.crt');
-  assert.deepEqual(ca?.items, [{ key: 'ca.crt', path: 'ca.crt' }]);
-  const ns = sources.find((s) => s.downwardAPI)?.downwardAPI;
-  assert.deepEqual(
-    ns?.items?.map((i: Obj) => [i.path, i.fieldRef?.fieldPath]),
-    [['namespace', 'metadata.namespace']],
-  );
-  assert.ok((volumes.get('jetway-tmp') as Obj)?.emptyDir, 'jetway-tmp is an emptyDir');
-  assert.ok((volumes.get('jetway-run') as Obj)?.emptyDir, 'jetway-run is an emptyDir');
-  assert.ok((volumes.get('jetway-plugin') as Obj)?.configMap?.name?.startsWith('jetway-plugin'), 'jetway-plugin is the ConfigMap');
-}
-
-function checkTokenConfinement(pod: Obj): void {
-  assert.equal(pod.automountServiceAccountToken, false);
-  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-    const tokenMounts = (c.volumeMounts ?? []).filter((m: Obj) => m.name === 'jetway-token' || m.mountPath.startsWith('/var/run/secrets'));
-    if (JETWAY_CONTAINERS.includes(c.name)) {
-      assert.equal(tokenMounts.length, 1, `${c.name} mounts the token`);
-      assert.equal(tokenMounts[0].readOnly, true, `${c.name} mounts the token read-only`);
-    } else {
-      assert.deepEqual(tokenMounts, [], `${c.name} must not see the token`);
-    }
-  }
-}
-
-function checkHardening(pod: Obj, names: string[]): void {
-  const all = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
-  for (const name of names) assert.ok(all.some((c: Obj) => c.name === name), `container ${name}`);
-  for (const c of all) {
-    const sc = c.securityContext ?? {};
-    assert.equal(sc.runAsNonRoot, true, `${c.name} runAsNonRoot`);
-    assert.notEqual(sc.runAsUser, 0, `${c.name} not uid 0`);
-    assert.equal(sc.readOnlyRootFilesystem, true, `${c.name} readOnlyRootFilesystem`);
-    assert.equal(sc.allowPrivilegeEscalation, false, `${c.name} allowPrivilegeEscalation`);
-    assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${c.name} drops ALL`);
-    assert.notEqual(sc.privileged, true, `${c.name} unprivileged`);
-    if (JETWAY_CONTAINERS.includes(c.name)) {
-      assert.equal(sc.seccompProfile?.type, 'RuntimeDefault', `${c.name} seccomp`);
-      assert.equal(sc.capabilities?.add, undefined, `${c.name} adds no capability`);
-    }
-  }
-}
-
-function checkPod(deployment: Obj, hardened: string[]): void {
-  assert.equal(deployment.kind, 'Deployment');
-  assert.equal(deployment.metadata.name, 'argocd-repo-server');
-  const pod = deployment.spec.template.spec;
-  checkPluginContainer(pod);
-  checkServeContainer(pod);
-  checkVolumes(pod);
-  checkTokenConfinement(pod);
-  checkHardening(pod, hardened);
-}
-
-// ---- RBAC ----
-
-interface Rule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs: string[];
-  nonResourceURLs?: string[];
-}
-
-/** The rules a ClusterRole grants, following aggregationRule label selectors as the cluster would. */
-function effectiveRules(objects: Obj[], name: string): Rule[] {
-  const roles = objects.filter((o) => o.kind === 'ClusterRole');
-  const role = find(roles, 'ClusterRole', name);
-  const selectors: Obj[] = role.aggregationRule?.clusterRoleSelectors ?? [];
-  if (selectors.length === 0) return role.rules ?? [];
-  const matches = (o: Obj) =>
-    selectors.some((s) => Object.entries(s.matchLabels ?? {}).every(([k, v]) => o.metadata?.labels?.[k] === v));
-  return roles.filter((o) => o !== role && matches(o)).flatMap((o) => o.rules ?? []);
-}
-
-function grants(rules: Rule[], group: string, resource: string, verb: string): boolean {
-  return rules.some((r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb));
-}
-
-function grantSet(rules: Rule[]): string[] {
-  return rules
-    .flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))))
-    .sort();
-}
-
-function checkRbac(objects: Obj[], secretReads: boolean): void {
-  for (const o of objects.filter((x) => x.kind === 'ClusterRole' || x.kind === 'Role')) {
-    for (const r of o.rules ?? []) {
-      for (const field of ['verbs', 'resources', 'apiGroups', 'resourceNames'] as const) {
-        for (const v of r[field] ?? []) assert.ok(!v.includes('*'), `${o.metadata.name}: no wildcard in ${field} (${v})`);
-      }
-      assert.equal(r.nonResourceURLs, undefined, `${o.metadata.name}: no nonResourceURLs`);
-    }
-  }
-
-  const lookup = effectiveRules(objects, 'jetway-lookup');
-  for (const r of lookup) {
-    for (const v of r.verbs) assert.ok(['get', 'list', 'watch'].includes(v), `jetway-lookup is read-only, not ${v}`);
-  }
-  for (const [group, resource] of [
-    ['', 'configmaps'], ['', 'services'], ['', 'pods'], ['', 'namespaces'],
-    ['apps', 'deployments'], ['apps', 'statefulsets'], ['batch', 'jobs'], ['networking.k8s.io', 'ingresses'],
-    ['policy', 'poddisruptionbudgets'], ['autoscaling', 'horizontalpodautoscalers'],
-  ]) {
-    for (const verb of ['get', 'list', 'watch']) {
-      assert.ok(grants(lookup, group!, resource!, verb), `jetway-lookup can ${verb} ${resource}.${group}`);
-    }
-  }
-  for (const verb of ['get', 'list', 'watch']) {
-    assert.equal(grants(lookup, '', 'secrets', verb), secretReads, `jetway-lookup ${secretReads ? 'can' : 'cannot'} ${verb} secrets`);
-  }
-
-  assert.deepEqual(
-    grantSet(effectiveRules(objects, 'jetway-refresh')),
-    [
-      '/events:create', '/events:patch',
-      'argoproj.io/applications:get', 'argoproj.io/applications:list', 'argoproj.io/applications:patch', 'argoproj.io/applications:watch',
-    ],
-  );
-
-  for (const name of ['jetway-lookup', 'jetway-refresh']) {
-    const binding = find(objects, 'ClusterRoleBinding', name);
-    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
-    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'argocd-repo-server', namespace: 'argocd' }]);
-  }
-  for (const o of objects.filter((x) => x.kind === 'RoleBinding' || x.kind === 'ClusterRoleBinding')) {
-    assert.ok(['jetway-lookup', 'jetway-refresh'].includes(o.metadata.name), `no other binding (${o.metadata.name})`);
-  }
-}
-
+import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loadDoc, loadDocs, skipRender, type Obj } from './checks.js';
 // ---- the files as written ----
 
 test('the entry point is a Component at the repository root generating the ConfigMap from the one plugin.yaml', () => {
@@ -259,8 +46,8 @@ test('the repo-server patch, as written', () => {
 
 test('RBAC, as written: read-only lookups without Secrets, Secrets only with the component', () => {
   const base = loadDocs('deploy/rbac.yaml');
-  checkRbac(base, false);
-  checkRbac([...base, ...loadDocs('deploy/components/secret-reads/secret-reads.yaml')], true);
+  checkRbac(base, false, undefined);
+  checkRbac([...base, ...loadDocs('deploy/components/secret-reads/secret-reads.yaml')], true, undefined);
 });
 
 test('the example Applications use the jetway plugin', () => {
@@ -302,8 +89,6 @@ test('the Dockerfile agrees with the manifests', () => {
 
 // ---- rendered with kubectl kustomize ----
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-const skipRender = kubectl.error || kubectl.status !== 0 ? 'kubectl is not installed (the YAML is still checked as written above)' : false;
 
 // A stand-in for Argo CD's argocd-repo-server Deployment (manifests/base/repo-server), cut down to what
 // the sidecar contract touches.
@@ -370,8 +155,7 @@ function render(components: string[]): Obj[] {
         components: components.map(rel),
       }),
     );
-    const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return yaml.loadAll(out).filter((d) => d !== null && d !== undefined);
+    return kustomize(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -403,13 +187,13 @@ test('rendered over an Argo CD install', { skip: skipRender }, () => {
   for (const o of objects.filter((x) => !x.kind.startsWith('Cluster'))) {
     assert.equal(o.metadata.namespace, 'argocd', `${o.kind} ${o.metadata.name} in argocd`);
   }
-  checkRbac(objects, false);
+  checkRbac(objects, false, 'argocd');
 });
 
 test('rendered with the secret-reads component', { skip: skipRender }, () => {
   const objects = render(['', 'deploy/components/secret-reads']);
   checkPod(find(objects, 'Deployment', 'argocd-repo-server'), JETWAY_CONTAINERS);
-  checkRbac(objects, true);
+  checkRbac(objects, true, 'argocd');
 });
 
 test('deploy/ alone is not a complete kustomization', { skip: skipRender }, () => {
