@@ -239,6 +239,6 @@ export const skipRender = kubectlMissing && !process.env['CI'] ? 'kubectl is not
 
 /** `kubectl kustomize DIR` as YAML objects. */
 export function kustomize(dir: string): Obj[] {
-  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
   return yaml.loadAll(out).filter((d) => d !== null && d !== undefined);
 }
