@@ -51,14 +51,16 @@ function shapeOf(p: CmpParameter): Shape {
   return 'string';
 }
 
-/** Checks names and shapes first, so a typo (`clusterAcces`) is an error instead of being silently ignored as in yokecd. */
+/** Checks names and shapes first, so a typo (`clusterAcces`) is an error instead of being silently ignored as in yokecd; a repeated name keeps its first entry. */
 function index(params: readonly CmpParameter[]): Map<string, CmpParameter> {
   const byName = new Map<string, CmpParameter>();
   for (const p of params) {
     const allowed = shapes[p.name];
     if (!allowed) throw new ParameterError(p.name, JSON.stringify(p), `one of the jetway parameters: ${Object.keys(shapes).join(', ')}`);
     if (!allowed.includes(shapeOf(p))) throw new ParameterError(p.name, JSON.stringify(p[shapeOf(p)]), `a ${allowed.join(' or ')} parameter`);
-    byName.set(p.name, p);
+    // a name given twice: the first entry counts, as in yokecd (its config.go finds the first match), so a migrated
+    // Application renders what it rendered before; every entry is still checked above
+    if (!byName.has(p.name)) byName.set(p.name, p);
   }
   return byName;
 }

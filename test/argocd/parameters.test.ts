@@ -21,3 +21,17 @@ test('a refs entry that is not an object with secret and key names the entry and
     });
   }
 });
+
+test('a parameter given twice keeps its first entry, as yokecd does, and both entries are still checked', () => {
+  // yokecd (cmd/yokecd/internal/plugin/config.go) reads each parameter with internal.Find, the first match
+  const params = parsePluginParameters([
+    { name: 'wasm', string: 'flight.wasm' },
+    { name: 'input', string: '{"replicas": 1}' },
+    { name: 'input', map: { replicas: '3' } },
+    { name: 'timeout', string: '20s' },
+    { name: 'timeout', string: '5s' },
+  ]);
+  assert.deepEqual(params.input, { text: '{"replicas": 1}' });
+  assert.equal(params.timeoutMs, 20_000);
+  assert.throws(() => parsePluginParameters([{ name: 'wasm', string: 'flight.wasm' }, { name: 'inputFiles', array: ['a.yaml'] }, { name: 'inputFiles', string: 'b.yaml' }]), /inputFiles/);
+});
