@@ -68,11 +68,11 @@ export function checkServeContainer(pod: Obj): void {
   // Explicit command: independent of the image's ENTRYPOINT (which is jetway as well).
   assert.deepEqual([...(c.command ?? []), ...(c.args ?? [])], ['jetway', 'serve', '--listen', ':9464']);
   assert.equal(c.securityContext.runAsUser, 999);
-  const port = (c.ports ?? []).find((p: Obj) => p.name === 'metrics');
+  const port = (c.ports ?? []).find((p: Obj) => p.name === 'jetway-metrics');
   assert.equal(port?.containerPort, 9464);
   for (const [probe, endpoint] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
     assert.equal(c[probe]?.httpGet?.path, endpoint, probe);
-    assert.ok([9464, 'metrics'].includes(c[probe]?.httpGet?.port), `${probe} port`);
+    assert.ok([9464, 'jetway-metrics'].includes(c[probe]?.httpGet?.port), `${probe} port`);
   }
   const m = mounts(c);
   assert.equal(m.get('/var/run/jetway')?.name, 'jetway-run');

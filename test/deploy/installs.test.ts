@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { repoPath } from '../support/paths.js';
-import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loadDoc, loadDocs, mounts, skipRender, type Obj } from './checks.js';
+import { JETWAY_CONTAINERS, checkPod, checkRbac, find, kustomize, loadDoc, loadDocs, mounts, skipRender, type Obj } from './checks.js';
 
 const fixtures = repoPath('../shared/fixtures/argocd/');
 const patch = loadDoc('deploy/repo-server-patch.yaml');
@@ -70,8 +70,12 @@ for (const install of ['install-v3.5.1.yaml', 'ha-install-v3.5.1.yaml']) {
       const podLabels = deployment.spec.template.metadata.labels;
       const service = find(objects, 'Service', 'jetway-metrics');
       assert.ok(selects(service.spec.selector, podLabels), 'jetway-metrics selects the repo-server pods');
-      assert.deepEqual(service.spec.ports.map((p: Obj) => [p.port, p.targetPort]), [[9464, 'metrics']]);
-      assert.ok(container(pod, 'jetway-serve').ports.some((p: Obj) => p.name === 'metrics' && p.containerPort === 9464));
+      // a named targetPort resolves to the first container port of that name in the pod (Argo CD's own container has
+      // one named `metrics`): the name must lead to jetway-serve's 9464 and nothing else
+      const [port] = service.spec.ports;
+      const named = [...pod.initContainers, ...pod.containers].flatMap((c: Obj) => c.ports ?? []).filter((p: Obj) => p.name === port.targetPort);
+      assert.deepEqual(named.map((p: Obj) => p.containerPort), [9464], `targetPort ${port.targetPort} is jetway-serve's port alone`);
+      assert.equal(port.port, 9464);
       const policy = find(objects, 'NetworkPolicy', 'jetway-metrics');
       assert.ok(selects(policy.spec.podSelector.matchLabels, podLabels), 'the policy applies to the repo-server pods');
       assert.deepEqual(policy.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)), [9464]);
