@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { parseGoDuration } from '../params/duration.js';
 import { ParameterError, parseMatchers } from '../params/flight-params.js';
+import { defaultRenderedLimit } from '../stages/bounds.js';
+import { defaultWorkerHeapMib } from '../wasi/flight-worker.js';
+import { defaultStdoutLimit } from '../wasi/run.js';
 
 export interface AdminSettings {
   /** Globs a module reference must match (JETWAY_MODULE_ALLOW); empty = any. */
@@ -22,9 +25,34 @@ export interface AdminSettings {
   mutableTtlMs: number;
   /** The Go toolchain for `build` (JETWAY_GO). */
   go: string;
+  /** Whether `build: true` may compile (JETWAY_BUILD): auto = yes unless JETWAY_MODULE_ALLOW or JETWAY_VERIFY_KEYS is set. */
+  build: BuildSwitch;
+  /** Bound on a module's downloaded and decompressed size (JETWAY_MAX_MODULE_BYTES). */
+  maxModuleBytes: number;
+  /** Bound on an OCI manifest's size (JETWAY_MAX_OCI_MANIFEST_BYTES). */
+  maxOciManifestBytes: number;
+  /** Bound on a flight's stdout (JETWAY_MAX_OUTPUT_BYTES). */
+  maxOutputBytes: number;
+  /** Bound on the rendered manifests, YAML aliases expanded and metadata added (JETWAY_MAX_RENDERED_BYTES). */
+  maxRenderedBytes: number;
+  /** Bound on a flight worker thread's JavaScript heap, in MiB (JETWAY_WORKER_HEAP_MIB). */
+  workerHeapMib: number;
   /** The unix socket of `jetway serve` (JETWAY_SOCKET). */
   socket: string | undefined;
 }
+
+export type BuildSwitch = 'auto' | 'on' | 'off';
+
+const mib = 1024 * 1024;
+
+/** The defaults fit the plugin container's 2Gi and serve's 512Mi (deploy/repo-server-patch.yaml) with room for a run's copies. */
+export const defaultLimits = {
+  maxModuleBytes: 256 * mib,
+  maxOciManifestBytes: 4 * mib,
+  maxOutputBytes: defaultStdoutLimit,
+  maxRenderedBytes: defaultRenderedLimit,
+  workerHeapMib: defaultWorkerHeapMib,
+} as const;
 
 /** Splits a comma or newline separated list, dropping blanks. */
 function list(value: string | undefined): string[] {
@@ -42,6 +70,12 @@ function duration(name: string, value: string | undefined, fallbackMs: number): 
   const parsed = parseGoDuration(value);
   if ('error' in parsed || parsed.ms <= 0) throw new ParameterError(name, value, 'a positive Go duration such as "5m"');
   return parsed.ms;
+}
+
+function buildSwitch(value: string | undefined): BuildSwitch {
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'on' || value === 'off') return value;
+  throw new ParameterError('JETWAY_BUILD', value, '"on", "off" or "auto"');
 }
 
 /** Reads and validates every admin setting; a bad one stops generate with its name. */
@@ -63,6 +97,12 @@ export function readAdminSettings(env: NodeJS.ProcessEnv): AdminSettings {
     cacheMaxBytes: positiveInt('JETWAY_CACHE_MAX_BYTES', env['JETWAY_CACHE_MAX_BYTES']) ?? 1024 * 1024 * 1024,
     mutableTtlMs: duration('JETWAY_MUTABLE_TTL', env['JETWAY_MUTABLE_TTL'], 5 * 60_000),
     go: env['JETWAY_GO'] || 'go',
+    build: buildSwitch(env['JETWAY_BUILD']),
+    maxModuleBytes: positiveInt('JETWAY_MAX_MODULE_BYTES', env['JETWAY_MAX_MODULE_BYTES']) ?? defaultLimits.maxModuleBytes,
+    maxOciManifestBytes: positiveInt('JETWAY_MAX_OCI_MANIFEST_BYTES', env['JETWAY_MAX_OCI_MANIFEST_BYTES']) ?? defaultLimits.maxOciManifestBytes,
+    maxOutputBytes: positiveInt('JETWAY_MAX_OUTPUT_BYTES', env['JETWAY_MAX_OUTPUT_BYTES']) ?? defaultLimits.maxOutputBytes,
+    maxRenderedBytes: positiveInt('JETWAY_MAX_RENDERED_BYTES', env['JETWAY_MAX_RENDERED_BYTES']) ?? defaultLimits.maxRenderedBytes,
+    workerHeapMib: positiveInt('JETWAY_WORKER_HEAP_MIB', env['JETWAY_WORKER_HEAP_MIB']) ?? defaultLimits.workerHeapMib,
     socket: env['JETWAY_SOCKET'] || undefined,
   };
 }

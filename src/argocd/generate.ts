@@ -63,11 +63,13 @@ export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube:
     env: env.flightEnv,
     timeoutMs: limits.timeoutMs,
     maxMemoryMib: limits.maxMemoryMib,
+    maxOutputBytes: admin.maxOutputBytes,
+    workerHeapMib: admin.workerHeapMib,
     clusterAccess: params.clusterAccess,
     resourceMatchers: params.resourceMatchers,
     ceiling: admin.lookupCeiling,
   };
-  const result = await renderFlight(module, spec, runner ?? localRunner(cluster));
+  const result = await renderFlight(module, spec, runner ?? localRunner(cluster), admin.maxRenderedBytes);
   const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
   return { ...manifests, env, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
 }

@@ -18,7 +18,7 @@ function isWaiting(outcome: { refs: Array<{ access: string }>; statusMessage: st
 /** Runs generate, through the service when JETWAY_SOCKET answers, and tells the service what the run saw. */
 async function generateCommandAction(): Promise<void> {
   const env = process.env;
-  const socket = readAdminSettings(env).socket;
+  const { socket, maxRenderedBytes } = readAdminSettings(env);
   const kube = new LazyKube({ kubeconfig: env['JETWAY_KUBECONFIG'] });
   const fallback = localRunner(() => kube.get());
   let fellBack: FallbackReason | undefined;
@@ -26,7 +26,7 @@ async function generateCommandAction(): Promise<void> {
   const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
   try {
     const outcome = await generate(env, process.cwd(), kube, runner);
-    process.stdout.write(formatManifests(outcome.objects, 'yaml'));
+    process.stdout.write(formatManifests(outcome.objects, 'yaml', maxRenderedBytes));
     if (socket) {
       await postRecord(socket, {
         app,

@@ -5,6 +5,7 @@ import { compileFlight } from '../module/compile.js';
 import { createAccessHost } from '../host/policy.js';
 import type { LookupRef } from '../host/refs.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
+import { defaultRenderedLimit, metadataBytes } from '../stages/bounds.js';
 import { parseStages, type Stage } from '../stages/parse.js';
 import type { FlightWorker } from '../wasi/flight-worker.js';
 import { runFlight, type FlightOutput, type FlightSettings } from '../wasi/run.js';
@@ -78,8 +79,9 @@ export function localRunner(cluster: () => Promise<Cluster | undefined>): Flight
   };
 }
 
-/** Runs the flight and parses its output; any failure throws, so no caller can emit a partial set. */
-export async function renderFlight(module: ModuleBytes, spec: RunSpec, runner: FlightRunner): Promise<RenderResult> {
+/** Runs the flight and parses its output; any failure throws, so no caller can emit a partial set; `maxRenderedBytes` bounds what the output renders to. */
+export async function renderFlight(module: ModuleBytes, spec: RunSpec, runner: FlightRunner, maxRenderedBytes = defaultRenderedLimit): Promise<RenderResult> {
   const outcome = await runner(module, spec);
-  return { stages: parseStages(outcome.stdout, outcome.stderr), refs: outcome.refs, stderr: outcome.stderr, durationMs: outcome.durationMs };
+  const bounds = { maxBytes: maxRenderedBytes, perObjectBytes: metadataBytes(spec.release, spec.namespace) };
+  return { stages: parseStages(outcome.stdout, outcome.stderr, bounds), refs: outcome.refs, stderr: outcome.stderr, durationMs: outcome.durationMs };
 }

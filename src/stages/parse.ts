@@ -4,6 +4,7 @@ import yaml from 'js-yaml';
 import { groupKindString, groupOf } from '../cluster/names.js';
 import type { KubeObject } from '../cluster/types.js';
 import { FlightError } from '../wasi/errors.js';
+import { defaultRenderedLimit, renderedSize, renderedTooLarge, type RenderBounds } from './bounds.js';
 
 export type Stage = KubeObject[];
 
@@ -71,8 +72,8 @@ function resource(value: unknown, where: string, stderr: string): KubeObject {
   return value as KubeObject;
 }
 
-/** Parses a flight's stdout into stages; empty output is an error, never "no resources". */
-export function parseStages(stdout: Uint8Array, stderr = ''): Stage[] {
+/** Parses a flight's stdout into stages; empty output is an error, never "no resources"; output that would render past the bound is refused. */
+export function parseStages(stdout: Uint8Array, stderr = '', bounds: RenderBounds = { maxBytes: defaultRenderedLimit, perObjectBytes: 0 }): Stage[] {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(stdout);
   const docs = documents(text, stderr);
   if (docs.length === 0) {
@@ -94,11 +95,23 @@ export function parseStages(stdout: Uint8Array, stderr = ''): Stage[] {
       stages = [list.map((d, i) => resource(d, `item ${i + 1}`, stderr))];
     }
   }
+  checkRenderedSize(stages, bounds, stderr);
   const split = stages.flatMap(splitStage);
   if (split.length === 0) {
     throw new FlightError('output', 'flight printed an empty list of resources: empty output would make Argo CD prune the whole app, so it is refused', stderr);
   }
   return split;
+}
+
+/** Refuses output whose rendering (aliases expanded, metadata added) would pass the bound, before anything copies it. */
+function checkRenderedSize(stages: readonly Stage[], bounds: RenderBounds, stderr: string): void {
+  let total = 0;
+  for (const stage of stages) {
+    for (const object of stage) {
+      total += bounds.perObjectBytes + renderedSize(object, bounds.maxBytes - total);
+      if (total > bounds.maxBytes) throw renderedTooLarge(bounds.maxBytes, stderr);
+    }
+  }
 }
 
 const preStageKinds = new Set(['Namespace', 'CustomResourceDefinition.apiextensions.k8s.io']);

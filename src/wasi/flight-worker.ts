@@ -5,6 +5,14 @@ import type { HostCall, HostHandler } from '../host/states.js';
 import { FlightError } from './errors.js';
 import type { FromWorker, InstanceOrigin, ModuleRef, RunMessage } from './protocol.js';
 
+/** The default JavaScript heap of a flight worker thread, in MiB (JETWAY_WORKER_HEAP_MIB): the host's buffers for one run. */
+export const defaultWorkerHeapMib = 128;
+
+export interface FlightWorkerOptions {
+  /** Bound on the thread's JavaScript heap (the host's buffers for a run; wasm memory is bounded by maxMemoryMib). */
+  heapMib?: number | undefined;
+}
+
 const workerUrl = new URL('./worker.js', import.meta.url);
 
 export interface WorkerRun {
@@ -46,12 +54,16 @@ export class FlightWorker {
   private dead = false;
   private preparedModule: WebAssembly.Module | undefined;
 
-  constructor() {
+  private readonly heapMib: number;
+
+  constructor(options: FlightWorkerOptions = {}) {
+    this.heapMib = options.heapMib ?? defaultWorkerHeapMib;
     this.worker = new Worker(workerUrl, {
       workerData: { flag: this.flag, port: this.answers.port2 },
       transferList: [this.answers.port2],
       stdout: false,
       stderr: false,
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMib, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, this.heapMib / 8)) },
     });
     this.worker.unref();
     this.worker.on('error', () => {
@@ -118,7 +130,7 @@ export class FlightWorker {
         }
       };
       const onExit = () => finish(() => reject(new FlightError('crash', 'the flight worker exited unexpectedly', '')));
-      const onError = (error: Error) => finish(() => reject(new FlightError('crash', `the flight worker failed: ${error.message}`, '')));
+      const onError = (error: Error) => finish(() => reject(this.failure(error)));
       this.worker.on('message', onMessage);
       this.worker.once('exit', onExit);
       this.worker.once('error', onError);
@@ -138,6 +150,14 @@ export class FlightWorker {
       };
       this.worker.postMessage(message);
     });
+  }
+
+  // Why: a worker that ran out of its heap bound is the flight's doing (host-side buffers); say which setting raises it.
+  private failure(error: Error): FlightError {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return new FlightError('memory', `the flight's host-side buffers exceeded the worker heap bound of ${this.heapMib} MiB (JETWAY_WORKER_HEAP_MIB): make the flight write and look up less, or raise JETWAY_WORKER_HEAP_MIB`, '');
+    }
+    return new FlightError('crash', `the flight worker failed: ${error.message}`, '');
   }
 
   // Why: the worker is blocked in Atomics.wait; the answer goes on the port first, then the flag wakes it.

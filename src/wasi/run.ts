@@ -8,7 +8,7 @@ import type { InstanceOrigin } from './protocol.js';
 /** The yoke release jetway presents itself as: flights compare YOKE_VERSION against the SDK they need. */
 export const yokeVersion = 'v0.20.27';
 
-/** The default stdout cap: well under Argo CD's 100 MiB gRPC limit, far above any sane manifest set. */
+/** The default stdout cap (JETWAY_MAX_OUTPUT_BYTES): well under Argo CD's 100 MiB gRPC limit, far above any sane manifest set. */
 export const defaultStdoutLimit = 64 * 1024 * 1024;
 
 /** What the flight itself is given, as plain data: stdin, yoke's argv and env, and its limits. */
@@ -22,11 +22,14 @@ export interface FlightSettings {
   /** undefined: no deadline (yoke's negative timeout). */
   timeoutMs: number | undefined;
   maxMemoryMib: number | undefined;
+  /** Host-side bound on stdout bytes; default defaultStdoutLimit. */
+  maxOutputBytes?: number | undefined;
+  /** The heap of a worker started for this run (not a pool's); default defaultWorkerHeapMib (flight-worker.ts). */
+  workerHeapMib?: number | undefined;
 }
 
 export interface FlightInvocation extends FlightSettings {
   module: WebAssembly.Module;
-  stdoutLimit?: number;
   host: HostHandler;
 }
 
@@ -63,7 +66,7 @@ export function interpret(result: WorkerResult, invocation: Pick<FlightInvocatio
 /** Runs the flight on the given worker (one from a pool) or on a fresh one that is torn down afterwards. */
 export async function runFlight(invocation: FlightInvocation, worker?: FlightWorker): Promise<FlightOutput> {
   const own = worker === undefined;
-  const runner = worker ?? new FlightWorker();
+  const runner = worker ?? new FlightWorker({ heapMib: invocation.workerHeapMib });
   const started = performance.now();
   try {
     const result = await runner.run({
@@ -71,7 +74,7 @@ export async function runFlight(invocation: FlightInvocation, worker?: FlightWor
       argv: [invocation.release, ...invocation.args],
       env: flightEnv(invocation),
       stdin: invocation.input,
-      stdoutLimit: invocation.stdoutLimit ?? defaultStdoutLimit,
+      stdoutLimit: invocation.maxOutputBytes ?? defaultStdoutLimit,
       timeoutMs: invocation.timeoutMs,
       host: invocation.host,
     });

@@ -5,13 +5,16 @@ import { ConsoleStdout, File, OpenFile, WASI } from '@bjorn3/browser_wasi_shim';
 /** Thrown from inside fd_write when the flight writes more than allowed; unwinds the guest. */
 export class OutputLimitExceeded extends Error {
   constructor(readonly limit: number) {
-    super(`flight wrote more than ${limit} bytes to stdout`);
+    super(`flight wrote more than ${limit} bytes to stdout (JETWAY_MAX_OUTPUT_BYTES)`);
   }
 }
 
-/** Collects a stream's chunks without quadratic copying. */
+/**
+ * Collects a stream into one growing buffer, never holding the guest's chunks: a flight that writes one byte per
+ * fd_write would otherwise cost a typed-array object per byte (gigabytes for a few MB of output).
+ */
 export class Capture {
-  private chunks: Uint8Array[] = [];
+  private buffer = new Uint8Array(4096);
   private size = 0;
 
   constructor(
@@ -19,25 +22,25 @@ export class Capture {
     private readonly overflow: 'abort' | 'truncate',
   ) {}
 
-  // Why: ConsoleStdout hands us each write; past the limit stdout aborts the flight, stderr keeps its head.
+  // Why: ConsoleStdout hands us each write; past the limit stdout aborts the flight, stderr keeps its head and drops the rest.
   write(chunk: Uint8Array): void {
     if (this.size + chunk.byteLength > this.limit) {
       if (this.overflow === 'abort') throw new OutputLimitExceeded(this.limit);
       chunk = chunk.subarray(0, this.limit - this.size);
+      if (chunk.byteLength === 0) return;
     }
-    this.chunks.push(chunk);
+    if (this.size + chunk.byteLength > this.buffer.byteLength) {
+      const grown = new Uint8Array(Math.min(this.limit, Math.max(this.buffer.byteLength * 2, this.size + chunk.byteLength)));
+      grown.set(this.buffer.subarray(0, this.size));
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.size);
     this.size += chunk.byteLength;
   }
 
-  // Why: one contiguous buffer to transfer to the parent.
+  // Why: one contiguous buffer, exactly the written bytes, to transfer to the parent.
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return out;
+    return this.buffer.slice(0, this.size);
   }
 }
 
