@@ -1,6 +1,7 @@
 // Settings for the platform team, read from the sidecar's environment so Application authors cannot lift them.
 
 import { readFileSync } from 'node:fs';
+import { defaultMaxModuleBytes, defaultMaxOciManifestBytes } from '../module/bounds.js';
 import { parseGoDuration } from '../params/duration.js';
 import { ParameterError, parseMatchers } from '../params/flight-params.js';
 import { defaultRenderedLimit } from '../stages/bounds.js';
@@ -43,12 +44,10 @@ export interface AdminSettings {
 
 export type BuildSwitch = 'auto' | 'on' | 'off';
 
-const mib = 1024 * 1024;
-
 /** The defaults fit the plugin container's 2Gi and serve's 512Mi (deploy/repo-server-patch.yaml) with room for a run's copies. */
 export const defaultLimits = {
-  maxModuleBytes: 256 * mib,
-  maxOciManifestBytes: 4 * mib,
+  maxModuleBytes: defaultMaxModuleBytes,
+  maxOciManifestBytes: defaultMaxOciManifestBytes,
   maxOutputBytes: defaultStdoutLimit,
   maxRenderedBytes: defaultRenderedLimit,
   workerHeapMib: defaultWorkerHeapMib,

@@ -36,6 +36,9 @@ async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin
       mutableTtlMs: admin.mutableTtlMs,
       allow: admin.allow,
       verify: admin.verifyKeys,
+      maxModuleBytes: admin.maxModuleBytes,
+      maxOciManifestBytes: admin.maxOciManifestBytes,
+      warn: (message) => process.stderr.write(`jetway: warning: ${message}\n`),
     });
     return loaded.bytes;
   } catch (error) {

@@ -2,11 +2,12 @@
 
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
+import { moduleTooLarge } from './bounds.js';
 import { readBytes } from './bytes.js';
 import { reason } from './errors.js';
 
-/** The file at `ref` (relative to `baseDir`) as stored, confined to `repoRoot` after resolving symlinks. */
-export async function readRepoModule(ref: string, baseDir: string, repoRoot: string): Promise<Uint8Array> {
+/** The file at `ref` (relative to `baseDir`) as stored, confined to `repoRoot` after resolving symlinks, and at most `maxBytes` long. */
+export async function readRepoModule(ref: string, baseDir: string, repoRoot: string, maxBytes: number): Promise<Uint8Array> {
   const root = await realpath(repoRoot).catch((error: unknown) => {
     throw new Error(`cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`);
   });
@@ -22,7 +23,9 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
     throw new Error(`cannot read module file ${ref}: ${reason(error)}`);
   }
   if (!isInside(root, real)) throw escapes();
-  if (!(await stat(real)).isFile()) throw new Error(`module path ${ref} is not a file`);
+  const info = await stat(real);
+  if (!info.isFile()) throw new Error(`module path ${ref} is not a file`);
+  if (info.size > maxBytes) throw moduleTooLarge(ref, maxBytes, 'is');
   return readBytes(real);
 }
 

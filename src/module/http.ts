@@ -1,13 +1,23 @@
 // Downloads a module from an http(s) URL, as yoke's LoadWasmFromURL does, with errors that name the URL and status.
 
+import { moduleTooLarge } from './bounds.js';
 import { reason } from './errors.js';
+import { fetchFollowing, readBounded } from './fetch-bounded.js';
 import { decompress } from './gzip.js';
 
+export interface HttpFetchOptions {
+  signal: AbortSignal | undefined;
+  /** Bound on the body and on the module once gunzipped. */
+  maxBytes: number;
+  /** Refuses a redirect target (JETWAY_MODULE_ALLOW applies to every hop, not only the URL as written). */
+  checkTarget: (target: URL) => void;
+}
+
 /** GETs the URL; gunzips when the body is gzip (fetch may already have undone Content-Encoding) or the path ends in .gz. */
-export async function fetchModule(url: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+export async function fetchModule(url: string, options: HttpFetchOptions): Promise<Uint8Array> {
   let response: Response;
   try {
-    response = await fetch(url, { signal });
+    response = await fetchFollowing(url, { signal: options.signal, checkTarget: options.checkTarget, what: 'the download' });
   } catch (error) {
     throw new Error(`cannot download module ${url}: ${reason(error)}`);
   }
@@ -16,6 +26,9 @@ export async function fetchModule(url: string, signal: AbortSignal | undefined):
     const status = `${response.status} ${response.statusText}`.trim();
     throw new Error(`cannot download module ${url}: the server answered ${status} (check the URL)`);
   }
-  const body = new Uint8Array(await response.arrayBuffer());
-  return decompress(body, url, new URL(url).pathname.endsWith('.gz'));
+  const tooLarge = moduleTooLarge(url, options.maxBytes, 'is');
+  const body = await readBounded(response, options.maxBytes, () => tooLarge).catch((error: unknown) => {
+    throw error === tooLarge ? tooLarge : new Error(`cannot download module ${url}: ${reason(error)}`);
+  });
+  return decompress(body, url, new URL(url).pathname.endsWith('.gz'), options.maxBytes);
 }

@@ -1,11 +1,14 @@
 // Module sources -> the bytes of a wasm module: repository files, http(s) and oci:// URLs, through the cache and the admin's policies.
 
-import { checkAllowed } from './allow-list.js';
+import { checkAllowed, isAllowed } from './allow-list.js';
+import { defaultMaxModuleBytes, defaultMaxOciManifestBytes } from './bounds.js';
 import { readCached, recordRef, storeModule, lookupRef, type CacheSettings } from './cache.js';
 import { checkChecksum, checksumFromRef } from './checksum.js';
 import { sha256 } from './compile.js';
 import { dockerConfigDir } from './docker-config.js';
 import { readRepoModule } from './file.js';
+import { reason } from './errors.js';
+import { shown } from './fetch-bounded.js';
 import { decompress, isGzip } from './gzip.js';
 import { fetchModule } from './http.js';
 import { pinnedRef, parseOciRef } from './oci-ref.js';
@@ -35,6 +38,12 @@ export interface LoadOptions {
   verify?: readonly string[];
   /** Where docker's config.json with registry credentials lives. Default: $DOCKER_CONFIG, else ~/.docker. */
   dockerConfigDir?: string;
+  /** Bound on a module's size, downloaded and decompressed (JETWAY_MAX_MODULE_BYTES). Default 256 MiB. */
+  maxModuleBytes?: number;
+  /** Bound on an OCI manifest (JETWAY_MAX_OCI_MANIFEST_BYTES). Default 4 MiB. */
+  maxOciManifestBytes?: number;
+  /** Told when the module could not be cached (a full volume, a module larger than the cache): the load goes on uncached. */
+  warn?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -55,6 +64,12 @@ interface Fetched {
   cached: boolean;
 }
 
+/** One load's cache (none when unset) and what to tell when writing to it fails. */
+interface CacheUse {
+  cache: CacheSettings | undefined;
+  warn: (message: string) => void;
+}
+
 const defaultTtlMs = 5 * 60 * 1000;
 const defaultCacheBytes = 1024 * 1024 * 1024;
 
@@ -63,42 +78,45 @@ export async function loadModule(ref: string, options: LoadOptions): Promise<Loa
   checkAllowed(options.allow, ref);
   const keys = options.verify && options.verify.length > 0 ? parseKeys(options.verify) : undefined;
   const cache: CacheSettings | undefined = options.cacheDir ? { dir: options.cacheDir, maxBytes: options.cacheMaxBytes ?? defaultCacheBytes } : undefined;
-  const fetched = await fetchBytes(ref, options, cache);
+  const fetched = await fetchBytes(ref, options, { cache, warn: options.warn ?? (() => undefined) });
   checkChecksum(ref, fetched.digest, options.checksum || checksumFromRef(ref));
   if (keys) checkSignature(ref, fetched.bytes, keys);
   return { ...fetched, source: ref };
 }
 
 /** Dispatches on the scheme; repository files are read each time, remote sources go through the cache. */
-async function fetchBytes(ref: string, options: LoadOptions, cache: CacheSettings | undefined): Promise<Fetched> {
+async function fetchBytes(ref: string, options: LoadOptions, use: CacheUse): Promise<Fetched> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(ref)?.[1]?.toLowerCase();
+  const maxBytes = options.maxModuleBytes ?? defaultMaxModuleBytes;
   if (scheme === undefined || scheme === 'file') {
     const path = scheme === 'file' ? decodeURIComponent(new URL(ref).pathname) : ref;
-    return unzipped(ref, await readRepoModule(path, options.baseDir, options.repoRoot ?? options.baseDir), path.endsWith('.gz'), cache);
+    return unzipped(ref, await readRepoModule(path, options.baseDir, options.repoRoot ?? options.baseDir, maxBytes), path.endsWith('.gz'), use, maxBytes);
   }
   const ttl = options.mutableTtlMs ?? defaultTtlMs;
   if (scheme === 'http' || scheme === 'https') {
-    return (await fromCache(cache, ref, ttl)) ?? store(cache, [ref], fresh(ref, await fetchModule(ref, options.signal)));
+    const checkTarget = (target: URL) => checkRedirectAllowed(options.allow, target);
+    const hit = await fromCache(use.cache, ref, ttl);
+    return hit ?? store(use, [ref], fresh(ref, await fetchModule(ref, { signal: options.signal, maxBytes, checkTarget })));
   }
-  if (scheme === 'oci') return fetchOci(ref, options, cache, ttl);
+  if (scheme === 'oci') return fetchOci(ref, options, use, ttl, maxBytes);
   throw new Error(`module ${ref} uses the unsupported scheme ${scheme}: use a repository path, http(s):// or oci://`);
 }
 
 /** A tag is re-resolved after the TTL, but a manifest already seen is served from the cache without downloading the layer again. */
-async function fetchOci(ref: string, options: LoadOptions, cache: CacheSettings | undefined, ttl: number): Promise<Fetched> {
+async function fetchOci(ref: string, options: LoadOptions, use: CacheUse, ttl: number, maxBytes: number): Promise<Fetched> {
   const oci = parseOciRef(ref);
   const refKey = options.insecure ? `${ref} (insecure)` : ref;
-  const hit = await fromCache(cache, refKey, oci.digest === undefined ? ttl : undefined);
+  const hit = await fromCache(use.cache, refKey, oci.digest === undefined ? ttl : undefined);
   if (hit) return hit;
   const session = openSession(oci, ref, options.insecure === true, dockerConfigDir(options.dockerConfigDir), options.signal);
-  const manifest = await resolveManifest(session);
+  const manifest = await resolveManifest(session, options.maxOciManifestBytes ?? defaultMaxOciManifestBytes);
   const pinned = pinnedRef(oci, manifest.digest);
-  const known = await fromCache(cache, pinned, undefined);
+  const known = await fromCache(use.cache, pinned, undefined);
   if (known) {
-    if (cache) await recordRef(cache, refKey, known.digest);
+    await remember(use, () => recordRef(use.cache!, refKey, known.digest));
     return known;
   }
-  return store(cache, [pinned, refKey], fresh(ref, await pullLayer(session, manifest.layerDigest)));
+  return store(use, [pinned, refKey], fresh(ref, await pullLayer(session, manifest.layerDigest, maxBytes)));
 }
 
 /** The cached module a ref points at, when the ref entry is fresh and the module is still stored. */
@@ -114,10 +132,10 @@ async function fromCache(cache: CacheSettings | undefined, key: string, ttl: num
  * next generate of the same file (every refresh, every commit that keeps it) reads the module instead of gunzipping
  * it again (about 70 ms for a 17 MB Go flight).
  */
-async function unzipped(ref: string, file: Uint8Array, declaredGzip: boolean, cache: CacheSettings | undefined): Promise<Fetched> {
+async function unzipped(ref: string, file: Uint8Array, declaredGzip: boolean, use: CacheUse, maxBytes: number): Promise<Fetched> {
   if (!isGzip(file) && !declaredGzip) return fresh(ref, file);
   const key = `gzip sha256:${sha256(file)}`;
-  return (await fromCache(cache, key, undefined)) ?? store(cache, [key], fresh(ref, decompress(file, ref, declaredGzip)));
+  return (await fromCache(use.cache, key, undefined)) ?? store(use, [key], fresh(ref, decompress(file, ref, declaredGzip, maxBytes)));
 }
 
 /** Checks downloaded bytes are wasm (so nothing else is cached), and hashes them. */
@@ -126,10 +144,29 @@ function fresh(ref: string, bytes: Uint8Array): Fetched {
   return { bytes, digest: sha256(bytes), cached: false };
 }
 
-/** Saves a downloaded module and the refs that led to it. */
-async function store(cache: CacheSettings | undefined, keys: string[], fetched: Fetched): Promise<Fetched> {
+/** Saves a downloaded module and the refs that led to it; the cache is an optimisation, so a failed write only warns. */
+async function store(use: CacheUse, keys: string[], fetched: Fetched): Promise<Fetched> {
+  const cache = use.cache;
   if (!cache) return fetched;
-  await storeModule(cache, fetched.bytes, fetched.digest);
-  for (const key of keys) await recordRef(cache, key, fetched.digest);
+  await remember(use, async () => {
+    await storeModule(cache, fetched.bytes, fetched.digest);
+    for (const key of keys) await recordRef(cache, key, fetched.digest);
+  });
   return fetched;
+}
+
+/** Runs a cache write; a full volume or an unwritable directory becomes a warning and the load continues uncached. */
+async function remember(use: CacheUse, write: () => Promise<void>): Promise<void> {
+  if (!use.cache) return;
+  try {
+    await write();
+  } catch (error) {
+    use.warn(`module not cached, continuing without the cache: ${reason(error)}`);
+  }
+}
+
+/** JETWAY_MODULE_ALLOW holds for every redirect target too: an allowed URL cannot hand the download to a host the admin did not allow. */
+function checkRedirectAllowed(allow: readonly string[] | undefined, target: URL): void {
+  if (!allow || isAllowed(allow, target.href)) return;
+  throw new Error(`it redirects to ${shown(target)}, which is not in the allow-list (JETWAY_MODULE_ALLOW): point the wasm parameter at an allowed location, or ask an admin to allow that one`);
 }

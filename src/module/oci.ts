@@ -1,6 +1,9 @@
 // Pulls a yoke flight artifact (one application/vnd.yoke.wasm.gzip layer) over the OCI distribution API.
 
+import { manifestTooLarge, moduleTooLarge } from './bounds.js';
 import { sha256 } from './compile.js';
+import { reason } from './errors.js';
+import { readBounded } from './fetch-bounded.js';
 import { decompress } from './gzip.js';
 import { registryGet, type RegistrySession } from './registry-client.js';
 
@@ -23,11 +26,11 @@ interface Descriptor {
 }
 
 /** Reads the manifest the tag or digest names and finds the wasm layer; a pinned digest must match the bytes served. */
-export async function resolveManifest(session: RegistrySession): Promise<ResolvedManifest> {
+export async function resolveManifest(session: RegistrySession, maxBytes: number): Promise<ResolvedManifest> {
   const { ref, source } = session;
   const reference = ref.digest ?? ref.tag!;
   const response = await registryGet(session, `/v2/${ref.repository}/manifests/${reference}`, manifestAccept, `the manifest ${reference}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const bytes = await readBody(session, response, maxBytes, manifestTooLarge(source, ref.registry, maxBytes), `the manifest ${reference}`);
   const digest = `sha256:${sha256(bytes)}`;
   if (ref.digest !== undefined && ref.digest !== digest) {
     throw new Error(`module ${source}: registry ${ref.registry} served a manifest with digest ${digest}, not the one pinned; refusing it`);
@@ -48,12 +51,19 @@ export async function resolveManifest(session: RegistrySession): Promise<Resolve
   return { digest, layerDigest: layer.digest };
 }
 
-/** Downloads the wasm layer, checks its bytes against the manifest's digest, and gunzips it. */
-export async function pullLayer(session: RegistrySession, layerDigest: string): Promise<Uint8Array> {
+/** Downloads the wasm layer, checks its bytes against the manifest's digest, and gunzips it; both sizes bounded by `maxBytes`. */
+export async function pullLayer(session: RegistrySession, layerDigest: string, maxBytes: number): Promise<Uint8Array> {
   const { ref, source } = session;
   const response = await registryGet(session, `/v2/${ref.repository}/blobs/${layerDigest}`, '*/*', `the layer ${layerDigest}`);
-  const blob = new Uint8Array(await response.arrayBuffer());
+  const blob = await readBody(session, response, maxBytes, moduleTooLarge(source, maxBytes, 'is'), `the layer ${layerDigest}`);
   const got = `sha256:${sha256(blob)}`;
   if (got !== layerDigest) throw new Error(`module ${source}: registry ${ref.registry} served layer bytes with digest ${got}, expected ${layerDigest}; refusing them`);
-  return decompress(blob, source, true);
+  return decompress(blob, source, true, maxBytes);
+}
+
+/** A registry body up to `maxBytes`; a connection that breaks midway names the registry. */
+async function readBody(session: RegistrySession, response: Response, maxBytes: number, tooLarge: Error, what: string): Promise<Uint8Array> {
+  return readBounded(response, maxBytes, () => tooLarge).catch((error: unknown) => {
+    throw error === tooLarge ? tooLarge : new Error(`registry ${session.ref.registry} broke off ${what} of ${session.source}: ${reason(error)}`);
+  });
 }

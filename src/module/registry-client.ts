@@ -2,6 +2,7 @@
 
 import { registryCredentials, type Credentials } from './docker-config.js';
 import { oneLine, reason } from './errors.js';
+import { fetchFollowing, readBounded } from './fetch-bounded.js';
 import type { OciRef } from './oci-ref.js';
 
 export interface RegistrySession {
@@ -41,55 +42,92 @@ export async function registryGet(session: RegistrySession, path: string, accept
   throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}`);
 }
 
-/** One fetch, turning connection failures into a message that names the registry and hints at `insecure`. */
+/** One fetch (blob redirects to storage followed, Authorization kept to the registry's origin), turning connection failures into a message that names the registry and hints at `insecure`. */
 async function send(session: RegistrySession, url: string, accept: string, what: string): Promise<Response> {
   const headers: Record<string, string> = { accept };
   if (session.authorization) headers.authorization = session.authorization;
   try {
-    return await fetch(url, { headers, signal: session.signal });
+    return await fetchFollowing(url, { headers, signal: session.signal, what: `${what} of ${session.source}` });
   } catch (error) {
     const hint = session.base.startsWith('https') ? ' (if the registry serves plain http, set the insecure parameter)' : '';
     throw new Error(`cannot reach registry ${session.ref.registry} for ${what} of ${session.source}: ${reason(error)}${hint}`);
   }
 }
 
-/** Builds the Authorization header the challenge asks for: Basic from credentials, or a Bearer token from the realm. */
+/**
+ * Builds the Authorization header the challenge asks for: Basic from credentials, or a Bearer token from the realm.
+ * The admin's credentials only ever travel over https: over plain http (`insecure`, or an http realm) only anonymous pulls work.
+ */
 async function answerChallenge(session: RegistrySession, header: string): Promise<string> {
   const host = session.ref.registry;
-  const credentials = await registryCredentials(session.dockerConfigDir, host);
   const challenge = parseChallenge(header);
   if (challenge.scheme === 'basic') {
+    if (!session.base.startsWith('https:')) throw plainHttpRefused(session, session.base);
+    const credentials = await registryCredentials(session.dockerConfigDir, host);
     if (!credentials) throw new Error(`registry ${host} requires credentials for ${session.source}: add them for ${host} to ${session.dockerConfigDir}/config.json`);
     return basic(credentials);
   }
   if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
     throw new Error(`registry ${host} answered 401 with an unsupported challenge "${oneLine(header)}" for ${session.source}`);
   }
-  return `Bearer ${await fetchToken(session, challenge.params, credentials)}`;
+  const realm = parseRealm(session, challenge.params.realm);
+  const secure = realm.protocol === 'https:' && session.base.startsWith('https:');
+  const credentials = secure ? await registryCredentials(session.dockerConfigDir, host) : undefined;
+  return `Bearer ${await fetchToken(session, realm, challenge.params, credentials)}`;
+}
+
+/** The token realm as a URL; a malformed one is the registry's fault, named as such. */
+function parseRealm(session: RegistrySession, realm: string): URL {
+  try {
+    return new URL(realm);
+  } catch {
+    throw new Error(`registry ${session.ref.registry} answered 401 with a token realm that is not a URL for ${session.source}`);
+  }
+}
+
+/** Why a pull that needs credentials fails over plain http: jetway will not send them there. */
+function plainHttpRefused(session: RegistrySession, where: string): Error {
+  const host = session.ref.registry;
+  return new Error(
+    `registry ${host} asks for credentials for ${session.source}, and jetway never sends registry credentials over plain http (${where}): serve the registry and its token server over https and drop the insecure parameter, or make the repository anonymous`,
+  );
 }
 
 /** Asks the token server for a pull token (the distribution token protocol), anonymously or with Basic credentials. */
-async function fetchToken(session: RegistrySession, params: Record<string, string>, credentials: Credentials | undefined): Promise<string> {
+async function fetchToken(session: RegistrySession, url: URL, params: Record<string, string>, credentials: Credentials | undefined): Promise<string> {
   const host = session.ref.registry;
-  const url = new URL(params.realm!);
   if (params.service) url.searchParams.set('service', params.service);
   url.searchParams.set('scope', params.scope ?? `repository:${session.ref.repository}:pull`);
   const headers: Record<string, string> = credentials ? { authorization: basic(credentials) } : {};
   let response: Response;
   try {
-    response = await fetch(url, { headers, signal: session.signal });
+    response = await fetchFollowing(url.href, { headers, signal: session.signal, what: `the token request of ${session.source}` });
   } catch (error) {
     throw new Error(`cannot reach the token server ${url.origin} of registry ${host}: ${reason(error)}`);
   }
   if (!response.ok) {
     await response.body?.cancel();
+    const plain = url.protocol !== 'https:' || !session.base.startsWith('https:');
+    if (!credentials && plain && (response.status === 401 || response.status === 403)) throw plainHttpRefused(session, session.base.startsWith('https:') ? url.origin : session.base);
     const advice = credentials ? 'check the credentials' : 'add credentials';
     throw new Error(`the token server of registry ${host} answered ${response.status} ${response.statusText} for ${session.source}: ${advice} for ${host} in ${session.dockerConfigDir}/config.json`);
   }
-  const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+  const text = await readBounded(response, maxTokenBytes, () => new Error(`the token server of registry ${host} answered more than ${maxTokenBytes} bytes for ${session.source}`));
+  const body = (parseJson(text) ?? {}) as { token?: unknown; access_token?: unknown };
   const token = typeof body.token === 'string' ? body.token : body.access_token;
   if (typeof token !== 'string' || token === '') throw new Error(`the token server of registry ${host} returned no token for ${session.source}`);
   return token;
+}
+
+/** A token answer is a few KiB; a server streaming more is refused, not read whole. */
+const maxTokenBytes = 1024 * 1024;
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses `Bearer realm="..",service="..",scope=".."` (quoted or bare values). */

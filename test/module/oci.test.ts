@@ -136,29 +136,23 @@ describe('oci:// from a registry with token auth', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('gets a Bearer token with docker-config credentials and pulls', async () => {
+  it('with insecure, never sends docker-config credentials over plain http: a private repository fails with a line saying so', async () => {
     const module = tinyModule('private');
     const token = tokens.issue('repository:team/private:pull,push');
     await pushArtifact(registry.host, 'team/private', 'v1', gzip(module), { authorization: `Bearer ${token}` });
     const ref = `oci://${registry.host}/team/private:v1`;
+    const refused = `registry ${registry.host} asks for credentials for ${ref}, and jetway never sends registry credentials over plain http (http://${registry.host}): serve the registry and its token server over https and drop the insecure parameter, or make the repository anonymous`;
 
     const empty = join(dir, 'no-docker');
-    await assert.rejects(loadModule(ref, { baseDir: dir, insecure: true, dockerConfigDir: empty }), {
-      message: `the token server of registry ${registry.host} answered 401 Unauthorized for ${ref}: add credentials for ${registry.host} in ${empty}/config.json`,
-    });
+    await assert.rejects(loadModule(ref, { baseDir: dir, insecure: true, dockerConfigDir: empty }), { message: refused });
 
+    // the admin's credentials exist, and still never leave over http (the token server would accept them)
     const docker = join(dir, 'docker');
     await rm(docker, { recursive: true, force: true });
     await mkdir(docker);
     const auth = Buffer.from('robot:s3cret').toString('base64');
     await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth } } }));
-    const loaded = await loadModule(ref, { baseDir: dir, insecure: true, dockerConfigDir: docker });
-    assert.equal(loaded.digest, hex(module));
-
-    await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [`http://${registry.host}`]: { username: 'robot', password: 'wrong' } } }));
-    await assert.rejects(loadModule(ref, { baseDir: dir, insecure: true, dockerConfigDir: docker }), {
-      message: `the token server of registry ${registry.host} answered 401 Unauthorized for ${ref}: check the credentials for ${registry.host} in ${docker}/config.json`,
-    });
+    await assert.rejects(loadModule(ref, { baseDir: dir, insecure: true, dockerConfigDir: docker }), { message: refused });
   });
 });
 

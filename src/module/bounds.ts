@@ -1,0 +1,17 @@
+// The size bounds on a module source, and the one line each ends in when passed.
+
+/** Default bound on a module's downloaded and decompressed size (JETWAY_MAX_MODULE_BYTES): Go flights are tens of MB. */
+export const defaultMaxModuleBytes = 256 * 1024 * 1024;
+
+/** Default bound on an OCI manifest (JETWAY_MAX_OCI_MANIFEST_BYTES): registries themselves refuse manifests over 4 MiB. */
+export const defaultMaxOciManifestBytes = 4 * 1024 * 1024;
+
+/** A module (compressed or not) past JETWAY_MAX_MODULE_BYTES. */
+export function moduleTooLarge(source: string, limit: number, how: 'is' | 'decompresses to'): Error {
+  return new Error(`module ${source} ${how} more than ${limit} bytes (JETWAY_MAX_MODULE_BYTES): use a smaller module, or ask an admin to raise JETWAY_MAX_MODULE_BYTES`);
+}
+
+/** An OCI manifest past JETWAY_MAX_OCI_MANIFEST_BYTES. */
+export function manifestTooLarge(source: string, registry: string, limit: number): Error {
+  return new Error(`module ${source}: registry ${registry} served a manifest larger than ${limit} bytes (JETWAY_MAX_OCI_MANIFEST_BYTES); a yoke artifact's manifest is under 1 KiB: check the reference, or ask an admin to raise JETWAY_MAX_OCI_MANIFEST_BYTES`);
+}
