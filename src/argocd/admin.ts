@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { defaultMaxModuleBytes, defaultMaxOciManifestBytes } from '../module/bounds.js';
+import type { BuildSwitch } from '../module/build.js';
 import { parseGoDuration } from '../params/duration.js';
 import { ParameterError, parseMatchers } from '../params/flight-params.js';
 import { defaultRenderedLimit } from '../stages/bounds.js';
@@ -41,8 +42,6 @@ export interface AdminSettings {
   /** The unix socket of `jetway serve` (JETWAY_SOCKET). */
   socket: string | undefined;
 }
-
-export type BuildSwitch = 'auto' | 'on' | 'off';
 
 /** The defaults fit the plugin container's 2Gi and serve's 512Mi (deploy/repo-server-patch.yaml) with room for a run's copies. */
 export const defaultLimits = {

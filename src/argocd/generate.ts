@@ -4,7 +4,7 @@ import type { LazyKube } from '../cluster/connect.js';
 import type { Cluster } from '../cluster/types.js';
 import { localRunner, renderFlight, type FlightRunner } from '../flight/render.js';
 import type { LookupRef } from '../host/refs.js';
-import { buildFromSource } from '../module/build.js';
+import { buildFromSource, checkBuildAllowed } from '../module/build.js';
 import { sha256 } from '../module/compile.js';
 import { loadModule } from '../module/load.js';
 import { applyCeilings, readAdminSettings, type AdminSettings } from './admin.js';
@@ -22,8 +22,12 @@ export interface GenerateOutcome extends Manifests {
 }
 
 /** The module bytes: built from the source directory, or loaded from the wasm reference. */
-async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>): Promise<Uint8Array> {
-  if (params.build) return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir })).bytes;
+async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>, processEnv: NodeJS.ProcessEnv): Promise<Uint8Array> {
+  if (params.build) {
+    checkBuildAllowed(admin);
+    const scope = { release: env.appName, namespace: env.destinationNamespace };
+    return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv })).bytes;
+  }
   const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, env.destinationNamespace);
   try {
     const loaded = await loadModule(ref, {
@@ -56,7 +60,7 @@ export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube:
   const limits = applyCeilings(admin, params);
   const cluster = () => kube.get();
   const input = await composeInput(params, env.repoRoot, cwd);
-  const bytes = await moduleBytes(params, env, admin, cwd, cluster);
+  const bytes = await moduleBytes(params, env, admin, cwd, cluster, processEnv);
   const module = { bytes, digest: sha256(bytes) };
   const spec = {
     input,
