@@ -35,7 +35,7 @@ export async function startOfReadyInstance(module: WebAssembly.Module, samples: 
     const host = createHostImports(() => instance!, () => ({ state: State.NotFound, body: 'not found' }));
     instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
     wasi.bind(instance);
-    wasi.configure({ argv: ['demo'], env: flightEnv({ env: {}, release: 'demo', namespace: 'demo' }), stdin: new Uint8Array(), stdout: new Capture(1 << 26, 'abort'), stderr: new Capture(1 << 20, 'truncate') });
+    wasi.configure({ argv: ['demo'], env: flightEnv({ env: {}, release: 'demo', namespace: 'demo' }), stdin: new Uint8Array(), stdout: new Capture('stdout', 1 << 26, 1 << 26), stderr: new Capture('stderr', 1 << 20, 1 << 26) });
     await sleep(idleBetweenRequestsMs);
     const started = performance.now();
     wasi.wasi.start(instance as Parameters<typeof wasi.wasi.start>[0]);

@@ -19,7 +19,7 @@ export class FlightError extends Error {
   static fromAbort(kind: AbortKind, message: string, stderr: string): FlightError {
     switch (kind) {
       case 'output-limit':
-        return new FlightError('output-limit', `${message}: the flight's output is capped; raise JETWAY_MAX_OUTPUT_BYTES only if the flight really emits that much`, stderr);
+        return new FlightError('output-limit', `${message}: the flight's output is capped; make it write less, or raise JETWAY_MAX_OUTPUT_BYTES if it really emits that much`, stderr);
       case 'host':
         return new FlightError('host', `flight broke the host ABI: ${message}`, stderr);
       case 'instantiate':

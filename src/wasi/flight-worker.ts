@@ -20,7 +20,7 @@ export interface WorkerRun {
   argv: string[];
   env: string[];
   stdin: Uint8Array;
-  stdoutLimit: number;
+  outputLimit: number;
   /** undefined: no deadline. */
   timeoutMs: number | undefined;
   host: HostHandler;
@@ -146,7 +146,7 @@ export class FlightWorker {
         argv: job.argv,
         env: job.env,
         stdin: job.stdin,
-        stdoutLimit: job.stdoutLimit,
+        outputLimit: job.outputLimit,
       };
       this.worker.postMessage(message);
     });

@@ -25,7 +25,7 @@ export interface RunMessage {
   argv: string[];
   env: string[];
   stdin: Uint8Array;
-  stdoutLimit: number;
+  outputLimit: number;
 }
 
 export type ToWorker = PrepareMessage | RunMessage;

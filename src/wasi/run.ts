@@ -74,7 +74,7 @@ export async function runFlight(invocation: FlightInvocation, worker?: FlightWor
       argv: [invocation.release, ...invocation.args],
       env: flightEnv(invocation),
       stdin: invocation.input,
-      stdoutLimit: invocation.maxOutputBytes ?? defaultStdoutLimit,
+      outputLimit: invocation.maxOutputBytes ?? defaultStdoutLimit,
       timeoutMs: invocation.timeoutMs,
       host: invocation.host,
     });

@@ -4,8 +4,11 @@ import { ConsoleStdout, File, OpenFile, WASI } from '@bjorn3/browser_wasi_shim';
 
 /** Thrown from inside fd_write when the flight writes more than allowed; unwinds the guest. */
 export class OutputLimitExceeded extends Error {
-  constructor(readonly limit: number) {
-    super(`flight wrote more than ${limit} bytes to stdout (JETWAY_MAX_OUTPUT_BYTES)`);
+  constructor(
+    readonly limit: number,
+    stream: 'stdout' | 'stderr',
+  ) {
+    super(`flight wrote more than ${limit} bytes to ${stream} (JETWAY_MAX_OUTPUT_BYTES)`);
   }
 }
 
@@ -16,29 +19,31 @@ export class OutputLimitExceeded extends Error {
 export class Capture {
   private buffer = new Uint8Array(4096);
   private size = 0;
+  private written = 0;
 
+  /** Keeps the first `keep` bytes; past `abortPast` bytes written in all, the flight is stopped. */
   constructor(
-    private readonly limit: number,
-    private readonly overflow: 'abort' | 'truncate',
+    private readonly stream: 'stdout' | 'stderr',
+    private readonly keep: number,
+    private readonly abortPast: number,
   ) {}
 
-  // Why: ConsoleStdout hands us each write; past the limit stdout aborts the flight, stderr keeps its head and drops the rest.
+  // Why: ConsoleStdout hands us each write; stdout keeps everything up to its bound, stderr keeps its head.
   write(chunk: Uint8Array): void {
-    if (this.size + chunk.byteLength > this.limit) {
-      if (this.overflow === 'abort') throw new OutputLimitExceeded(this.limit);
-      chunk = chunk.subarray(0, this.limit - this.size);
-      if (chunk.byteLength === 0) return;
-    }
-    if (this.size + chunk.byteLength > this.buffer.byteLength) {
-      const grown = new Uint8Array(Math.min(this.limit, Math.max(this.buffer.byteLength * 2, this.size + chunk.byteLength)));
+    this.written += chunk.byteLength;
+    if (this.written > this.abortPast) throw new OutputLimitExceeded(this.abortPast, this.stream);
+    const kept = chunk.subarray(0, Math.max(0, this.keep - this.size));
+    if (kept.byteLength === 0) return;
+    if (this.size + kept.byteLength > this.buffer.byteLength) {
+      const grown = new Uint8Array(Math.min(this.keep, Math.max(this.buffer.byteLength * 2, this.size + kept.byteLength)));
       grown.set(this.buffer.subarray(0, this.size));
       this.buffer = grown;
     }
-    this.buffer.set(chunk, this.size);
-    this.size += chunk.byteLength;
+    this.buffer.set(kept, this.size);
+    this.size += kept.byteLength;
   }
 
-  // Why: one contiguous buffer, exactly the written bytes, to transfer to the parent.
+  // Why: one contiguous buffer, exactly the kept bytes, to transfer to the parent.
   bytes(): Uint8Array {
     return this.buffer.slice(0, this.size);
   }

@@ -51,8 +51,9 @@ function classify(error: unknown): { kind: AbortKind; message: string } {
 
 // Why: one run end to end; every way out reports back, so the parent never waits forever.
 function run(message: RunMessage): void {
-  const stdout = new Capture(message.stdoutLimit, 'abort');
-  const stderr = new Capture(1 << 20, 'truncate');
+  // stderr keeps its first MiB for the error message; writing past the output bound to either stream stops the flight
+  const stdout = new Capture('stdout', message.outputLimit, message.outputLimit);
+  const stderr = new Capture('stderr', 1 << 20, message.outputLimit);
   let current: Prepared;
   let origin: InstanceOrigin;
   try {
