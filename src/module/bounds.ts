@@ -1,7 +1,7 @@
 // The size bounds on a module source, and the one line each ends in when passed.
 
-/** Default bound on a module's downloaded and decompressed size (JETWAY_MAX_MODULE_BYTES): Go flights are tens of MB. */
-export const defaultMaxModuleBytes = 256 * 1024 * 1024;
+/** Default bound on a module's downloaded and decompressed size (JETWAY_MAX_MODULE_BYTES): Go flights are tens of MB, and serve keeps modules and their compiled code within 512Mi. */
+export const defaultMaxModuleBytes = 128 * 1024 * 1024;
 
 /** Default bound on an OCI manifest (JETWAY_MAX_OCI_MANIFEST_BYTES): registries themselves refuse manifests over 4 MiB. */
 export const defaultMaxOciManifestBytes = 4 * 1024 * 1024;

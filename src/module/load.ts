@@ -38,7 +38,7 @@ export interface LoadOptions {
   verify?: readonly string[];
   /** Where docker's config.json with registry credentials lives. Default: $DOCKER_CONFIG, else ~/.docker. */
   dockerConfigDir?: string;
-  /** Bound on a module's size, downloaded and decompressed (JETWAY_MAX_MODULE_BYTES). Default 256 MiB. */
+  /** Bound on a module's size, downloaded and decompressed (JETWAY_MAX_MODULE_BYTES). Default 128 MiB. */
   maxModuleBytes?: number;
   /** Bound on an OCI manifest (JETWAY_MAX_OCI_MANIFEST_BYTES). Default 4 MiB. */
   maxOciManifestBytes?: number;

@@ -28,7 +28,7 @@ export function renderedTooLarge(limit: number, stderr: string): FlightError {
 
 /**
  * An estimate, from below, of the YAML a parsed value renders to with aliases expanded (every visit of a shared node
- * counts again), with `indent` bytes of indentation per nesting level. It stops once past `budget`, so an alias bomb
+ * counts again): scalars, keys, `- ` and `: `, and one byte of indentation per level (js-yaml writes two). It stops once past `budget`, so an alias bomb
  * costs at most `budget` steps, never its expanded size. Why hand-written: js-yaml has no alias-expansion limit.
  */
 export function renderedSize(value: unknown, budget: number): number {
@@ -36,18 +36,19 @@ export function renderedSize(value: unknown, budget: number): number {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: node, depth } = stack.pop()!;
-    const indent = 2 * depth;
+    const indent = depth;
     if (typeof node === 'string') total += node.length + 1;
     else if (node === null || typeof node !== 'object') total += String(node).length + 1;
     else if (Array.isArray(node)) {
-      total += 2;
+      if (node.length === 0) total += 3;
       for (const item of node) {
         total += indent + 2;
         stack.push({ value: item, depth: depth + 1 });
       }
     } else {
-      total += 2;
-      for (const [key, item] of Object.entries(node)) {
+      const entries = Object.entries(node);
+      if (entries.length === 0) total += 3;
+      for (const [key, item] of entries) {
         total += indent + key.length + 2;
         stack.push({ value: item, depth: depth + 1 });
       }

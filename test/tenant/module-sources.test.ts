@@ -145,7 +145,7 @@ test('a 3 MB .wasm.gz in the repository that inflates to 3.2 GB is refused at th
     const { outcome, peakRssBytes } = await sidecar.measured(wasm('bomb.wasm.gz'));
     t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
     assert.ok(outcome instanceof Error);
-    assert.match(outcome.message, /module bomb\.wasm\.gz decompresses to more than 268435456 bytes \(JETWAY_MAX_MODULE_BYTES\)/);
+    assert.match(outcome.message, /module bomb\.wasm\.gz decompresses to more than 134217728 bytes \(JETWAY_MAX_MODULE_BYTES\)/);
     assert.ok(peakRssBytes < 512 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   });
 });
@@ -160,7 +160,7 @@ test('a 1.2 GiB HTTP module body is not read whole', async (t) => {
       const { outcome, peakRssBytes } = await sidecar.measured(wasm(`${modules.url}/huge.wasm`));
       t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
       assert.ok(outcome instanceof Error);
-      assert.match(outcome.message, /module http:\/\/\S+\/huge\.wasm is more than 268435456 bytes \(JETWAY_MAX_MODULE_BYTES\)/);
+      assert.match(outcome.message, /module http:\/\/\S+\/huge\.wasm is more than 134217728 bytes \(JETWAY_MAX_MODULE_BYTES\)/);
       assert.ok(peakRssBytes < 512 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
     });
   } finally {
