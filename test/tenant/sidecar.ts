@@ -14,7 +14,7 @@ export interface Sidecar {
   source: string;
   /** Generates as Argo CD would; a new revision each call, so Argo CD's manifest cache never answers. */
   generate(app: Application): Promise<Record<string, unknown>[]>;
-  /** Generates and returns the child's peak RSS in bytes, whatever the outcome. */
+  /** Generates and returns the child's peak RSS in bytes (NaN when it was killed), whatever the outcome. */
   measured(app: Application): Promise<{ outcome: Record<string, unknown>[] | Error; peakRssBytes: number }>;
   close(): Promise<void>;
 }
@@ -49,7 +49,8 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
     async measured(app) {
       await rm(rssFile, { force: true });
       const outcome = await generate(app).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-      return { outcome, peakRssBytes: Number(await readFile(rssFile, 'utf8')) };
+      // a generate killed at Argo CD's deadline reports nothing: NaN fails every bound, after the outcome's own assertion
+      return { outcome, peakRssBytes: Number(await readFile(rssFile, 'utf8').catch(() => NaN)) };
     },
     async close() {
       await cmp.settle();
