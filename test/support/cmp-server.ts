@@ -429,7 +429,7 @@ export interface CmpServerOptions {
   baseEnv: Record<string, string>;
   /** The sidecar's TMPDIR; work dirs go to `<tmpDir>/_cmp_server/<uuid>`. Default os.tmpdir(). */
   tmpDir?: string;
-  /** The request deadline (controller.repo.server.timeout.seconds). Default 60 s. */
+  /** The request deadline (controller.repo.server.timeout.seconds) when the request brings none. Default 60 s. */
   deadlineMs?: number;
   /** Between SIGTERM and SIGKILL of a process group. Default 5 s. */
   killGraceMs?: number;
@@ -458,8 +458,8 @@ export class CmpServer {
   }
 
   // GenerateManifest: fresh copy of the repository, init then generate, split stdout, clean up.
-  async generate(request: { repoDir: string; appPath: string; env: string[] }): Promise<CmpResponse> {
-    const deadline = Date.now() + (this.options.deadlineMs ?? 60_000);
+  async generate(request: { repoDir: string; appPath: string; env: string[]; deadlineAt?: number }): Promise<CmpResponse> {
+    const deadline = request.deadlineAt ?? Date.now() + (this.options.deadlineMs ?? 60_000);
     const base = path.join(this.options.tmpDir ?? os.tmpdir(), '_cmp_server');
     await fs.mkdir(base, { recursive: true, mode: 0o700 });
     const workDir = path.join(base, randomUUID());
@@ -677,16 +677,21 @@ export class RepoServerImitation {
     this.now = options.now ?? Date.now;
   }
 
-  // GenerateManifest: a normal refresh may be answered from the cache; a hard refresh (NoCache) always runs.
-  async generate(app: Application, opts: { refresh?: 'normal' | 'hard' } = {}): Promise<ManifestResponse> {
-    const key = this.cacheKey(app);
+  /**
+   * GenerateManifest: a normal refresh may be answered from the cache; a hard refresh (NoCache) always runs. `cluster` is
+   * what the controller sends (its discovery; part of the key), `deadlineAt` the end of the controller's gRPC context
+   * (controller.repo.server.timeout.seconds from the comparison's start), which the sidecar's commands inherit.
+   */
+  async generate(app: Application, opts: { refresh?: 'normal' | 'hard'; cluster?: ClusterInfo; deadlineAt?: number } = {}): Promise<ManifestResponse> {
+    const cluster = opts.cluster ?? this.cluster;
+    const key = this.cacheKey(app, cluster);
     if (opts.refresh !== 'hard') {
       const hit = this.cached(key);
       if (hit !== undefined) return hit;
     }
     const repoDir = await this.checkout(app);
     try {
-      const manifests = await this.run(app, repoDir);
+      const manifests = await this.run(app, repoDir, cluster, opts.deadlineAt);
       const response = { manifests, revision: app.revision, cached: false };
       this.cache.set(key, { response, consecutiveFailures: 0, firstFailureAt: 0, mostRecentError: '', expiresAt: this.now() + CACHE_TTL_MS });
       return response;
@@ -727,13 +732,13 @@ export class RepoServerImitation {
   }
 
   // NewManifestKey: revision, whole source, destination namespace, instance name, cluster version and APIs (not the project).
-  private cacheKey(app: Application): string {
+  private cacheKey(app: Application, cluster: ClusterInfo): string {
     return goJson([
       app.revision,
       app.source,
       app.destinationNamespace ?? '',
       instanceName(app, this.options.argocdNamespace ?? 'argocd'),
-      this.cluster,
+      cluster,
     ]);
   }
 
@@ -748,14 +753,14 @@ export class RepoServerImitation {
   }
 
   // GenerateManifests for a plugin source, with the repo-server's error wrapping.
-  private async run(app: Application, repoDir: string): Promise<Record<string, unknown>[]> {
+  private async run(app: Application, repoDir: string, cluster: ClusterInfo, deadlineAt: number | undefined): Promise<Record<string, unknown>[]> {
     const prefix = `CMP processing failed for application "${instanceName(app, this.options.argocdNamespace ?? 'argocd')}": `;
     const sidecar = this.select(app.source.plugin?.name ?? '');
     if (typeof sidecar === 'string') throw new Error(prefix + sidecar);
-    const env = buildRequestEnv(app, this.cluster, this.options.argocdNamespace);
+    const env = buildRequestEnv(app, cluster, this.options.argocdNamespace);
     let response: CmpResponse;
     try {
-      response = await sidecar.generate({ repoDir, appPath: app.source.path, env });
+      response = await sidecar.generate({ repoDir, appPath: app.source.path, env, ...(deadlineAt === undefined ? {} : { deadlineAt }) });
     } catch (e) {
       throw new Error(`${prefix}error generating manifests in cmp: rpc error: code = Unknown desc = error generating manifests: ${message(e)}`);
     }

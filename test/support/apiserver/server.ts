@@ -36,7 +36,9 @@
  *   POST (201; 409 AlreadyExists; namespace must exist), PUT (409 Conflict on stale resourceVersion; custom resources need one),
  *   PATCH (merge-patch, json-patch, strategic-merge-patch = merge patch for built-ins and 415 for custom resources as on a real
  *   server; apply-patch (SSA) is NOT implemented => 415), DELETE (finalizers honoured: deletionTimestamp, deleted when the last
- *   finalizer goes), DELETE collection, `?dryRun=All`. Only the `status` subresource is served (others listed in discovery => 404).
+ *   finalizer goes; propagationPolicy=Foreground (query or DeleteOptions body) adds the `foregroundDeletion` finalizer, which
+ *   the test's garbage collector removes), DELETE collection, `?dryRun=All`. Updates through the API are validated for
+ *   immutable fields (a Job's spec.selector and spec.template: 422 Invalid "field is immutable"; apiserver/validation.ts). Only the `status` subresource is served (others listed in discovery => 404).
  *   Status rules: on kinds with a status subresource, main-resource writes keep the old .status and POST drops it; /status writes
  *   change only .status. metadata.generation (workload kinds, CRDs, custom resources) goes up on spec changes only.
  *   No-op writes (PUT/PATCH/put() giving identical content) keep the resourceVersion and emit no watch event.
@@ -541,7 +543,8 @@ export class FakeApiServer {
         const opts = (raw.length ? parseJson(raw.toString('utf8')) : {}) as Record<string, any> | undefined;
         if ((opts?.dryRun as string[] | undefined)?.includes('All')) wo.dryRun = true;
         const pre = opts?.preconditions?.resourceVersion as string | undefined;
-        const out = this.store.delete(t, ns, name, { ...wo, ...(pre ? { preconditionRv: pre } : {}) });
+        const propagationPolicy = (opts?.propagationPolicy as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
+        const out = this.store.delete(t, ns, name, { ...wo, ...(pre ? { preconditionRv: pre } : {}), ...(propagationPolicy ? { propagationPolicy } : {}) });
         const pending = Boolean(out.metadata?.deletionTimestamp) && this.store.read(t, ns, name) !== undefined;
         if (t.custom || pending || t.kind === 'Pod') return sendJson(res, 200, out);
         return sendJson(res, 200, {

@@ -4,6 +4,7 @@ import type { KubeObject } from '../../../src/cluster/types.js';
 import { type Registry, type ResourceType, joinApiVersion } from './discovery.js';
 import { alreadyExists, badRequest, conflict, invalid, notFound } from './errors.js';
 import { deepEqual } from './patch.js';
+import { validateUpdate } from './validation.js';
 
 /** One entry of the event log watches replay from. `prev` is the state before (for selector transitions). */
 export interface StoreEvent {
@@ -197,18 +198,24 @@ export class Store {
     if (t.group === '' && t.kind === 'Secret') foldStringData(next);
     if (t.kind === 'CustomResourceDefinition' && t.group === 'apiextensions.k8s.io') establishCrd(next);
     if (deepEqual(next, old)) return old;
+    if (o.viaApi && o.subresource !== 'status') validateUpdate(t, old, next);
     if (o.dryRun) return next;
     if (nm.deletionTimestamp && !(nm.finalizers?.length)) return this.commit(t, 'DELETED', next, old);
     return this.commit(t, 'MODIFIED', next, old);
   }
 
   // DELETE: immediate, or (with finalizers) marks deletionTimestamp and waits for them to be removed.
-  delete(t: ResourceType, ns: string, name: string, o: WriteOptions & { preconditionRv?: string }): KubeObject {
+  delete(t: ResourceType, ns: string, name: string, o: WriteOptions & { preconditionRv?: string; propagationPolicy?: string }): KubeObject {
     const old = this.read(t, ns, name);
     if (!old) throw notFound(gr(t), name);
     const om = meta(old);
     if (o.preconditionRv && o.preconditionRv !== om.resourceVersion) throw conflict(gr(t), name);
     if (o.dryRun) return old;
+    // Foreground propagation: the object stays, marked, with the foregroundDeletion finalizer, until the garbage
+    // collector has deleted its dependents and removed that finalizer (a test's GC controller does this)
+    if (o.viaApi && o.propagationPolicy === 'Foreground' && !om.deletionTimestamp && !(om.finalizers ?? []).includes('foregroundDeletion')) {
+      om.finalizers = [...(om.finalizers ?? []), 'foregroundDeletion'];
+    }
     if (o.viaApi && om.finalizers?.length) {
       if (om.deletionTimestamp) return old;
       const next = structuredClone(old);

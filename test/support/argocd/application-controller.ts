@@ -1,40 +1,43 @@
-// Argo CD's application controller, small, over Applications stored in the fake API server. Facts from argo-cd
-// controller/appcontroller.go (needRefreshAppStatus, autoSync, alreadyAttemptedSync, selfHealRemainingBackoff,
-// handleRefreshAnnotation, processRequestedAppOperation), controller/state.go (CompareAppState: repo error grace
-// period, resource sync status, Unknown when the target cannot be loaded) and util/argo/argo.go (RefreshApp).
+// Argo CD's application controller, small, over Applications stored in the fake API server, following argo-cd v3.5.1:
+// controller/appcontroller.go (processAppRefreshQueueItem, needRefreshAppStatus, persistReconciliationStatus, autoSync,
+// alreadyAttemptedSync, selfHealRemainingBackoff, processRequestedAppOperation, setOperationState,
+// finalizeApplicationDeletion), controller/state.go (CompareAppState: repo error grace period, resource sync status,
+// Unknown when the target cannot be loaded), controller/sync.go (SyncAppState: a comparison through the manifest cache
+// at every pass, ComparisonError conditions stop the operation, foreground prune, the delay between waves),
+// pkg/apis/application/v1alpha1/types.go (RetryStrategy.NextRetryAt) and util/argo/argo.go (RefreshApp).
 //
 // Two loops, as the controller has two queues: the refresh loop compares (generating through the repo-server
-// imitation, which owns the manifest cache) and starts automated syncs; the operation loop steps syncs wave by wave.
-// Comparisons run when a refresh is requested (annotation), the source changed, the periodic reconciliation is due, a
-// refresh was requested internally (self-heal backoff, end of an operation), or a managed live object changed (the
-// live-state cache's refresh; served from the manifest cache). Resources are tracked with the annotation
-// `argocd.argoproj.io/tracking-id` (the default since 3.0); a resource is in sync when its last-applied configuration
-// is the target (a stand-in for the three-way diff). Per-resource health is not persisted in the status (3.0 default).
+// imitation, which owns the manifest cache) and starts automated syncs; the operation loop steps syncs wave by wave and
+// finalizes deleted Applications. Comparisons run when a refresh is requested (annotation), the source changed, the
+// periodic reconciliation is due, a refresh was requested internally (self-heal backoff, end of an operation), or a
+// managed live object changed (the live-state cache's refresh; served from the manifest cache; a change during a
+// comparison queues the next one). Resources are tracked with the annotation `argocd.argoproj.io/tracking-id` (the
+// default since 3.0); a resource is in sync when its last-applied configuration is the target (a stand-in for the
+// three-way diff). Per-resource health is not persisted in the status (3.0 default). Applications are read through
+// the fake's test controls (the informer) and resources are written over HTTP (kubectl.ts).
 
 import type { KubeObject } from '../../../src/cluster/types.js';
 import type { FakeApiServer } from '../apiserver.js';
-import { ManifestGenerationError, type Application as CmpApplication, type RepoServerImitation } from '../cmp-server.js';
+import { ManifestGenerationError, type Application as CmpApplication, type ClusterInfo, type RepoServerImitation } from '../cmp-server.js';
 import { applicationHealth, type Health } from './health.js';
+import { appliedConfiguration, lastAppliedAnnotation, type Kubectl } from './kubectl.js';
 import { Loop } from './loop.js';
-import {
-  SyncRun,
-  appliedConfiguration,
-  groupOf,
-  keyOf,
-  lastAppliedAnnotation,
-  resourceName,
-  type OperationPhase,
-  type ResourceKey,
-  type ResourceResult,
-  type SyncCandidate,
-  waveOf,
-} from './sync-operation.js';
+import { groupOf, keyOf, resourceName, syncPass, waveOf, type OperationPhase, type ResourceKey, type ResourceResult, type SyncCandidate } from './sync-operation.js';
 import type { Timeline } from './timeline.js';
 
 export const refreshAnnotation = 'argocd.argoproj.io/refresh';
 export const refreshTimestampAnnotation = 'argocd.argoproj.io/refresh-timestamp';
 export const trackingAnnotation = 'argocd.argoproj.io/tracking-id';
+/** The finalizer that makes deleting an Application delete its resources (foreground cascade). */
+export const resourcesFinalizer = 'resources-finalizer.argocd.argoproj.io';
 const applicationApiVersion = 'argoproj.io/v1alpha1';
+
+/**
+ * Which rule consumes the refresh annotation after a reconcile: `v3.5.1` (every release: persistReconciliationStatus
+ * removes it whenever the reconcile began with it, so a refresh requested during that reconcile is lost) or `master`
+ * (argo-cd #28603, handleRefreshAnnotation: kept when `refresh-timestamp` changed meanwhile).
+ */
+export type RefreshAnnotationRule = 'v3.5.1' | 'master';
 
 export interface ApplicationSource {
   repoURL: string;
@@ -47,7 +50,7 @@ export interface ApplicationSpec {
   project: string;
   destination: { server?: string; namespace: string };
   source: ApplicationSource;
-  syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean } };
+  syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean }; retry?: RetryStrategy };
 }
 
 export type SyncCode = 'Synced' | 'OutOfSync' | 'Unknown';
@@ -65,6 +68,12 @@ export interface ApplicationCondition {
   lastTransitionTime: string;
 }
 
+/** RetryStrategy: `limit` retries (negative: unbounded), waiting duration × factor^retries, at most maxDuration (ms here). */
+export interface RetryStrategy {
+  limit: number;
+  backoff?: { durationMs: number; factor: number; maxDurationMs: number };
+}
+
 export interface SyncOperation {
   revision: string;
   prune: boolean;
@@ -77,6 +86,7 @@ export interface SyncOperation {
 export interface Operation {
   sync: SyncOperation;
   initiatedBy: { automated?: boolean; username?: string };
+  retry?: RetryStrategy;
 }
 
 export interface OperationState {
@@ -85,6 +95,7 @@ export interface OperationState {
   message: string;
   startedAt: string;
   finishedAt?: string;
+  retryCount?: number;
   syncResult?: { revision: string; source: ApplicationSource; resources: ResourceResult[] };
 }
 
@@ -102,12 +113,16 @@ export type ApplicationObject = KubeObject & { spec: ApplicationSpec; status?: A
 
 export interface ApplicationControllerOptions {
   api: FakeApiServer;
+  /** Argo CD's own cluster credentials, over HTTP: applies, prunes, discovery, finalizers. */
+  kubectl: Kubectl;
   repo: Pick<RepoServerImitation, 'generate'>;
   timeline: Timeline;
   /** The commit `targetRevision` resolves to (the repo-server's ResolveRevision). */
   resolveRevision(source: ApplicationSource): string;
   /** Argo CD's own namespace. Default "argocd". */
   argocdNamespace?: string;
+  /** --application-namespaces: other namespaces whose Applications it reconciles (apps in any namespace; no globs). */
+  applicationNamespaces?: string[];
   tickMs: number;
   /** timeout.reconciliation: the periodic normal refresh. Default 120 s. */
   resyncMs?: number;
@@ -115,6 +130,16 @@ export interface ApplicationControllerOptions {
   selfHealBackoff?: { baseMs: number; factor: number; capMs: number };
   /** --repo-error-grace-period-seconds. Default 180 s. */
   repoErrorGraceMs?: number;
+  /** controller.repo.server.timeout.seconds: a manifest request's deadline, from the comparison's start. Default 60 s. */
+  repoTimeoutMs?: number;
+  /** The retry autoSync gives its operations when the Application sets none. Default limit 5, 5 s × 2^n up to 3 min. */
+  syncRetry?: RetryStrategy;
+  /** ARGOCD_SYNC_WAVE_DELAY: the sleep after applying a wave that is not the last. Default 2 s. */
+  waveDelayMs?: number;
+  /** Default `v3.5.1`. */
+  refreshAnnotationRule?: RefreshAnnotationRule;
+  /** Awaited between a reconcile's comparison and its status write (a slow reconcile: diffing, a busy cluster cache). */
+  afterCompare?(app: string): Promise<void>;
 }
 
 /** What a comparison found. */
@@ -137,24 +162,40 @@ interface Memory {
   /** The last comparison started, even one whose repo error was ignored: the periodic refresh counts from it. */
   attemptedAt?: number;
   repoErrorSince?: number;
-  sync?: SyncRun;
 }
 
+/** DefaultSyncRetryDuration, -Factor, -MaxDuration, and autoSync's limit. */
+const defaultSyncRetry: RetryStrategy = { limit: 5, backoff: { durationMs: 5_000, factor: 2, maxDurationMs: 180_000 } };
 const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Node', 'PersistentVolume']);
 const nowIso = () => new Date().toISOString();
 const keyString = (k: ResourceKey) => `${k.group}/${k.kind}/${k.namespace}/${k.name}`;
+const completedPhase = (phase: OperationPhase) => phase === 'Succeeded' || phase === 'Failed' || phase === 'Error';
 /**
  * Go's reflect.DeepEqual on the JSON shapes involved here. Parts of the spec copied into the status are structuredClone'd:
  * the fake's store keeps objects by structuredClone, which (unlike JSON on the wire) would keep them aliased.
  */
 const sameJson = (a: unknown, b: unknown) => appliedConfiguration(a as KubeObject) === appliedConfiguration(b as KubeObject);
+/** time.Kitchen ("3:04PM"), as the retry message prints the next attempt. */
+const kitchen = (at: number) => {
+  const d = new Date(at);
+  const h = d.getUTCHours() % 12 || 12;
+  return `${h}:${String(d.getUTCMinutes()).padStart(2, '0')}${d.getUTCHours() < 12 ? 'AM' : 'PM'}`;
+};
 
-/** The application controller: compares, auto-syncs (selfHeal) wave by wave, prunes what the latest generate dropped. */
+/** RetryStrategy.NextRetryAt: lastAttempt + duration × factor^retries, capped. */
+export function nextRetryAt(strategy: RetryStrategy | undefined, lastAttempt: number, retries: number): number {
+  const { durationMs, factor, maxDurationMs } = strategy?.backoff ?? defaultSyncRetry.backoff!;
+  const wait = durationMs * factor ** retries;
+  return lastAttempt + (maxDurationMs > 0 ? Math.min(maxDurationMs, wait) : wait);
+}
+
+/** The application controller: compares, auto-syncs (selfHeal) wave by wave, retries, prunes, finalizes deletions. */
 export class ApplicationController {
   private readonly memory = new Map<string, Memory>();
   private readonly refreshLoop: Loop;
   private readonly operationLoop: Loop;
   private readonly argocdNamespace: string;
+  private cluster: { signature: string; info: Promise<ClusterInfo> } | undefined;
 
   // Why: two queues, two workers: a long generate in a comparison never holds up a sync waiting on health.
   constructor(private readonly o: ApplicationControllerOptions) {
@@ -173,7 +214,7 @@ export class ApplicationController {
     return this.o.api.get(applicationApiVersion, 'Application', namespace, name) as ApplicationObject | undefined;
   }
 
-  /** A user pressing Sync: a full sync of the compared revision. */
+  /** A user pressing Sync: a full sync of the compared revision, without retries. */
   sync(name: string, namespace = this.argocdNamespace): void {
     this.o.api.mutate(applicationApiVersion, 'Application', namespace, name, (o) => {
       const app = o as ApplicationObject;
@@ -190,15 +231,25 @@ export class ApplicationController {
     await Promise.all([this.refreshLoop.stop(), this.operationLoop.stop()]);
   }
 
-  // Why: one worker goes through the apps in turn, like the refresh queue.
-  private async refreshAll(): Promise<void> {
-    for (const app of this.o.api.list(applicationApiVersion, 'Application') as ApplicationObject[]) await this.refresh(app);
+  /** The Applications this controller reconciles: its namespace's and those of --application-namespaces. */
+  private applications(): ApplicationObject[] {
+    const namespaces = new Set([this.argocdNamespace, ...(this.o.applicationNamespaces ?? [])]);
+    const apps = this.o.api.list(applicationApiVersion, 'Application') as ApplicationObject[];
+    const present = new Set(apps.map((a) => `${a.metadata?.namespace}/${a.metadata?.name}`));
+    for (const key of this.memory.keys()) if (!present.has(key)) this.memory.delete(key);
+    return apps.filter((a) => namespaces.has(a.metadata?.namespace ?? ''));
   }
 
-  // Why: one worker steps every app with an operation.
+  // Why: one worker goes through the apps in turn, like the refresh queue.
+  private async refreshAll(): Promise<void> {
+    for (const app of this.applications()) await this.refresh(app);
+  }
+
+  // Why: one worker steps every app with an operation, and finalizes the deleted ones.
   private async operateAll(): Promise<void> {
-    for (const app of this.o.api.list(applicationApiVersion, 'Application') as ApplicationObject[]) {
+    for (const app of this.applications()) {
       if (app.operation) await this.operate(app);
+      else if (app.metadata?.['deletionTimestamp']) await this.finalizeDeletion(app);
     }
   }
 
@@ -216,24 +267,48 @@ export class ApplicationController {
     return namespace === this.argocdNamespace ? name : `${namespace}_${name}`;
   }
 
-  // Why: needRefreshAppStatus decides whether and how hard to compare; then CompareAppState, autoSync, persistReconciliationStatus.
+  // Why: a merge patch of the stored Application (PatchAppWithWriteBack), through the informer's store.
+  private patchApp(app: ApplicationObject, change: (stored: ApplicationObject) => void): void {
+    if (!this.application(app.metadata!.name!, app.metadata!.namespace)) return;
+    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => change(o as ApplicationObject));
+  }
+
+  /**
+   * The cluster's version and API versions the controller sends with each manifest request (part of the repo-server's
+   * cache key), from discovery through the live-state cache; read again when the cluster's CRDs change.
+   */
+  private clusterInfo(): Promise<ClusterInfo> {
+    const crds = this.o.api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+    const signature = crds.map((c) => `${c.metadata?.name}@${c.metadata?.resourceVersion}`).sort().join(',');
+    if (this.cluster?.signature !== signature) {
+      const info = this.o.kubectl.apiVersions().then((apiVersions) => ({ kubeVersion: 'v1.31.2', apiVersions }));
+      this.cluster = { signature, info };
+      info.catch(() => {
+        if (this.cluster?.info === info) this.cluster = undefined;
+      });
+    }
+    return this.cluster!.info;
+  }
+
+  // Why: processAppRefreshQueueItem: needRefreshAppStatus decides whether and how hard to compare; then CompareAppState,
+  // autoSync and persistReconciliationStatus against the Application as it was when the reconcile began.
   private async refresh(app: ApplicationObject): Promise<void> {
     const memory = this.mem(app);
-    const annotations = app.metadata?.annotations ?? {};
+    const began = structuredClone(app.metadata?.annotations ?? {});
     const trigger = this.refreshTrigger(app, memory);
     if (!trigger) return;
     memory.refreshAt = undefined;
     memory.attemptedAt = Date.now();
-    const comparison = await this.compare(app, memory, trigger);
-    // what this comparison saw live (read after the generate, with no await since): later changes trigger the next one
+    // what the live-state cache has reported so far: a change from now on (during the comparison too) queues another
     memory.liveSignature = this.liveSignature(app, memory);
+    const comparison = await this.compare(app, memory, trigger);
     if (comparison === 'ignored') return;
+    await this.o.afterCompare?.(this.instanceName(app));
     const current = this.application(app.metadata!.name!, app.metadata!.namespace);
     if (!current) return;
     const syncError = this.autoSync(current, comparison, memory);
     this.o.timeline.add({ what: 'compared', app: this.instanceName(app), sync: comparison.sync, health: comparison.health.status });
-    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
-      const stored = o as ApplicationObject;
+    this.patchApp(app, (stored) => {
       const next: ApplicationStatus = { ...(stored.status ?? {}) };
       // state.go: comparedTo is the source this comparison generated from, not the spec stored now; a spec edited
       // during the generate stays different from it, so the next pass compares again
@@ -243,7 +318,7 @@ export class ApplicationController {
       next.reconciledAt = nowIso();
       next.conditions = this.conditions(next.conditions ?? [], comparison.loadError, syncError);
       stored.status = next;
-      consumeRefreshAnnotation(stored, annotations);
+      consumeRefreshAnnotation(stored, began, this.o.refreshAnnotationRule ?? 'v3.5.1');
     });
   }
 
@@ -279,6 +354,7 @@ export class ApplicationController {
   private async compare(app: ApplicationObject, memory: Memory, opts: { hard: boolean; noRevisionCache: boolean }): Promise<Comparison | 'ignored'> {
     const instance = this.instanceName(app);
     const revision = this.o.resolveRevision(app.spec.source);
+    const started = Date.now();
     const request: CmpApplication = {
       name: app.metadata!.name!,
       namespace: app.metadata!.namespace,
@@ -289,9 +365,9 @@ export class ApplicationController {
     };
     let manifests: Record<string, unknown>[] = [];
     let loadError: string | undefined;
-    const started = Date.now();
     try {
-      const response = await this.o.repo.generate(request, { refresh: opts.hard ? 'hard' : 'normal' });
+      const cluster = await this.clusterInfo();
+      const response = await this.o.repo.generate(request, { refresh: opts.hard ? 'hard' : 'normal', cluster, deadlineAt: started + (this.o.repoTimeoutMs ?? 60_000) });
       manifests = response.manifests;
       memory.repoErrorSince = undefined;
       this.o.timeline.add({
@@ -314,7 +390,8 @@ export class ApplicationController {
         }
         if (Date.now() - memory.repoErrorSince <= (this.o.repoErrorGraceMs ?? 180_000)) return 'ignored';
       }
-      loadError = `Failed to load target state: ${message}`;
+      // GetRepoObjs wraps the repo-server's gRPC error
+      loadError = `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${message}`;
     }
     const targets = manifests.map((m) => this.normalize(m as KubeObject, app, instance));
     for (const t of targets) memory.kinds.add(`${t.apiVersion}|${t.kind}`);
@@ -389,23 +466,29 @@ export class ApplicationController {
       .join(',');
   }
 
-  // Why: autoSync: only OutOfSync apps; the first sync of a revision is full; later ones need selfHeal and wait out its backoff.
+  // Why: autoSync: only OutOfSync apps without an operation or deletion; the first sync of a revision is full; later ones
+  // need selfHeal and wait out its backoff; a failed last attempt is not retried (its retries ran inside the operation).
   private autoSync(app: ApplicationObject, comparison: Comparison, memory: Memory): string | undefined {
     const automated = app.spec.syncPolicy?.automated;
-    if (!automated || app.operation || comparison.sync !== 'OutOfSync') return undefined;
+    if (!automated || app.operation || app.metadata?.['deletionTimestamp'] || comparison.sync !== 'OutOfSync') return undefined;
     const outOfSync = comparison.resources.filter((r) => r.status !== 'Synced');
     if (!automated.prune && outOfSync.every((r) => r.requiresPruning)) return undefined; // need to prune only, but prune is off
     const op: Operation = {
       sync: { revision: comparison.revision, prune: automated.prune === true, source: structuredClone(app.spec.source) },
       initiatedBy: { automated: true },
+      retry: structuredClone(app.spec.syncPolicy?.retry ?? this.o.syncRetry ?? defaultSyncRetry),
     };
     const state = app.status?.operationState;
-    const attempted = state?.syncResult !== undefined && state.syncResult.revision === comparison.revision && sameJson(state.syncResult.source, app.spec.source);
+    const attempted =
+      state !== undefined &&
+      (state.syncResult === undefined
+        ? completedPhase(state.phase)
+        : state.syncResult.revision === comparison.revision && sameJson(state.syncResult.source, app.spec.source));
     if (attempted) {
-      if (state!.phase !== 'Succeeded') return `Failed last sync attempt to [${comparison.revision}]: ${state!.message}`;
+      if (state.phase !== 'Succeeded') return `Failed last sync attempt to [${state.syncResult?.revision ?? ''}]: ${state.message}`;
       if (!automated.selfHeal) return undefined; // "Skipping auto-sync: most recent sync already to ..."
-      const attempts = state!.operation.sync.selfHealAttemptsCount ?? 0;
-      const remaining = this.selfHealDelay(attempts) - (Date.now() - Date.parse(state!.finishedAt ?? nowIso()));
+      const attempts = state.operation.sync.selfHealAttemptsCount ?? 0;
+      const remaining = this.selfHealDelay(attempts) - (Date.now() - Date.parse(state.finishedAt ?? nowIso()));
       if (remaining > 0) {
         memory.refreshAt = Date.now() + remaining;
         return undefined;
@@ -416,8 +499,8 @@ export class ApplicationController {
     if (automated.prune && !automated.allowEmpty && comparison.resources.every((r) => r.requiresPruning)) {
       return `Skipping sync attempt to [${comparison.revision}]: auto-sync will wipe out all resources`;
     }
-    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
-      (o as ApplicationObject).operation = op;
+    this.patchApp(app, (stored) => {
+      stored.operation = op;
     });
     return undefined;
   }
@@ -434,62 +517,105 @@ export class ApplicationController {
     return delay;
   }
 
-  // Why: processRequestedAppOperation: a new operation compares against the cached manifests, then each pass steps the sync.
+  // Why: processRequestedAppOperation: start or resume the operation (waiting out a retry's backoff), run one pass of
+  // SyncAppState, turn a failure into a scheduled retry while the retry limit allows, and persist the state.
   private async operate(app: ApplicationObject): Promise<void> {
     const memory = this.mem(app);
     const instance = this.instanceName(app);
     const operation = app.operation!;
-    if (!memory.sync) {
-      const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true });
-      if (comparison === 'ignored' || comparison.loadError !== undefined) {
-        this.finish(app, operation, { phase: 'Error', message: `ComparisonError: ${comparison === 'ignored' ? 'no target state' : comparison.loadError}` }, []);
-        return;
+    const stored = app.status?.operationState;
+    let state: OperationState;
+    if (stored !== undefined && !completedPhase(stored.phase)) {
+      state = structuredClone(stored);
+      if (state.phase === 'Running' && state.finishedAt !== undefined) {
+        if (Date.now() < nextRetryAt(operation.retry, Date.parse(state.finishedAt), state.retryCount ?? 0)) return;
+        state.message = `Retrying operation. Attempt #${state.retryCount ?? 0}`;
+        delete state.finishedAt;
+        delete state.syncResult;
+        this.o.timeline.add({ what: 'sync-retried', app: instance, attempt: state.retryCount ?? 0 });
+        this.setOperationState(app, state);
       }
-      const wanted = operation.sync.resources;
-      const selected = [...comparison.candidates.values()].filter(({ target, live }) => {
-        const key = keyOf((target ?? live)!);
-        return wanted === undefined || wanted.some((w) => w.group === key.group && w.kind === key.kind && w.name === key.name);
-      });
-      memory.sync = new SyncRun({ api: this.o.api, timeline: this.o.timeline, app: instance, prune: operation.sync.prune }, selected);
-      this.o.timeline.add({ what: 'sync-started', app: instance, selfHeal: wanted !== undefined, resources: memory.sync.resources });
-      this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
-        const stored = o as ApplicationObject;
-        stored.status = { ...(stored.status ?? {}), operationState: { operation, phase: 'Running', message: '', startedAt: nowIso() } };
-      });
+    } else {
+      state = { operation, phase: 'Running', message: '', startedAt: nowIso() };
+      this.setOperationState(app, state);
     }
-    const step = memory.sync.step();
-    if (step.phase === 'Running') {
-      this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
-        const stored = o as ApplicationObject;
-        const state = stored.status!.operationState!;
-        stored.status!.operationState = { ...state, message: step.message, syncResult: { revision: operation.sync.revision, source: operation.sync.source, resources: memory.sync!.results() } };
-      });
-      return;
+    await this.syncAppState(app, memory, state);
+    if (state.phase === 'Failed' || state.phase === 'Error') {
+      const retries = state.retryCount ?? 0;
+      const limit = operation.retry?.limit ?? 0;
+      if (retries < limit || limit < 0) {
+        const now = Date.now();
+        state.phase = 'Running';
+        state.finishedAt = new Date(now).toISOString();
+        state.retryCount = retries + 1;
+        state.message = `${state.message}. Retrying attempt #${state.retryCount} at ${kitchen(nextRetryAt(operation.retry, now, retries))}.`;
+        this.o.timeline.add({ what: 'sync-failed', app: instance, message: state.message });
+      } else if (retries > 0) {
+        state.message = `${state.message} (retried ${retries} times).`;
+      }
     }
-    this.finish(app, operation, step, memory.sync.results());
-    memory.sync = undefined;
+    this.setOperationState(app, state);
+    if (completedPhase(state.phase)) {
+      this.o.timeline.add({ what: 'sync-finished', app: instance, phase: state.phase, message: state.message });
+      memory.refreshAt = Date.now();
+    }
   }
 
-  // Why: a finished operation leaves its result in the status, clears `operation` and requests a refresh.
-  private finish(app: ApplicationObject, operation: Operation, step: { phase: OperationPhase; message: string }, results: ResourceResult[]): void {
-    this.o.timeline.add({ what: 'sync-finished', app: this.instanceName(app), phase: step.phase, message: step.message });
-    this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => {
-      const stored = o as ApplicationObject;
-      const startedAt = stored.status?.operationState?.startedAt ?? nowIso();
-      stored.status = {
-        ...(stored.status ?? {}),
-        operationState: {
-          operation,
-          phase: step.phase,
-          message: step.message,
-          startedAt,
-          finishedAt: nowIso(),
-          syncResult: { revision: operation.sync.revision, source: operation.sync.source, resources: results },
-        },
-      };
-      delete stored.operation;
+  // Why: SyncAppState: compare through the manifest cache (level 3, never a hard refresh), refuse on a ComparisonError,
+  // then one gitops-engine pass over this comparison's resources (only the operation's own for a self-heal sync).
+  private async syncAppState(app: ApplicationObject, memory: Memory, state: OperationState): Promise<void> {
+    const instance = this.instanceName(app);
+    const operation = state.operation;
+    const fresh = state.syncResult === undefined;
+    state.syncResult ??= { revision: operation.sync.revision, source: operation.sync.source, resources: [] };
+    const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true });
+    if (comparison === 'ignored' || comparison.loadError !== undefined) {
+      state.phase = 'Error';
+      state.message = `ComparisonError: ${comparison === 'ignored' ? 'no target state' : comparison.loadError}`;
+      return;
+    }
+    state.syncResult.revision = comparison.revision;
+    const wanted = operation.sync.resources;
+    const selected = [...comparison.candidates.values()].filter(({ target, live }) => {
+      const key = keyOf((target ?? live)!);
+      return wanted === undefined || wanted.some((w) => w.group === key.group && w.kind === key.kind && w.name === key.name);
     });
-    this.mem(app).refreshAt = Date.now();
+    if (fresh && state.retryCount === undefined) {
+      this.o.timeline.add({ what: 'sync-started', app: instance, selfHeal: wanted !== undefined, resources: selected.map((c) => resourceName(keyOf((c.target ?? c.live)!))) });
+    }
+    const pass = await syncPass(
+      { kubectl: this.o.kubectl, timeline: this.o.timeline, app: instance, prune: operation.sync.prune, waveDelayMs: this.o.waveDelayMs ?? 2_000 },
+      selected,
+      state.syncResult.resources,
+    );
+    state.phase = pass.phase;
+    state.message = pass.message;
+    state.syncResult.resources = pass.results;
+  }
+
+  // Why: setOperationState: a completed operation gets its finishedAt and clears `operation`.
+  private setOperationState(app: ApplicationObject, state: OperationState): void {
+    if (completedPhase(state.phase)) state.finishedAt = nowIso();
+    this.patchApp(app, (stored) => {
+      stored.status = { ...(stored.status ?? {}), operationState: structuredClone(state) };
+      if (completedPhase(state.phase)) delete stored.operation;
+    });
+  }
+
+  // Why: finalizeApplicationDeletion: with the resources finalizer, delete every managed object (foreground), wait until
+  // they are gone, then remove the finalizer so the API server deletes the Application.
+  private async finalizeDeletion(app: ApplicationObject): Promise<void> {
+    const finalizers = (app.metadata?.['finalizers'] as string[] | undefined) ?? [];
+    if (!finalizers.includes(resourcesFinalizer)) return;
+    const instance = this.instanceName(app);
+    const live = this.managedLive(app, this.mem(app));
+    for (const object of live.filter((o) => o.metadata?.['deletionTimestamp'] === undefined)) {
+      await this.o.kubectl.deleteForeground(object);
+      this.o.timeline.add({ what: 'deleted', app: instance, resource: resourceName(keyOf(object)) });
+    }
+    if (live.length > 0) return;
+    await this.o.kubectl.mergePatch(app, { metadata: { finalizers: finalizers.filter((f) => f !== resourcesFinalizer) } });
+    this.o.timeline.add({ what: 'application-deleted', app: instance });
   }
 }
 
@@ -499,12 +625,21 @@ function trackingId(instance: string, object: KubeObject): string {
   return `${instance}:${key.group}/${key.kind}:${key.namespace}/${key.name}`;
 }
 
-/** handleRefreshAnnotation: remove the refresh annotation, unless its timestamp changed meanwhile (a new request arrived). */
-function consumeRefreshAnnotation(stored: KubeObject, seen: Record<string, string>): void {
+/**
+ * The refresh annotation after a reconcile that began with annotations `began`. v3.5.1 (persistReconciliationStatus): a
+ * merge patch from the annotations the reconcile began with to those without `refresh` removes it whenever it was there
+ * at the start, even when it was set again meanwhile. master (handleRefreshAnnotation): removed with its timestamp
+ * unless the timestamp changed meanwhile (a new request arrived).
+ */
+function consumeRefreshAnnotation(stored: KubeObject, began: Record<string, string>, rule: RefreshAnnotationRule): void {
   const annotations = stored.metadata?.annotations;
-  if (!annotations) return;
-  const seenTimestamp = seen[refreshTimestampAnnotation];
+  if (!annotations || began[refreshAnnotation] === undefined) return;
+  if (rule === 'v3.5.1') {
+    delete annotations[refreshAnnotation];
+    return;
+  }
+  const seenTimestamp = began[refreshTimestampAnnotation];
   if (seenTimestamp !== undefined && annotations[refreshTimestampAnnotation] !== seenTimestamp) return;
   if (seenTimestamp !== undefined) delete annotations[refreshTimestampAnnotation];
-  if (seen[refreshAnnotation] !== undefined) delete annotations[refreshAnnotation];
+  delete annotations[refreshAnnotation];
 }

@@ -1,26 +1,34 @@
 // One Argo CD installation, imitated, around a real `jetway serve`: the fake API server holds the cluster and the
 // Applications; the repo-server imitation runs `jetway generate` through the cmp-server imitation (plugin.yaml as
-// shipped, with JETWAY_SOCKET pointing at the service); the application controller and the workload controllers act
-// on the cluster; every actor writes to one timeline.
+// shipped, with JETWAY_SOCKET pointing at the service, and the sidecar's in-cluster service-account credentials); the
+// application controller and the workload controllers act on the cluster; every actor writes to one timeline. Argo CD
+// may live in any namespace (`argocdNamespace`), and Applications in other namespaces (apps in any namespace).
 
+import { execFileSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import { makeCrd, startApiServer, type FakeApiServer } from '../apiserver.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type PluginParameter } from '../cmp-server.js';
 import { repoPath } from '../paths.js';
 import { startServe, type ServeProcess } from '../serve.js';
-import { ApplicationController, refreshAnnotation, type ApplicationObject, type ApplicationSpec } from './application-controller.js';
+import { ApplicationController, refreshAnnotation, resourcesFinalizer, type ApplicationObject, type ApplicationSpec, type RefreshAnnotationRule } from './application-controller.js';
+import { Kubectl } from './kubectl.js';
 import { Timeline } from './timeline.js';
-import { DatabaseOperator, DeploymentController, JobController } from './workload-controllers.js';
+import { DatabaseOperator, DeploymentController, GarbageCollector, JobController } from './workload-controllers.js';
 
 export const repoURL = 'https://git.example/platform/apps.git';
 /** The commit every Application's HEAD resolves to. */
 export const revision = '3f1c9a7e5b2d4c6f8a0e1b3d5f7a9c2e4b6d8f0a';
+/** Argo CD's namespace unless a scenario installs it elsewhere. */
 export const argocdNamespace = 'argocd';
 
-/** How fast the imitated world moves; every scenario sets these small so the suite stays fast. */
+/**
+ * How fast the imitated world moves. Argo CD's own timings default to a shrunk copy of production (`defaultTimings`);
+ * jetway's re-check of waiting and failed apps stays at its production default (5 min) everywhere, so no scenario can
+ * progress through it. `productionTimings` are Argo CD's and jetway's defaults.
+ */
 export interface Timings {
   /** Poll period of every controller. */
   tickMs: number;
@@ -34,6 +42,16 @@ export interface Timings {
   resyncMs: number;
   /** Argo CD's self-heal backoff (2 s, x3, capped at 300 s in Argo CD). */
   selfHealBackoff: { baseMs: number; factor: number; capMs: number };
+  /** The retry of automated syncs (5 s × 2^n, capped at 3 min in Argo CD; 5 retries). */
+  syncRetry: { baseMs: number; factor: number; capMs: number };
+  /** ARGOCD_SYNC_WAVE_DELAY (2 s in Argo CD). */
+  waveDelayMs: number;
+  /** How long the garbage collector takes to finish a foreground deletion (a Job's Pods going away). */
+  collectMs: number;
+  /** The cmp-server's grace between SIGTERM and SIGKILL of a plugin command (5 s in Argo CD). */
+  killGraceMs: number;
+  /** controller.repo.server.timeout.seconds: a manifest request's deadline from the comparison's start (60 s). */
+  repoTimeoutMs: number;
   /** `jetway serve --debounce`, `--min-interval`, `--waiting-refresh`. */
   debounceMs: number;
   minIntervalMs: number;
@@ -47,9 +65,27 @@ export const defaultTimings: Timings = {
   databaseMs: 600,
   resyncMs: 60_000,
   selfHealBackoff: { baseMs: 200, factor: 3, capMs: 5_000 },
+  syncRetry: { baseMs: 250, factor: 2, capMs: 9_000 },
+  waveDelayMs: 100,
+  collectMs: 200,
+  killGraceMs: 5_000,
+  repoTimeoutMs: 60_000,
   debounceMs: 150,
   minIntervalMs: 300,
-  waitingRefreshMs: 60_000,
+  waitingRefreshMs: 300_000,
+};
+
+/** Argo CD v3.5.1's and jetway's production defaults (the workload durations are the scenario's own). */
+export const productionTimings: Omit<Timings, 'tickMs' | 'jobMs' | 'deploymentMs' | 'databaseMs' | 'collectMs'> = {
+  resyncMs: 120_000,
+  selfHealBackoff: { baseMs: 2_000, factor: 3, capMs: 300_000 },
+  syncRetry: { baseMs: 5_000, factor: 2, capMs: 180_000 },
+  waveDelayMs: 2_000,
+  killGraceMs: 5_000,
+  repoTimeoutMs: 60_000,
+  debounceMs: 2_000,
+  minIntervalMs: 10_000,
+  waitingRefreshMs: 300_000,
 };
 
 /** A directory of the fixture repository: `files` maps names in it to files of this repository or to bytes. */
@@ -65,6 +101,12 @@ export interface EnvironmentOptions {
   timings?: Partial<Timings>;
   /** Install the Database CRD and its operator (the app example). */
   databaseOperator?: boolean;
+  /** Where Argo CD is installed. Default "argocd". */
+  argocdNamespace?: string;
+  /** --application-namespaces: other namespaces Applications may live in. */
+  applicationNamespaces?: string[];
+  /** Default `v3.5.1`; `master` for argo-cd #28603's rule. */
+  refreshAnnotationRule?: RefreshAnnotationRule;
 }
 
 /** What a scenario's Application asks for. */
@@ -74,6 +116,10 @@ export interface ApplicationRequest {
   parameters: PluginParameter[];
   /** syncPolicy.automated.selfHeal (prune is always on). Default true. */
   selfHeal?: boolean;
+  /** The Application's own namespace. Default Argo CD's. */
+  namespace?: string;
+  /** Carry resources-finalizer.argocd.argoproj.io (deleting the app deletes its resources). Default false. */
+  cascade?: boolean;
 }
 
 /** A running imitation; `close` stops everything it started. */
@@ -84,10 +130,22 @@ export interface ArgoCdEnvironment {
   controller: ApplicationController;
   jobs: JobController;
   service: ServeProcess;
+  /** Where Argo CD is installed. */
+  argocdNamespace: string;
+  /** How `jetway generate` in the sidecar reached the cluster: the service account (as deployed) or, where this machine cannot mount one, a kubeconfig. */
+  generateCredentials: 'in-cluster' | 'kubeconfig';
+  /** The user the sidecar's service account authenticates as. */
+  repoServerUser: string;
   /** Creates the Application; the controller picks it up on its next pass. */
   createApplication(request: ApplicationRequest): ApplicationObject;
   /** Changes an Application's plugin parameters (a commit to the Application manifest). */
-  setParameters(name: string, parameters: PluginParameter[]): void;
+  setParameters(name: string, parameters: PluginParameter[], namespace?: string): void;
+  /** Deletes an Application through the API (`kubectl delete application`): with its finalizer, Argo CD cascades first. */
+  deleteApplication(name: string, namespace?: string): Promise<void>;
+  /** A user pressing Hard Refresh (RefreshApp: the annotation alone, no timestamp). */
+  requestHardRefresh(name: string, namespace?: string): void;
+  /** The next reconcile of `app` (its instance name) pauses after its comparison until released. */
+  slowReconcile(app: string): { reached: Promise<void>; release(): void };
   /** SIGKILLs `jetway serve` (as an OOM kill or node loss would). */
   killService(): Promise<void>;
   /** Starts `jetway serve` again on the same socket. */
@@ -97,15 +155,6 @@ export interface ArgoCdEnvironment {
   /** Errors thrown inside the imitation's controllers. */
   errors(): Error[];
   close(): Promise<void>;
-}
-
-// Why: the sidecar image has `jetway` on PATH; here a shim runs the built CLI with this Node.
-async function jetwayOnPath(dir: string): Promise<string> {
-  const bin = join(dir, 'bin');
-  await mkdir(bin);
-  await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
-  await chmod(join(bin, 'jetway'), 0o755);
-  return bin;
 }
 
 // Why: the cmp-server copies the whole repository per generate, so each scenario's repository holds only what it uses.
@@ -121,40 +170,91 @@ async function fixtureRepository(dir: string, directories: AppDirectory[]): Prom
   return root;
 }
 
-/** The `jetway serve` flags for these timings (Go durations, as the flags take them). */
-function serveFlags(t: Timings): string[] {
-  return ['--debounce', `${t.debounceMs}ms`, '--min-interval', `${t.minIntervalMs}ms`, '--waiting-refresh', `${t.waitingRefreshMs}ms`, '--argocd-namespace', argocdNamespace];
+/**
+ * The `jetway serve` flags for these timings (Go durations, as the flags take them). The namespace is passed explicitly
+ * until serve learns it from its pod (issue 13; the downward API default is another engineer's work).
+ */
+function serveFlags(t: Timings, namespace: string): string[] {
+  return ['--debounce', `${t.debounceMs}ms`, '--min-interval', `${t.minIntervalMs}ms`, '--waiting-refresh', `${t.waitingRefreshMs}ms`, '--argocd-namespace', namespace];
 }
+
+/** How this machine can give a process its own /var/run/secrets: a user+mount namespace, a mount namespace (root), or not at all. */
+let mountNamespace: string[] | null | undefined;
+
+// Why: the sidecar reads its service account from the fixed in-cluster path; a private mount namespace puts the fake's
+// service-account folder there for the plugin's commands only, never on the machine.
+function mountNamespaceCommand(): string[] | null {
+  if (mountNamespace !== undefined) return mountNamespace;
+  mountNamespace = null;
+  for (const candidate of [['unshare', '-rm', '--propagation', 'private'], ['unshare', '-m', '--propagation', 'private']]) {
+    try {
+      execFileSync(candidate[0]!, [...candidate.slice(1), 'sh', '-c', 'mount -t tmpfs tmpfs /var/run'], { stdio: 'ignore', timeout: 5_000 });
+      mountNamespace = candidate;
+      break;
+    } catch {
+      // not allowed here; try the next form
+    }
+  }
+  return mountNamespace;
+}
+
+/**
+ * The `jetway` on the sidecar's PATH. With a service-account folder, the CLI runs in a private mount namespace where
+ * that folder is /var/run/secrets/kubernetes.io/serviceaccount, so it loads in-cluster credentials as in the pod.
+ */
+async function jetwayShim(dir: string, serviceAccount: string | undefined): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
+  const cli = `"${process.execPath}" "${repoPath('dist/src/cli/main.js')}"`;
+  const ns = serviceAccount ? mountNamespaceCommand() : null;
+  const body =
+    ns && serviceAccount
+      ? `exec ${ns.join(' ')} sh -c 'mount -t tmpfs tmpfs /var/run && mkdir -p ${saPath} && mount --bind "$0" ${saPath} && exec "$@"' "${serviceAccount}${saPath}" ${cli} "$@"`
+      : `exec ${cli} "$@"`;
+  await writeFile(join(bin, 'jetway'), `#!/bin/sh\n${body}\n`);
+  await chmod(join(bin, 'jetway'), 0o755);
+  return bin;
+}
+const saPath = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** Starts the whole imitation around a real `jetway serve`. */
 export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEnvironment> {
   const timings = { ...defaultTimings, ...options.timings };
+  const home = options.argocdNamespace ?? argocdNamespace;
+  const appNamespaces = options.applicationNamespaces ?? [];
   const timeline = new Timeline();
   const dir = await mkdtemp(join(tmpdir(), 'jetway-argocd-'));
-  const api = await startApiServer({ namespaces: ['default', argocdNamespace, options.namespace] });
+  const api = await startApiServer({ namespaces: [...new Set(['default', home, options.namespace, ...appNamespaces])] });
   if (options.databaseOperator) api.put(makeCrd({ group: 'db.example.com', kind: 'Database' }));
+  // the repo-server's service account, as the deploy binds it: read access to the cluster
+  const repoServerUser = `system:serviceaccount:${home}:argocd-repo-server`;
+  api.addToken('argocd-repo-server-token', [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }], repoServerUser);
+  const serviceAccount = api.serviceAccountDir('argocd-repo-server-token', home);
+  const bin = await jetwayShim(dir, serviceAccount);
+  const generateCredentials = mountNamespaceCommand() ? 'in-cluster' : 'kubeconfig';
   const socket = join(dir, 'jetway.sock');
-  let service = await startServe(api, serveFlags(timings), socket);
+  const flags = serveFlags(timings, home);
+  let service = await startServe(api, flags, socket);
   timeline.add({ what: 'service-started', pid: service.process.pid ?? 0 });
   const cmp = new CmpServer({
     plugin: await readPluginConfig(repoPath('plugin.yaml')),
     baseEnv: {
-      PATH: `${await jetwayOnPath(dir)}:${process.env['PATH'] ?? ''}`,
+      PATH: `${bin}:${process.env['PATH'] ?? ''}`,
       HOME: dir,
-      JETWAY_KUBECONFIG: api.kubeconfig(),
+      // a pod's environment: the API server's service address; credentials from the mounted service account
+      ...(generateCredentials === 'in-cluster' ? api.inClusterEnv() : { JETWAY_KUBECONFIG: api.kubeconfig('argocd-repo-server-token') }),
       JETWAY_SOCKET: socket,
       JETWAY_CACHE_DIR: join(dir, 'cache'),
     },
     tmpDir: dir,
-    deadlineMs: 30_000,
-    killGraceMs: 500,
+    killGraceMs: timings.killGraceMs,
   });
-  const repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: await fixtureRepository(dir, options.directories) } });
-  const applications = `/apis/argoproj.io/v1alpha1/namespaces/${argocdNamespace}/applications/`;
+  const repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: await fixtureRepository(dir, options.directories) }, argocdNamespace: home });
   const unsubscribe = api.onRequest((r) => {
     const refresh = (r.body as KubeObject | undefined)?.metadata?.annotations?.[refreshAnnotation];
-    if (r.method === 'PATCH' && r.path.startsWith(applications) && refresh !== undefined) {
-      timeline.add({ what: 'refresh-patched', app: basename(r.path), refresh });
+    const path = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/applications\/([^/]+)$/.exec(r.path);
+    if (r.method === 'PATCH' && path && refresh !== undefined) {
+      timeline.add({ what: 'refresh-patched', app: path[1] === home ? path[2]! : `${path[1]}_${path[2]}`, refresh });
     }
   });
   let generating = 0;
@@ -168,22 +268,38 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
       }
     },
   };
+  const gates = new Map<string, { arrived(): void; released: Promise<void> }>();
+  const releases = new Set<() => void>();
+  const kubectl = new Kubectl(api.kubeconfig());
   const world = { api, timeline, tickMs: timings.tickMs };
   const controller = new ApplicationController({
     api,
+    kubectl,
     repo: counted,
     timeline,
     resolveRevision: () => revision,
-    argocdNamespace,
+    argocdNamespace: home,
+    applicationNamespaces: appNamespaces,
     tickMs: timings.tickMs,
     resyncMs: timings.resyncMs,
     selfHealBackoff: timings.selfHealBackoff,
+    syncRetry: { limit: 5, backoff: { durationMs: timings.syncRetry.baseMs, factor: timings.syncRetry.factor, maxDurationMs: timings.syncRetry.capMs } },
+    waveDelayMs: timings.waveDelayMs,
+    repoTimeoutMs: timings.repoTimeoutMs,
+    refreshAnnotationRule: options.refreshAnnotationRule ?? 'v3.5.1',
+    async afterCompare(app) {
+      const gate = gates.get(app);
+      if (!gate) return;
+      gates.delete(app);
+      gate.arrived();
+      await gate.released;
+    },
   });
   const jobs = new JobController({ ...world, durationMs: timings.jobMs });
   const deployments = new DeploymentController({ ...world, readyAfterMs: timings.deploymentMs });
+  const collector = new GarbageCollector({ ...world, kubectl, collectMs: timings.collectMs });
   const databases = options.databaseOperator ? new DatabaseOperator({ ...world, provisionMs: timings.databaseMs }) : undefined;
-  const updateSpec = (name: string, change: (spec: ApplicationSpec) => void) =>
-    api.mutate('argoproj.io/v1alpha1', 'Application', argocdNamespace, name, (o) => change((o as ApplicationObject).spec));
+  const application = (name: string, namespace = home) => api.get('argoproj.io/v1alpha1', 'Application', namespace, name) as ApplicationObject;
 
   return {
     api,
@@ -191,6 +307,9 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     timings,
     controller,
     jobs,
+    argocdNamespace: home,
+    generateCredentials,
+    repoServerUser,
     get service() {
       return service;
     },
@@ -201,12 +320,31 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
         source: { repoURL, path: request.path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters: request.parameters } },
         syncPolicy: { automated: { prune: true, selfHeal: request.selfHeal ?? true } },
       };
-      return api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: request.name, namespace: argocdNamespace }, spec }) as ApplicationObject;
+      const metadata = { name: request.name, namespace: request.namespace ?? home, ...(request.cascade ? { finalizers: [resourcesFinalizer] } : {}) };
+      return api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata, spec }) as ApplicationObject;
     },
-    setParameters(name, parameters) {
-      updateSpec(name, (spec) => {
+    setParameters(name, parameters, namespace = home) {
+      api.mutate('argoproj.io/v1alpha1', 'Application', namespace, name, (o) => {
+        const spec = (o as ApplicationObject).spec;
         spec.source.plugin = { ...spec.source.plugin, parameters };
       });
+    },
+    async deleteApplication(name, namespace = home) {
+      await kubectl.delete(application(name, namespace), 'Background');
+    },
+    requestHardRefresh(name, namespace = home) {
+      api.mutate('argoproj.io/v1alpha1', 'Application', namespace, name, (o) => {
+        o.metadata = { ...o.metadata, annotations: { ...(o.metadata?.annotations ?? {}), [refreshAnnotation]: 'hard' } };
+      });
+    },
+    slowReconcile(app) {
+      let release!: () => void;
+      let arrived!: () => void;
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      releases.add(release);
+      gates.set(app, { arrived, released });
+      return { reached, release };
     },
     async killService() {
       service.process.kill('SIGKILL');
@@ -214,18 +352,20 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
       timeline.add({ what: 'service-killed', pid: service.process.pid ?? 0 });
     },
     async restartService() {
-      service = await startServe(api, serveFlags(timings), socket);
+      service = await startServe(api, flags, socket);
       timeline.add({ what: 'service-started', pid: service.process.pid ?? 0 });
     },
     generating: () => generating > 0,
     errors() {
-      return [...controller.errors, ...jobs.errors, ...deployments.errors, ...(databases?.errors ?? [])];
+      return [...controller.errors, ...jobs.errors, ...deployments.errors, ...collector.errors, ...(databases?.errors ?? [])];
     },
     async close() {
       unsubscribe();
-      await Promise.all([controller.stop(), jobs.stop(), deployments.stop(), databases?.stop()]);
+      for (const release of releases) release();
+      await Promise.all([controller.stop(), jobs.stop(), deployments.stop(), collector.stop(), databases?.stop()]);
       await service.stop();
       await cmp.settle();
+      kubectl.close();
       await api.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -12,9 +12,12 @@ export type TimelineEntry = { at: number } & (
   | { what: 'compared'; app: string; sync: string; health: string }
   | { what: 'sync-started'; app: string; selfHeal: boolean; resources: string[] }
   | { what: 'wave-applied'; app: string; wave: number; resources: string[] }
-  | { what: 'created' | 'updated' | 'pruned'; app: string; resource: string }
+  | { what: 'created' | 'updated' | 'pruned' | 'deleted'; app: string; resource: string }
+  | { what: 'sync-failed'; app: string; message: string }
+  | { what: 'sync-retried'; app: string; attempt: number }
   | { what: 'sync-finished'; app: string; phase: string; message: string }
-  | { what: 'job-completed' | 'job-failed' | 'deployment-available' | 'secret-published'; resource: string; message?: string }
+  | { what: 'application-deleted'; app: string }
+  | { what: 'job-completed' | 'job-failed' | 'deployment-available' | 'secret-published' | 'garbage-collected'; resource: string; message?: string }
   | { what: 'service-started' | 'service-killed'; pid: number }
   | { what: 'user'; action: string }
 );
@@ -56,7 +59,7 @@ export class Timeline {
     let max = 0;
     for (const e of this.entries) {
       if ((e.what === 'created' && e.resource.startsWith('Job/'))) active.add(e.resource);
-      if (e.what === 'job-completed' || e.what === 'job-failed' || (e.what === 'pruned' && e.resource.startsWith('Job/'))) active.delete(e.resource);
+      if (e.what === 'job-completed' || e.what === 'job-failed' || ((e.what === 'pruned' || e.what === 'deleted') && e.resource.startsWith('Job/'))) active.delete(e.resource);
       max = Math.max(max, active.size);
     }
     return max;

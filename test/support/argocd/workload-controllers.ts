@@ -4,6 +4,7 @@
 
 import type { KubeObject } from '../../../src/cluster/types.js';
 import type { FakeApiServer } from '../apiserver.js';
+import type { Kubectl } from './kubectl.js';
 import { Loop } from './loop.js';
 import type { Timeline } from './timeline.js';
 
@@ -39,7 +40,7 @@ abstract class WorkloadController {
   }
 
   /** One pass over the objects this controller owns. */
-  protected abstract reconcile(): void;
+  protected abstract reconcile(): void | Promise<void>;
 
   /** Errors of reconcile passes, for scenarios to report. */
   get errors(): Error[] {
@@ -190,4 +191,32 @@ export class DatabaseOperator extends WorkloadController {
     }
   }
 
+}
+
+/**
+ * The garbage collector's part in foreground deletion: an object marked for deletion with the `foregroundDeletion`
+ * finalizer loses that finalizer (through the API, so the API server deletes it) `collectMs` after it was marked, the
+ * time its dependents (a Job's Pods, a Deployment's ReplicaSets) take to go. Scans the kinds the scenarios deploy.
+ */
+export class GarbageCollector extends WorkloadController {
+  private readonly kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap'], ['v1', 'Secret']];
+
+  // Why: starts reconciling at once; writes through `kubectl` because only an API update deletes a finalized object.
+  constructor(private readonly o: WorkloadOptions & { kubectl: Kubectl; collectMs: number }) {
+    super('garbage collector', o.tickMs);
+  }
+
+  // Why: custom kinds (the Database CRD) are collected too once they are served.
+  protected async reconcile(): Promise<void> {
+    const custom = this.o.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'databases.db.example.com') ? [['db.example.com/v1', 'Database'] as [string, string]] : [];
+    for (const [apiVersion, kind] of [...this.kinds, ...custom]) {
+      for (const object of this.o.api.list(apiVersion, kind)) {
+        const finalizers = (object.metadata?.['finalizers'] as string[] | undefined) ?? [];
+        if (!object.metadata?.['deletionTimestamp'] || !finalizers.includes('foregroundDeletion')) continue;
+        if (this.seen.since(object) < this.o.collectMs) continue;
+        await this.o.kubectl.mergePatch(object, { metadata: { finalizers: finalizers.filter((f) => f !== 'foregroundDeletion') } });
+        this.o.timeline.add({ what: 'garbage-collected', resource: `${kind}/${object.metadata?.name}` });
+      }
+    }
+  }
 }
