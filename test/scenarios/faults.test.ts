@@ -21,7 +21,8 @@ test('the API server answering 500 during generates: generate fails, the app kee
   t.diagnostic(`wall ${result.wallMs} ms, ${result.refreshCycles} hard refreshes`);
   const { timeline: tl, checkpoints, events } = result;
   explain(result, () => {
-    const [on, off] = tl.of('user').map((u) => u.at) as [number, number];
+    const on = tl.of('user').find((u) => u.action.startsWith('API server fault on'))!.at;
+    const off = tl.of('user').find((u) => u.action === 'API server recovered')!.at;
     const failing = checkpoints['failing']!;
     assert.equal(failing.sync, 'Unknown');
     assert.match(failing.conditions.join('\n'), /^ComparisonError: Failed to load target state: [\s\S]*failed to look up Job pipeline-one: .*answered 500/);
@@ -45,7 +46,7 @@ test('the API server not answering within the flight timeout: generate fails wit
   t.diagnostic(`wall ${result.wallMs} ms, ${result.refreshCycles} hard refreshes`);
   const { timeline: tl, checkpoints } = result;
   explain(result, () => {
-    const off = tl.of('user')[1]!.at;
+    const off = tl.of('user').find((u) => u.action === 'API server recovered')!.at;
     const failing = checkpoints['failing']!;
     assert.equal(failing.sync, 'Unknown');
     assert.match(failing.conditions.join('\n'), /flight timed out after 2s waiting for the cluster to answer a lookup of Job pipeline-one \(batch\/v1\): check that the API server is reachable/);

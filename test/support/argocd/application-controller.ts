@@ -138,8 +138,11 @@ export interface ApplicationControllerOptions {
   waveDelayMs?: number;
   /** Default `v3.5.1`. */
   refreshAnnotationRule?: RefreshAnnotationRule;
-  /** Awaited between a reconcile's comparison and its status write (a slow reconcile: diffing, a busy cluster cache). */
-  afterCompare?(app: string): Promise<void>;
+  /**
+   * Awaited between a reconcile's comparison and its status write (a slow reconcile: diffing, a busy cluster cache);
+   * `requested` when the reconcile began with the refresh annotation.
+   */
+  afterCompare?(app: string, requested: boolean): Promise<void>;
 }
 
 /** What a comparison found. */
@@ -303,7 +306,7 @@ export class ApplicationController {
     memory.liveSignature = this.liveSignature(app, memory);
     const comparison = await this.compare(app, memory, trigger);
     if (comparison === 'ignored') return;
-    await this.o.afterCompare?.(this.instanceName(app));
+    await this.o.afterCompare?.(this.instanceName(app), began[refreshAnnotation] !== undefined);
     const current = this.application(app.metadata!.name!, app.metadata!.namespace);
     if (!current) return;
     const syncError = this.autoSync(current, comparison, memory);
@@ -351,16 +354,16 @@ export class ApplicationController {
   }
 
   // Why: CompareAppState: manifests from the repo-server (cache unless hard), live objects by tracking id, sync status and health.
-  private async compare(app: ApplicationObject, memory: Memory, opts: { hard: boolean; noRevisionCache: boolean }): Promise<Comparison | 'ignored'> {
+  private async compare(app: ApplicationObject, memory: Memory, opts: { hard: boolean; noRevisionCache: boolean }, source = app.spec.source): Promise<Comparison | 'ignored'> {
     const instance = this.instanceName(app);
-    const revision = this.o.resolveRevision(app.spec.source);
+    const revision = this.o.resolveRevision(source);
     const started = Date.now();
     const request: CmpApplication = {
       name: app.metadata!.name!,
       namespace: app.metadata!.namespace,
       project: app.spec.project,
       destinationNamespace: app.spec.destination.namespace,
-      source: app.spec.source,
+      source,
       revision,
     };
     let manifests: Record<string, unknown>[] = [];
@@ -568,7 +571,8 @@ export class ApplicationController {
     const operation = state.operation;
     const fresh = state.syncResult === undefined;
     state.syncResult ??= { revision: operation.sync.revision, source: operation.sync.source, resources: [] };
-    const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true });
+    // the operation's own source (syncResult.source), not the spec's: an edit during the sync does not change its plan
+    const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true }, state.syncResult.source);
     if (comparison === 'ignored' || comparison.loadError !== undefined) {
       state.phase = 'Error';
       state.message = `ComparisonError: ${comparison === 'ignored' ? 'no target state' : comparison.loadError}`;

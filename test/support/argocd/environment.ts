@@ -144,7 +144,7 @@ export interface ArgoCdEnvironment {
   deleteApplication(name: string, namespace?: string): Promise<void>;
   /** A user pressing Hard Refresh (RefreshApp: the annotation alone, no timestamp). */
   requestHardRefresh(name: string, namespace?: string): void;
-  /** The next reconcile of `app` (its instance name) pauses after its comparison until released. */
+  /** The next reconcile of `app` (its instance name) that began with a requested refresh pauses after its comparison until released. */
   slowReconcile(app: string): { reached: Promise<void>; release(): void };
   /** SIGKILLs `jetway serve` (as an OOM kill or node loss would). */
   killService(): Promise<void>;
@@ -287,9 +287,9 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     waveDelayMs: timings.waveDelayMs,
     repoTimeoutMs: timings.repoTimeoutMs,
     refreshAnnotationRule: options.refreshAnnotationRule ?? 'v3.5.1',
-    async afterCompare(app) {
+    async afterCompare(app, requested) {
       const gate = gates.get(app);
-      if (!gate) return;
+      if (!gate || !requested) return;
       gates.delete(app);
       gate.arrived();
       await gate.released;

@@ -6,13 +6,16 @@ import type { RecordView } from '../../../src/refresher/records.js';
 import { fetchRecords } from '../../../src/service/client.js';
 import type { PluginParameter } from '../cmp-server.js';
 import { watModule } from '../wat.js';
-import { argocdNamespace, exampleDirectory, startArgoCd, type ArgoCdEnvironment, type EnvironmentOptions, type Timings } from './environment.js';
+import type { ApplicationObject, RefreshAnnotationRule } from './application-controller.js';
+import { exampleDirectory, startArgoCd, type ArgoCdEnvironment, type EnvironmentOptions, type Timings } from './environment.js';
 import type { Timeline } from './timeline.js';
 
 export interface ScenarioOptions {
   timings?: Partial<Timings>;
   /** Longest wait for any one expected state. Default 20 s. */
   stepTimeoutMs?: number;
+  /** The controller's refresh annotation rule. Default `v3.5.1`. */
+  refreshAnnotationRule?: RefreshAnnotationRule;
 }
 
 /** The state of one app at a moment, as a user would look at it. */
@@ -71,8 +74,20 @@ async function waitFor(env: ArgoCdEnvironment, what: string, check: () => boolea
   }
 }
 
+/** Where the Application of an instance name (`name`, or `<namespace>_<name>` outside Argo CD's namespace) lives. */
+function applicationRef(env: ArgoCdEnvironment, app: string): { namespace: string; name: string } {
+  const split = app.indexOf('_');
+  return split < 0 ? { namespace: env.argocdNamespace, name: app } : { namespace: app.slice(0, split), name: app.slice(split + 1) };
+}
+
+/** The Application of an instance name, as stored now. */
+export function applicationOf(env: ArgoCdEnvironment, app: string): ApplicationObject | undefined {
+  const ref = applicationRef(env, app);
+  return env.controller.application(ref.name, ref.namespace);
+}
+
 /** The record `jetway status` shows for `app`, if the service holds one (undefined while it is down). */
-async function flightRecord(env: ArgoCdEnvironment, app: string): Promise<RecordView | undefined> {
+export async function flightRecord(env: ArgoCdEnvironment, app: string): Promise<RecordView | undefined> {
   try {
     return ((await fetchRecords(env.service.socket)) as RecordView[]).find((r) => r.app === app);
   } catch {
@@ -81,22 +96,23 @@ async function flightRecord(env: ArgoCdEnvironment, app: string): Promise<Record
 }
 
 /** The flight's status as `jetway status` shows it right now. */
-async function flightStatus(env: ArgoCdEnvironment, app: string): Promise<string | undefined> {
+export async function flightStatus(env: ArgoCdEnvironment, app: string): Promise<string | undefined> {
   return (await flightRecord(env, app))?.statusMessage;
 }
 
 /** The Events whose involvedObject is the Application, oldest first. */
 function applicationEvents(env: ArgoCdEnvironment, app: string): AppEvent[] {
+  const ref = applicationRef(env, app);
   return env.api
-    .list('v1', 'Event', argocdNamespace)
-    .filter((e) => (e['involvedObject'] as { name?: string } | undefined)?.name === app)
+    .list('v1', 'Event', ref.namespace)
+    .filter((e) => (e['involvedObject'] as { name?: string } | undefined)?.name === ref.name)
     .sort((a, b) => String(a['firstTimestamp']).localeCompare(String(b['firstTimestamp'])))
     .map((e) => ({ type: String(e['type']), reason: String(e['reason']), message: String(e['message']), count: Number(e['count']) }));
 }
 
 /** What the user sees of `app` now. */
 async function snapshot(env: ArgoCdEnvironment, app: string): Promise<Snapshot> {
-  const status = env.controller.application(app)?.status;
+  const status = applicationOf(env, app)?.status;
   const live = (kind: [string, string]) =>
     env.api
       .list(...kind)
@@ -131,31 +147,35 @@ async function finish(env: ArgoCdEnvironment, app: string, started: number, chec
 }
 
 /** Waits until a condition holds, failing the scenario after its step timeout. */
-type Wait = (what: string, check: () => boolean | Promise<boolean>) => Promise<void>;
+export type Wait = (what: string, check: () => boolean | Promise<boolean>) => Promise<void>;
 
 /** Until Argo CD shows the app Synced and Healthy. */
-function settled(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
+export function settled(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
   return wait('the app is synced and healthy', () => {
-    const status = env.controller.application(app)?.status;
+    const status = applicationOf(env, app)?.status;
     return status?.sync?.status === 'Synced' && status.health?.status === 'Healthy';
   });
 }
 
 /** Until the pipeline flight reports completion and Argo CD shows the app settled. */
-async function completed(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
+export async function completed(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
   await wait('the flight reports that all jobs have completed', async () => (await flightStatus(env, app)) === 'all jobs have completed');
   await settled(wait, env, app);
 }
 
 /** Runs `body` in a fresh environment, closing it even when the body throws. */
-async function scenario(
+export async function scenario(
   environment: EnvironmentOptions,
   app: string,
   body: (env: ArgoCdEnvironment, wait: Wait, checkpoint: (name: string) => Promise<void>) => Promise<void>,
   options: ScenarioOptions,
 ): Promise<ScenarioResult> {
   const started = Date.now();
-  const env = await startArgoCd({ ...environment, timings: { ...environment.timings, ...options.timings } });
+  const env = await startArgoCd({
+    ...environment,
+    timings: { ...environment.timings, ...options.timings },
+    ...(options.refreshAnnotationRule ? { refreshAnnotationRule: options.refreshAnnotationRule } : {}),
+  });
   const checkpoints: Record<string, Snapshot> = {};
   try {
     await body(
@@ -182,7 +202,7 @@ export function pipelineParameters(): PluginParameter[] {
 }
 
 /** A Job's phase in the live cluster: absent, running, complete or failed. */
-function jobState(env: ArgoCdEnvironment, namespace: string, name: string): 'absent' | 'running' | 'complete' | 'failed' {
+export function jobState(env: ArgoCdEnvironment, namespace: string, name: string): 'absent' | 'running' | 'complete' | 'failed' {
   const job = env.api.get('batch/v1', 'Job', namespace, name);
   if (!job) return 'absent';
   const conditions = ((job['status'] as { conditions?: Array<{ type: string }> } | undefined)?.conditions ?? []).map((c) => c.type);
@@ -247,16 +267,14 @@ export function runAppScenario(options: ScenarioOptions = {}): Promise<ScenarioR
   }, options);
 }
 
-/** `jetway serve --waiting-refresh` in the fault scenarios: how soon jetway re-checks an app whose generate failed. */
-const failedRecheckMs = 1_000;
-
 /** How the API server misbehaves during generates: answers 500, or answers only after the flight's deadline. */
 export type ApiFault = 'status-500' | 'no-answer';
 
 /**
  * The API server fails every lookup made while a generate runs, from job one's creation on; with 500s until generate
- * has failed three times (jetway re-checks a failed app every `failedRecheckMs`; Argo CD pauses normal generation for
- * the cache key after the third failure), else once; then it recovers and the pipeline must still complete.
+ * has failed three times (a user presses Hard Refresh after the first failure until then; Argo CD pauses normal
+ * generation for the cache key after the third failure), else once; then it recovers and the pipeline must still
+ * complete, with jetway's re-check of failed apps at its default (5 min): recovery cannot wait for it.
  */
 export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault }): Promise<ScenarioResult> {
   const app = 'pipeline';
@@ -275,13 +293,18 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
     await wait('a generate has failed', () => failures() >= 1);
     await checkpoint('failing');
     const times = options.fault === 'status-500' ? 3 : 1;
-    await wait(`generate has failed ${times} times`, () => failures() >= times);
+    while (failures() < times) {
+      const before = failures();
+      env.requestHardRefresh(app);
+      env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
+      await wait(`generate has failed ${before + 1} times`, () => failures() > before);
+    }
     fault.cancel();
     env.timeline.add({ what: 'user', action: 'API server recovered' });
     await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
     await completed(wait, env, app);
     await checkpoint('end');
-  }, { ...options, timings: { waitingRefreshMs: failedRecheckMs, ...options.timings } });
+  }, options);
 }
 
 /**
@@ -364,7 +387,7 @@ export function runNoSelfHealScenario(options: ScenarioOptions = {}): Promise<Sc
 }
 
 /** A flight whose stages are its input (test/flights/wat/print-input.wat), as the Application's parameters. */
-function stagedParameters(stages: unknown): PluginParameter[] {
+export function stagedParameters(stages: unknown): PluginParameter[] {
   return [
     { name: 'input', string: typeof stages === 'string' ? stages : JSON.stringify(stages) },
     { name: 'wasm', string: 'flight.wasm' },
