@@ -13,7 +13,7 @@ import { makeCrd, startApiServer, type FakeApiServer } from '../apiserver.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type PluginParameter } from '../cmp-server.js';
 import { repoPath } from '../paths.js';
 import { startServe, type ServeProcess } from '../serve.js';
-import { ApplicationController, refreshAnnotation, resourcesFinalizer, type ApplicationObject, type ApplicationSpec, type RefreshAnnotationRule } from './application-controller.js';
+import { ApplicationController, refreshAnnotation, refreshTimestampAnnotation, resourcesFinalizer, type ApplicationObject, type ApplicationSpec, type RefreshAnnotationRule } from './application-controller.js';
 import { Kubectl } from './kubectl.js';
 import { Timeline } from './timeline.js';
 import { DatabaseOperator, DeploymentController, GarbageCollector, JobController } from './workload-controllers.js';
@@ -142,7 +142,7 @@ export interface ArgoCdEnvironment {
   setParameters(name: string, parameters: PluginParameter[], namespace?: string): void;
   /** Deletes an Application through the API (`kubectl delete application`): with its finalizer, Argo CD cascades first. */
   deleteApplication(name: string, namespace?: string): Promise<void>;
-  /** A user pressing Hard Refresh (RefreshApp: the annotation alone, no timestamp). */
+  /** A user pressing Hard Refresh (RefreshApp of the Argo CD version the annotation rule comes from). */
   requestHardRefresh(name: string, namespace?: string): void;
   /** The next reconcile of `app` (its instance name) that began with a requested refresh pauses after its comparison until released. */
   slowReconcile(app: string): { reached: Promise<void>; release(): void };
@@ -333,8 +333,10 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
       await kubectl.delete(application(name, namespace), 'Background');
     },
     requestHardRefresh(name, namespace = home) {
+      // RefreshApp: v3.5.1 sets the annotation alone; master (with #28603) adds a new refresh-timestamp
+      const stamp: Record<string, string> = options.refreshAnnotationRule === 'master' ? { [refreshTimestampAnnotation]: new Date().toISOString() } : {};
       api.mutate('argoproj.io/v1alpha1', 'Application', namespace, name, (o) => {
-        o.metadata = { ...o.metadata, annotations: { ...(o.metadata?.annotations ?? {}), [refreshAnnotation]: 'hard' } };
+        o.metadata = { ...o.metadata, annotations: { ...(o.metadata?.annotations ?? {}), [refreshAnnotation]: 'hard', ...stamp } };
       });
     },
     slowReconcile(app) {
