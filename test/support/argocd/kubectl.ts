@@ -184,7 +184,8 @@ export class Kubectl {
   async delete(object: KubeObject, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {
     const path = await this.path(object);
     try {
-      await this.call('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy });
+      // as client-go's DeleteOptions travel from client-node: query parameters
+      await this.call('DELETE', `${path}?propagationPolicy=${propagationPolicy}`);
     } catch (error) {
       if (!(error instanceof KubectlError && error.status === 404)) throw error;
     }
