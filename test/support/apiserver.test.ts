@@ -377,3 +377,36 @@ async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test("a Job's pod template and selector are immutable: an update changing them is 422 Invalid, field is immutable", async () => {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const job: V1Job = {
+    metadata: { name: 'immutable', namespace: 'default' },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1.36' }] } } },
+  };
+  await batch.createNamespacedJob({ namespace: 'default', body: job });
+  const patch = { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:1.37' }] } } } };
+  const { code, body } = await statusOf(batch.patchNamespacedJob({ name: 'immutable', namespace: 'default', body: patch }, merge));
+  assert.equal(code, 422);
+  assert.equal(body?.reason, 'Invalid');
+  assert.match(body?.message, /^Job\.batch "immutable" is invalid: spec\.template: Invalid value: .*: field is immutable$/);
+  assert.equal(body?.details?.causes?.[0]?.field, 'spec.template');
+  // other fields stay mutable, and the refused update changed nothing
+  await batch.patchNamespacedJob({ name: 'immutable', namespace: 'default', body: { spec: { ttlSecondsAfterFinished: 60 } } }, merge);
+  const stored = await batch.readNamespacedJob({ name: 'immutable', namespace: 'default' });
+  assert.equal(stored.spec?.template.spec?.containers[0]?.image, 'busybox:1.36');
+  assert.equal(stored.spec?.ttlSecondsAfterFinished, 60);
+});
+
+test('foreground deletion: the object stays marked with the foregroundDeletion finalizer until it is removed', async () => {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'foreground' }, data: { a: '1' } } });
+  await core.deleteNamespacedConfigMap({ name: 'foreground', namespace: 'default', propagationPolicy: 'Foreground' });
+  const marked = await core.readNamespacedConfigMap({ name: 'foreground', namespace: 'default' });
+  assert.ok(marked.metadata?.deletionTimestamp, 'marked for deletion');
+  assert.deepEqual(marked.metadata?.finalizers, ['foregroundDeletion']);
+  // the garbage collector's part: removing its finalizer deletes the object
+  await core.patchNamespacedConfigMap({ name: 'foreground', namespace: 'default', body: { metadata: { finalizers: [] } } }, merge);
+  const { code } = await statusOf(core.readNamespacedConfigMap({ name: 'foreground', namespace: 'default' }));
+  assert.equal(code, 404);
+});
