@@ -289,7 +289,8 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
       options.fault === 'status-500' ? { status: 500, message: 'etcdserver: request timed out' } : { delayMs: 3_000 },
     );
     env.timeline.add({ what: 'user', action: `API server fault on: ${options.fault}` });
-    const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed').length;
+    const on = env.timeline.now();
+    const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed' && g.at > on).length;
     await wait('a generate has failed', () => failures() >= 1);
     await checkpoint('failing');
     const times = options.fault === 'status-500' ? 3 : 1;
@@ -317,7 +318,7 @@ export function runServiceKillScenario(options: ScenarioOptions & { downMs?: num
   return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
     env.jobs.holdJob(`${app}-one`);
     env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
+    await wait('job one is created', () => env.timeline.first('created', `Job/${app}-one`) < Infinity);
     const created = env.timeline.first('created', `Job/${app}-one`);
     await wait('a hard refresh after job one was created has finished and none is pending', () => {
       const pending = env.controller.application(app)?.metadata?.annotations?.['argocd.argoproj.io/refresh'] !== undefined;
