@@ -15,6 +15,7 @@ import {
   runMidSyncChangeScenario,
   runProductionRatioScenario,
   runSharedObjectScenario,
+  runSidecarCredentialsScenario,
 } from '../support/argocd/released-scenarios.js';
 import { explain } from '../support/argocd/scenarios.js';
 import { defaultTimings } from '../support/argocd/environment.js';
@@ -183,4 +184,13 @@ test('Argo CD installed in namespace gitops: the pipeline completes (jetway serv
     const end = result.checkpoints['end']!;
     assert.deepEqual([end.sync, end.health, end.flightStatus], ['Synced', 'Healthy', 'all jobs have completed']);
   });
+});
+
+test("generate in the sidecar looks up the cluster with the pod's service account, not a kubeconfig", async (t) => {
+  const result = await runSidecarCredentialsScenario();
+  if (result.credentials !== 'in-cluster') {
+    t.skip('this machine cannot give a process its own /var/run/secrets (no user or mount namespaces)');
+    return;
+  }
+  assert.deepEqual(result.lookupUsers, ['system:serviceaccount:argocd:argocd-repo-server']);
 });

@@ -136,6 +136,8 @@ export interface ArgoCdEnvironment {
   generateCredentials: 'in-cluster' | 'kubeconfig';
   /** The user the sidecar's service account authenticates as. */
   repoServerUser: string;
+  /** The user the application controller authenticates as. */
+  controllerUser: string;
   /** Creates the Application; the controller picks it up on its next pass. */
   createApplication(request: ApplicationRequest): ApplicationObject;
   /** Changes an Application's plugin parameters (a commit to the Application manifest). */
@@ -270,7 +272,10 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   };
   const gates = new Map<string, { arrived(): void; released: Promise<void> }>();
   const releases = new Set<() => void>();
-  const kubectl = new Kubectl(api.kubeconfig());
+  // the application controller's own service account (cluster-admin, as the install binds it)
+  const controllerUser = `system:serviceaccount:${home}:argocd-application-controller`;
+  api.addToken('argocd-application-controller-token', [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], controllerUser);
+  const kubectl = new Kubectl(api.kubeconfig('argocd-application-controller-token'));
   const world = { api, timeline, tickMs: timings.tickMs };
   const controller = new ApplicationController({
     api,
@@ -310,6 +315,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     argocdNamespace: home,
     generateCredentials,
     repoServerUser,
+    controllerUser,
     get service() {
       return service;
     },

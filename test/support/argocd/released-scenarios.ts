@@ -280,3 +280,26 @@ export function runArgoCdInGitopsScenario(options: ScenarioOptions = {}): Promis
     await checkpoint('end');
   }, options);
 }
+
+/**
+ * `jetway generate` in the sidecar on its own (jetway serve is down, so generate runs in-process): it reaches the
+ * cluster with the pod's service account, as deployed, not with a kubeconfig. Returns the users the API server saw
+ * for lookups of the app's Jobs.
+ */
+export async function runSidecarCredentialsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult & { lookupUsers: string[]; credentials: string }> {
+  const app = 'pipeline';
+  const namespace = 'pipelines';
+  let lookupUsers: string[] = [];
+  let credentials = '';
+  const result = await scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
+    credentials = env.generateCredentials;
+    await env.killService();
+    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+    await wait('a generate ran', () => env.timeline.of('generated').some((g) => g.result === 'ran'));
+    // everything but the controller's own reads and applies: what generate did
+    const jobs = env.api.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${namespace}/jobs`) && r.user !== env.controllerUser);
+    lookupUsers = [...new Set(jobs.map((r) => r.user ?? ''))];
+    await checkpoint('end');
+  }, options);
+  return { ...result, lookupUsers, credentials };
+}
