@@ -354,7 +354,8 @@ export class ApplicationController {
   }
 
   // Why: CompareAppState: manifests from the repo-server (cache unless hard), live objects by tracking id, sync status and health.
-  private async compare(app: ApplicationObject, memory: Memory, opts: { hard: boolean; noRevisionCache: boolean }, source = app.spec.source): Promise<Comparison | 'ignored'> {
+  // `operation`: an operation pass's comparison, which the timeline records only when it did not come from the cache
+  private async compare(app: ApplicationObject, memory: Memory, opts: { hard: boolean; noRevisionCache: boolean; operation?: boolean }, source = app.spec.source): Promise<Comparison | 'ignored'> {
     const instance = this.instanceName(app);
     const revision = this.o.resolveRevision(source);
     const started = Date.now();
@@ -373,7 +374,7 @@ export class ApplicationController {
       const response = await this.o.repo.generate(request, { refresh: opts.hard ? 'hard' : 'normal', cluster, deadlineAt: started + (this.o.repoTimeoutMs ?? 60_000) });
       manifests = response.manifests;
       memory.repoErrorSince = undefined;
-      this.o.timeline.add({
+      if (!(opts.operation && response.cached)) this.o.timeline.add({
         what: 'generated',
         app: instance,
         refresh: opts.hard ? 'hard' : 'normal',
@@ -572,7 +573,7 @@ export class ApplicationController {
     const fresh = state.syncResult === undefined;
     state.syncResult ??= { revision: operation.sync.revision, source: operation.sync.source, resources: [] };
     // the operation's own source (syncResult.source), not the spec's: an edit during the sync does not change its plan
-    const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true }, state.syncResult.source);
+    const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true, operation: true }, state.syncResult.source);
     if (comparison === 'ignored' || comparison.loadError !== undefined) {
       state.phase = 'Error';
       state.message = `ComparisonError: ${comparison === 'ignored' ? 'no target state' : comparison.loadError}`;

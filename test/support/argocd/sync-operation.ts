@@ -24,7 +24,7 @@ export interface ResourceKey {
   name: string;
 }
 
-export type OperationPhase = 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Terminating';
+export type OperationPhase = 'Running' | 'Succeeded' | 'Failed' | 'Error';
 
 /** One entry of operationState.syncResult.resources: a task's progress, all that survives between passes. */
 export interface ResourceResult extends ResourceKey {
