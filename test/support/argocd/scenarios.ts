@@ -160,7 +160,15 @@ export function settled(wait: Wait, env: ArgoCdEnvironment, app: string): Promis
 /** Until the pipeline flight reports completion and Argo CD shows the app settled. */
 export async function completed(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
   await wait('the flight reports that all jobs have completed', async () => (await flightStatus(env, app)) === 'all jobs have completed');
+  await progressed(wait, env, app, 'all jobs have completed');
   await settled(wait, env, app);
+}
+
+/** Until jetway's FlightProgressed Event for `status` is on the Application (it is written after the record). */
+function progressed(wait: Wait, env: ArgoCdEnvironment, app: string, status: string): Promise<void> {
+  return wait(`the Application has the FlightProgressed Event to "${status}"`, () =>
+    applicationEvents(env, app).some((e) => e.reason === 'FlightProgressed' && e.message.endsWith(`to "${status}"`)),
+  );
 }
 
 /** Runs `body` in a fresh environment, closing it even when the body throws. */
@@ -262,6 +270,7 @@ export function runAppScenario(options: ScenarioOptions = {}): Promise<ScenarioR
     await checkpoint('database-applied');
     await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
     await wait('the flight reports ready', async () => (await flightStatus(env, app)) === 'ready');
+    await progressed(wait, env, app, 'ready');
     await settled(wait, env, app);
     await checkpoint('end');
   }, options);

@@ -194,8 +194,11 @@ export async function syncPass(o: SyncPassOptions, candidates: SyncCandidate[], 
       continue;
     }
     try {
-      if (task.live!.metadata?.['deletionTimestamp'] === undefined) await o.kubectl.deleteForeground(task.live!);
-      o.timeline.add({ what: 'pruned', app: o.app, resource: resourceName(task.key) });
+      // an object already marked for deletion is not deleted again (pruneObject), but the task still reports it pruned
+      if (task.live!.metadata?.['deletionTimestamp'] === undefined) {
+        await o.kubectl.deleteForeground(task.live!);
+        o.timeline.add({ what: 'pruned', app: o.app, resource: resourceName(task.key) });
+      }
       set(task, 'Pruned', 'Succeeded', 'pruned');
     } catch (error) {
       set(task, 'SyncFailed', 'Failed', errorText(error));
