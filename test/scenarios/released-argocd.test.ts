@@ -176,7 +176,7 @@ test('an Application outside the Argo CD namespace (<namespace>_<name>): jetway 
   });
 });
 
-test('Argo CD installed in namespace gitops: the pipeline completes (jetway serve --argocd-namespace gitops)', async (t) => {
+test('Argo CD installed in namespace gitops: the pipeline completes (jetway serve learns the namespace from POD_NAMESPACE)', async (t) => {
   const result = await runArgoCdInGitopsScenario();
   t.diagnostic(`wall ${result.wallMs} ms, ${result.refreshCycles} hard refreshes`);
   explain(result, () => {

@@ -19,11 +19,17 @@ export interface ServeProcess {
 }
 
 // Why: callers wait for the one log line that says the socket and the ops port listen, and read the port from it.
-export async function startServe(api: FakeApiServer, flags: string[] = [], socket = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock')): Promise<ServeProcess> {
+// `env` adds to the process environment (e.g. POD_NAMESPACE, as the deploy's downward API sets it).
+export async function startServe(
+  api: FakeApiServer,
+  flags: string[] = [],
+  socket = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock'),
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
   const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', '--kubeconfig', api.kubeconfig(), '--socket', socket, '--listen', '127.0.0.1:0', ...flags], {
     reject: false,
     buffer: false,
-    env: { KUBECONFIG: '/nonexistent' },
+    env: { ...env, KUBECONFIG: '/nonexistent' },
   });
   const logs: Array<Record<string, unknown>> = [];
   let pending = '';

@@ -172,12 +172,9 @@ async function fixtureRepository(dir: string, directories: AppDirectory[]): Prom
   return root;
 }
 
-/**
- * The `jetway serve` flags for these timings (Go durations, as the flags take them). The namespace is passed explicitly
- * until serve learns it from its pod (issue 13; the downward API default is another engineer's work).
- */
-function serveFlags(t: Timings, namespace: string): string[] {
-  return ['--debounce', `${t.debounceMs}ms`, '--min-interval', `${t.minIntervalMs}ms`, '--waiting-refresh', `${t.waitingRefreshMs}ms`, '--argocd-namespace', namespace];
+/** The `jetway serve` flags for these timings (Go durations, as the flags take them). */
+function serveFlags(t: Timings): string[] {
+  return ['--debounce', `${t.debounceMs}ms`, '--min-interval', `${t.minIntervalMs}ms`, '--waiting-refresh', `${t.waitingRefreshMs}ms`];
 }
 
 /** How this machine can give a process its own /var/run/secrets: a user+mount namespace, a mount namespace (root), or not at all. */
@@ -235,8 +232,10 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   const bin = await jetwayShim(dir, serviceAccount);
   const generateCredentials = mountNamespaceCommand() ? 'in-cluster' : 'kubeconfig';
   const socket = join(dir, 'jetway.sock');
-  const flags = serveFlags(timings, home);
-  let service = await startServe(api, flags, socket);
+  const flags = serveFlags(timings);
+  // serve learns Argo CD's namespace as in the deploy: POD_NAMESPACE from the downward API, no flag (issue 13)
+  const serveEnv = { POD_NAMESPACE: home };
+  let service = await startServe(api, flags, socket, serveEnv);
   timeline.add({ what: 'service-started', pid: service.process.pid ?? 0 });
   const cmp = new CmpServer({
     plugin: await readPluginConfig(repoPath('plugin.yaml')),
@@ -360,7 +359,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
       timeline.add({ what: 'service-killed', pid: service.process.pid ?? 0 });
     },
     async restartService() {
-      service = await startServe(api, flags, socket);
+      service = await startServe(api, flags, socket, serveEnv);
       timeline.add({ what: 'service-started', pid: service.process.pid ?? 0 });
     },
     generating: () => generating > 0,

@@ -269,7 +269,7 @@ export function runAppInOtherNamespaceScenario(options: ScenarioOptions = {}): P
   }, options);
 }
 
-/** Argo CD installed in namespace `gitops` (issue 13): the pipeline example end to end. */
+/** Argo CD installed in namespace `gitops` (issue 13): the pipeline example end to end; serve learns the namespace from POD_NAMESPACE. */
 export function runArgoCdInGitopsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
