@@ -26,6 +26,8 @@ export interface ArgoEnvironment {
   parameters: CmpParameter[] | null | undefined;
   /** The root of the repository copy, which module and input paths may not leave. */
   repoRoot: string;
+  /** KUBE_API_VERSIONS: the destination cluster's `group/version` and `group/version/Kind` list. */
+  apiVersions: string[];
 }
 
 /** Parses ARGOCD_APP_PARAMETERS, refusing anything but Argo CD's array of named entries. */
@@ -75,5 +77,6 @@ export function readArgoEnvironment(env: NodeJS.ProcessEnv, cwd: string): ArgoEn
     flightEnv,
     parameters: parseParameters(env['ARGOCD_APP_PARAMETERS']),
     repoRoot: repoRootOf(cwd, env['ARGOCD_APP_SOURCE_PATH'] ?? ''),
+    apiVersions: (env['KUBE_API_VERSIONS'] ?? '').split(',').filter((v) => v !== ''),
   };
 }

@@ -10,12 +10,15 @@ import { loadModule } from '../module/load.js';
 import { applyCeilings, readAdminSettings, type AdminSettings } from './admin.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
 import { composeInput } from './input.js';
+import { destinationServesFlightStatus } from './flight-status.js';
 import { toManifests, type Manifests } from './output.js';
 import { parsePluginParameters, type PluginParameters } from './parameters.js';
 import { expandModuleUrl } from './templating.js';
 
 export interface GenerateOutcome extends Manifests {
   env: ArgoEnvironment;
+  /** The destination does not serve the FlightStatus CRD, so the dashboard cannot show the flight's health. */
+  flightStatusCrdMissing: boolean;
   refs: LookupRef[];
   moduleDigest: string;
   durationMs: number;
@@ -77,6 +80,15 @@ export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube:
     ceiling: admin.lookupCeiling,
   };
   const result = await renderFlight(module, spec, runner ?? localRunner(cluster), admin.maxRenderedBytes);
-  const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
-  return { ...manifests, env, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
+  const flightStatus = destinationServesFlightStatus(env.apiVersions);
+  const manifests = toManifests(result.stages, {
+    release: env.appName,
+    namespace: env.destinationNamespace,
+    input,
+    lookedUpMissing: result.refs.some((r) => r.access === 'missing'),
+    keepInput: params.keepInput,
+    allowEmpty: params.allowEmpty,
+    flightStatus,
+  });
+  return { ...manifests, env, flightStatusCrdMissing: !flightStatus, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
 }

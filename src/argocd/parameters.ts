@@ -25,6 +25,10 @@ export interface PluginParameters {
   timeoutMs: number | undefined;
   checksum: string | undefined;
   insecure: boolean;
+  /** Keep the flight's own input object in the manifests (a flight that re-emits its input as a real resource). */
+  keepInput: boolean;
+  /** Render zero resources on purpose (named after Argo CD's syncPolicy.automated.allowEmpty). */
+  allowEmpty: boolean;
 }
 
 type Shape = 'string' | 'array' | 'map';
@@ -42,6 +46,8 @@ const shapes: Record<string, Shape[]> = {
   timeout: ['string'],
   checksum: ['string'],
   insecure: ['string'],
+  keepInput: ['string'],
+  allowEmpty: ['string'],
 };
 
 /** The shape a parameter arrived in; Argo CD sends exactly one of string, array, map. */
@@ -109,5 +115,7 @@ export function parsePluginParameters(params: readonly CmpParameter[] | null | u
     timeoutMs: parseTimeout('timeout', timeout === undefined || timeout === '' ? defaultTimeout : timeout),
     checksum: parseChecksum('checksum', str('checksum')),
     insecure: parseBoolean('insecure', str('insecure')),
+    keepInput: parseBoolean('keepInput', str('keepInput')),
+    allowEmpty: parseBoolean('allowEmpty', str('allowEmpty')),
   };
 }

@@ -10,11 +10,6 @@ import type { FallbackReason } from '../service/protocol.js';
 import { formatManifests } from '../stages/format.js';
 import { failureSummary, reportFailure } from './fail.js';
 
-/** A run is waiting when it looked for something not there yet, or says it waits: the refresher then also polls it. */
-function isWaiting(outcome: { refs: Array<{ access: string }>; statusMessage: string | undefined }): boolean {
-  return outcome.refs.some((r) => r.access === 'missing') || /\bwait/i.test(outcome.statusMessage ?? '');
-}
-
 /** Runs generate, through the service when JETWAY_SOCKET answers, and tells the service what the run saw. */
 async function generateCommandAction(): Promise<void> {
   const env = process.env;
@@ -33,7 +28,9 @@ async function generateCommandAction(): Promise<void> {
         refs: outcome.refs,
         outcome: 'ok',
         statusMessage: outcome.statusMessage,
-        waiting: isWaiting(outcome),
+        waiting: outcome.signal.state === 'waiting',
+        signal: outcome.signal.state,
+        flightStatusCrdMissing: outcome.flightStatusCrdMissing,
         ranAt: new Date().toISOString(),
         moduleDigest: outcome.moduleDigest,
       });

@@ -9,6 +9,7 @@ import type { Cluster } from '../cluster/types.js';
 import { localRunner, renderFlight } from '../flight/render.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
+import { dashboardHealth, describeHealth } from '../argocd/flight-status.js';
 import { toManifests } from '../argocd/output.js';
 import { formatManifests, type OutputFormat } from '../stages/format.js';
 import { reportFailure } from './fail.js';
@@ -29,6 +30,8 @@ interface RenderFlags {
   context?: string;
   clusterState?: string;
   output: OutputFormat;
+  keepInput: boolean;
+  allowEmpty: boolean;
 }
 
 export const collect = (value: string, previous: string[]) => [...previous, value];
@@ -76,9 +79,11 @@ async function render(flags: RenderFlags): Promise<void> {
     const cluster = await chooseCluster(flags, kube);
     const spec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: cluster !== undefined, resourceMatchers };
     const result = await renderFlight(loaded, spec, localRunner(async () => cluster));
-    const manifests = toManifests(result.stages, release, namespace, input);
+    const lookedUpMissing = result.refs.some((r) => r.access === 'missing');
+    const manifests = toManifests(result.stages, { release, namespace, input, lookedUpMissing, keepInput: flags.keepInput, allowEmpty: flags.allowEmpty });
     process.stdout.write(formatManifests(manifests.objects, flags.output));
     if (manifests.statusMessage !== undefined) process.stderr.write(`jetway: flight status: ${manifests.statusMessage}\n`);
+    process.stderr.write(`jetway: ${describeHealth(dashboardHealth(manifests.signal))}\n`);
   } finally {
     await kube.close();
   }
@@ -99,6 +104,8 @@ export function renderCommand(): Command {
     .option('--resource-matcher <matcher>', 'also allow reading objects the release does not own: [ns/]GroupKind[:name] (repeatable)', collect, [])
     .option('--max-memory-mib <mib>', 'cap the flight memory (0 = no cap)', '0')
     .option('--timeout <duration>', 'Go duration; negative for none', defaultTimeout)
+    .option('--keep-input', "keep the flight's own input object in the output (plugin parameter keepInput)", false)
+    .option('--allow-empty', 'allow zero resources (plugin parameter allowEmpty)', false)
     .option('--kubeconfig <file>', 'kubeconfig for lookups (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context')
     .option('--cluster-state <file>', 'answer lookups from a YAML stream of objects instead of a cluster (implies --cluster-access)')

@@ -29,6 +29,8 @@ interface SimulateFlags {
   maxSteps: string;
   failJob: string[];
   create: string[];
+  keepInput: boolean;
+  allowEmpty: boolean;
 }
 
 /** The exit code when the simulation ran but did not settle (1 is for failures: a bad flag, a failing flight). */
@@ -60,7 +62,7 @@ async function run(dir: string, flags: SimulateFlags): Promise<void> {
   const spec: RunSpec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: true, resourceMatchers };
 
   const ending = await simulate(
-    { cluster, namespace, maxSteps, failJobs, creates, observe: (current) => observeFlight(loaded, compiled, spec, current) },
+    { cluster, namespace, maxSteps, failJobs, creates, observe: (current) => observeFlight(loaded, compiled, spec, current, { keepInput: flags.keepInput, allowEmpty: flags.allowEmpty }) },
     (report) => process.stdout.write(describeStep(report, namespace)),
   );
   if (ending.outcome === 'failed') {
@@ -87,6 +89,8 @@ export function simulateCommand(): Command {
     .option('--resource-matcher <matcher>', 'also allow reading objects the release does not own: [ns/]GroupKind[:name] (repeatable)', collect, [])
     .option('--max-memory-mib <mib>', 'cap the flight memory (0 = no cap)', '0')
     .option('--timeout <duration>', 'Go duration for each run; negative for none', defaultTimeout)
+    .option('--keep-input', "keep the flight's own input object in the output (plugin parameter keepInput)", false)
+    .option('--allow-empty', 'allow zero resources (plugin parameter allowEmpty)', false)
     .option('--max-steps <n>', 'give up (exit 2) after this many runs', '20')
     .option('--fail-job <name>', 'this Job fails instead of completing (repeatable)', collect, [])
     .option('--create <file>', 'objects another controller would create: added when the simulation would otherwise stop (repeatable, in order)', collect, [])

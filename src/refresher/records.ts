@@ -1,5 +1,6 @@
 // What one generate run left behind for the refresher: the objects it looked up and how it ended. Never object contents.
 
+import type { FlightState } from '../flight/signal.js';
 import type { LookupRef } from '../host/refs.js';
 
 /** One run of an app's flight, keyed by `app` (ARGOCD_APP_NAME: `<name>` or `<appNamespace>_<name>`). */
@@ -9,8 +10,12 @@ export interface RunRecord {
   outcome: 'ok' | 'failed';
   /** The flight's status message, or the error of a failed run. */
   statusMessage?: string;
-  /** The flight reported a status other than a final one: it waits on cluster state. */
+  /** The flight reported a status other than a final one: it waits on cluster state (signal === 'waiting'). */
   waiting: boolean;
+  /** The flight's done / waiting / failed signal (src/flight/signal.ts); absent on failed runs. */
+  signal?: FlightState;
+  /** The destination cluster lacks the FlightStatus CRD, so the dashboard cannot follow the flight (deploy/flight-status). */
+  flightStatusCrdMissing?: boolean;
   /** ISO timestamp of the run. */
   ranAt: string;
   moduleDigest?: string;
@@ -28,6 +33,8 @@ export function recordProblem(value: unknown): string | undefined {
   if (typeof r['app'] !== 'string' || r['app'] === '') return 'a run record needs "app" (ARGOCD_APP_NAME)';
   if (r['outcome'] !== 'ok' && r['outcome'] !== 'failed') return `run record of ${r['app']}: "outcome" must be "ok" or "failed"`;
   if (typeof r['waiting'] !== 'boolean') return `run record of ${r['app']}: "waiting" must be a boolean`;
+  if (r['signal'] !== undefined && !['done', 'waiting', 'failed'].includes(r['signal'] as string)) return `run record of ${r['app']}: "signal" must be done, waiting or failed`;
+  if (r['flightStatusCrdMissing'] !== undefined && typeof r['flightStatusCrdMissing'] !== 'boolean') return `run record of ${r['app']}: "flightStatusCrdMissing" must be a boolean`;
   if (typeof r['ranAt'] !== 'string' || Number.isNaN(Date.parse(r['ranAt']))) return `run record of ${r['app']}: "ranAt" must be an ISO timestamp`;
   if (!Array.isArray(r['refs'])) return `run record of ${r['app']}: "refs" must be an array`;
   for (const ref of r['refs'] as unknown[]) {

@@ -1,6 +1,7 @@
 // Argo CD's health rules for what simulate moves along: Jobs and Deployments; anything else is ready once it exists.
 
 import { groupKindString, groupOf } from '../cluster/names.js';
+import type { DashboardHealth } from '../argocd/flight-status.js';
 import type { KubeObject } from '../cluster/types.js';
 
 type Health = 'ready' | 'progressing' | 'failed';
@@ -35,4 +36,18 @@ export function healthOf(object: KubeObject): Health {
     default:
       return 'ready';
   }
+}
+
+/** Argo CD's order, healthiest first (gitops-engine pkg/health/health.go healthOrder), for the codes simulate meets. */
+const order: Array<DashboardHealth['status']> = ['Healthy', 'Progressing', 'Degraded'];
+const asCode: Record<Health, DashboardHealth['status']> = { ready: 'Healthy', progressing: 'Progressing', failed: 'Degraded' };
+
+/** Why: the dashboard shows the worst health of the app's resources, the FlightStatus (the flight's own signal) among them. */
+export function appHealth(flight: DashboardHealth, lives: readonly KubeObject[]): DashboardHealth {
+  let worst = flight;
+  for (const live of lives) {
+    const status = asCode[healthOf(live)];
+    if (order.indexOf(status) > order.indexOf(worst.status)) worst = { status, message: `${live.kind} ${live.metadata?.name ?? ''}` };
+  }
+  return worst;
 }

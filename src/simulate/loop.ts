@@ -1,18 +1,21 @@
 // The simulate loop: run the flight, apply the first wave that is not applied and ready, let the simulated
 // controllers move its workloads, run again; until a run leaves nothing to do, or the step budget is spent.
 
+import type { DashboardHealth } from '../argocd/flight-status.js';
 import { OfflineCluster } from '../cluster/offline.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
 import { applyOver, isApplied, liveOf } from './apply.js';
 import { advance, type Advanced } from './controllers.js';
-import { healthOf } from './health.js';
+import { appHealth, healthOf } from './health.js';
 import { wavesOf } from './waves.js';
 
 /** What one run of the flight said: the manifests as generate emits them, its status, the lookups that found nothing. */
 export interface Observation {
   objects: KubeObject[];
   statusMessage: string | undefined;
+  /** The health of the app's FlightStatus, as the dashboard's Lua check computes it. */
+  flightHealth: DashboardHealth;
   missing: LookupRef[];
 }
 
@@ -26,6 +29,8 @@ export interface Injection {
 export interface StepReport {
   step: number;
   statusMessage: string | undefined;
+  /** The app's health the Argo CD dashboard would show after this step: the worst of its resources and its FlightStatus. */
+  health: DashboardHealth;
   /** The wave worked on (1-based, among the waves this run emitted) and what of it was applied. */
   wave?: { index: number; count: number; applied: KubeObject[] };
   /** Workloads the simulated controllers moved, with what they became. */
@@ -111,17 +116,18 @@ export async function simulate(plan: Plan, onStep: (report: StepReport) => void)
     }
     statusMessage = seen.statusMessage;
     const work = await workOnFirstWave(cluster, wavesOf(seen.objects), plan);
+    const health = async () => appHealth(seen.flightHealth, (await Promise.all(seen.objects.map((o) => liveOf(cluster, o, plan.namespace)))).filter((o): o is KubeObject => o !== undefined));
     if (work) {
-      onStep({ step, statusMessage, ...work });
+      onStep({ step, statusMessage, health: await health(), ...work });
       continue;
     }
     const created = creates.shift();
     if (created) {
       for (const object of created.objects) cluster.put(object);
-      onStep({ step, statusMessage, advanced: [], created });
+      onStep({ step, statusMessage, health: await health(), advanced: [], created });
       continue;
     }
-    onStep({ step, statusMessage, advanced: [] });
+    onStep({ step, statusMessage, health: await health(), advanced: [] });
     return judge(cluster, seen, step, plan.namespace);
   }
   return { outcome: 'max-steps', steps: plan.maxSteps, statusMessage };

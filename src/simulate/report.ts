@@ -1,5 +1,6 @@
 // The words simulate prints: a few lines per step as it unfolds, and one line saying how it ended.
 
+import { describeHealth } from '../argocd/flight-status.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
 import type { Ending, StepReport } from './loop.js';
@@ -31,7 +32,7 @@ function stepCount(n: number): string {
 
 /** Why: one block per step, printed as soon as the step is done, so a long simulation shows its progress. */
 export function describeStep(report: StepReport, home: string): string {
-  const lines = [`step ${report.step}: flight status: ${statusText(report.statusMessage)}`];
+  const lines = [`step ${report.step}: flight status: ${statusText(report.statusMessage)}`, `  ${describeHealth(report.health)}`];
   if (report.wave && report.wave.applied.length > 0) {
     lines.push(`  applied stage ${report.wave.index} of ${report.wave.count}: ${labels(report.wave.applied, home)}`);
   }

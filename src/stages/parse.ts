@@ -5,6 +5,7 @@ import { groupKindString, groupOf } from '../cluster/names.js';
 import type { KubeObject } from '../cluster/types.js';
 import { FlightError } from '../wasi/errors.js';
 import { defaultRenderedLimit, renderedSize, renderedTooLarge, type RenderBounds } from './bounds.js';
+import { flattenLists } from './lists.js';
 
 export type Stage = KubeObject[];
 
@@ -72,13 +73,14 @@ function resource(value: unknown, where: string, stderr: string): KubeObject {
   return value as KubeObject;
 }
 
-/** Parses a flight's stdout into stages; empty output is an error, never "no resources"; output that would render past the bound is refused. */
+/**
+ * Parses a flight's stdout into stages, List objects flattened as Argo CD flattens them; output that would render past
+ * the bound is refused; empty output gives no stages (toManifests refuses it unless allowEmpty).
+ */
 export function parseStages(stdout: Uint8Array, stderr = '', bounds: RenderBounds = { maxBytes: defaultRenderedLimit, perObjectBytes: 0 }): Stage[] {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(stdout);
   const docs = documents(text, stderr);
-  if (docs.length === 0) {
-    throw new FlightError('output', 'flight printed no resources: empty output would make Argo CD prune the whole app, so it is refused', stderr);
-  }
+  if (docs.length === 0) return [];
   let stages: Stage[];
   if (docs.length > 1 || isObject(docs[0])) {
     stages = [docs.map((d, i) => resource(d, `document ${i + 1}`, stderr))];
@@ -95,12 +97,10 @@ export function parseStages(stdout: Uint8Array, stderr = '', bounds: RenderBound
       stages = [list.map((d, i) => resource(d, `item ${i + 1}`, stderr))];
     }
   }
-  checkRenderedSize(stages, bounds, stderr);
-  const split = stages.flatMap(splitStage);
-  if (split.length === 0) {
-    throw new FlightError('output', 'flight printed an empty list of resources: empty output would make Argo CD prune the whole app, so it is refused', stderr);
-  }
-  return split;
+  // flattened first, so each List item is counted with the metadata jetway adds to it
+  const flat = stages.map((stage) => flattenLists(stage, stderr));
+  checkRenderedSize(flat, bounds, stderr);
+  return flat.flatMap(splitStage);
 }
 
 /** Refuses output whose rendering (aliases expanded, metadata added) would pass the bound, before anything copies it. */
