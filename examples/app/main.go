@@ -44,10 +44,11 @@ func stage(input []byte) ([]any, error) {
 		"spec":       map[string]any{"engine": "postgres"},
 	}}
 
+	progress := abi.Waiting
 	message, err := func() (string, error) {
 		_, err := abi.Lookup(secretName, "", "Secret", "v1")
 		if abi.IsNotFound(err) {
-			return "waiting for Secret " + secretName, nil
+			return "waiting for connection secret " + secretName, nil
 		}
 		if err != nil {
 			return "", fmt.Errorf("failed to look up Secret %s: %w", secretName, err)
@@ -72,6 +73,7 @@ func stage(input []byte) ([]any, error) {
 			return "", fmt.Errorf("failed to look up Deployment %s: %w", release, err)
 		}
 		if available(live, replicas) {
+			progress = abi.Done
 			return "ready", nil
 		}
 		return waiting, nil
@@ -80,7 +82,7 @@ func stage(input []byte) ([]any, error) {
 		return nil, err
 	}
 
-	self["status"] = map[string]any{"message": message}
+	self["status"] = abi.Status(message, progress)
 	return append(resources, self), nil
 }
 
@@ -99,7 +101,7 @@ func parseInput(input []byte) (map[string]any, appSpec, error) {
 	var spec appSpec
 	if len(bytes.TrimSpace(input)) > 0 {
 		if err := json.Unmarshal(input, &given); err != nil {
-			return nil, spec, fmt.Errorf("failed to decode input as a JSON %s object: %w", kind, err)
+			return nil, spec, fmt.Errorf("failed to decode input as a %s object: %w", kind, err)
 		}
 	}
 	rawSpec := map[string]any{}

@@ -11,9 +11,15 @@ function isList(object: KubeObject): boolean {
   return Array.isArray((object as { items?: unknown }).items);
 }
 
+/** Argo CD drops an object whose `items` is null and that has no spec or status (an empty List as Go marshals it). */
+function isNullList(object: KubeObject): boolean {
+  return 'items' in object && (object as { items?: unknown }).items === null && !('spec' in object) && !('status' in object);
+}
+
 /** One level, as EachListItem does; each item must be an object with a kind, as Argo CD requires of every object. */
 export function flattenLists(stage: Stage, stderr = ''): Stage {
   return stage.flatMap((object) => {
+    if (isNullList(object)) return [];
     if (!isList(object)) return [object];
     const items = (object as { items: unknown[] }).items;
     return items.map((item, i) => {

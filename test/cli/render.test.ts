@@ -120,7 +120,7 @@ describe('the app example against successive offline cluster states', () => {
     ])) as [Run, Run, Run, Run, Run];
 
     assert.deepEqual(summary(succeeded(noSecret)), ['Database/shop-db']);
-    assert.equal(statusOf(noSecret), 'waiting for Secret shop-db-conn');
+    assert.equal(statusOf(noSecret), 'waiting for connection secret shop-db-conn');
 
     failed(noMatcher, /cannot access resource outside of target release ownership/, false);
 

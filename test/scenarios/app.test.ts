@@ -17,8 +17,8 @@ test('app: the Database is applied first; the Deployment appears only after the 
     // no generate emitted the Deployment before the Secret existed
     assert.deepEqual(tl.of('generated').filter((g) => g.at < published && g.objects.includes('Deployment/shop')), []);
     const waiting = checkpoints['database-applied']!;
-    assert.deepEqual([waiting.live, waiting.flightStatus], [['Database/shop-db'], 'waiting for Secret shop-db-conn']);
-    assert.ok(events.some((e) => e.reason === 'FlightWaiting' && e.message === 'waiting for Secret shop-db-conn'));
+    assert.deepEqual([waiting.live, waiting.flightStatus], [['Database/shop-db'], 'waiting for connection secret shop-db-conn']);
+    assert.ok(events.some((e) => e.reason === 'FlightWaiting' && e.message === 'waiting for connection secret shop-db-conn'));
     // the Secret reached Argo CD through a hard refresh by jetway: one naming it, unless a hard refresh jetway had already
     // asked for (its start-up one) was still pending and picked the Secret up first
     const firstWithDeployment = tl.of('generated').find((g) => g.objects.includes('Deployment/shop'))!;

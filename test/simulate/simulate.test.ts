@@ -105,7 +105,7 @@ describe('the app example', () => {
     assert.deepEqual(applied(run), ['  applied stage 1 of 1: Database shop-db']);
     assert.equal(
       lastLine(run),
-      'stopped at step 2: waiting for Secret shop-db-conn, which nothing in the simulation creates (add it with --create FILE); flight status: waiting for Secret shop-db-conn',
+      'stopped at step 2: waiting for Secret shop-db-conn, which nothing in the simulation creates (add it with --create FILE); flight status: waiting for connection secret shop-db-conn',
     );
   });
 
@@ -113,8 +113,8 @@ describe('the app example', () => {
     const run = await simulate([...app, '--create', secret, '--resource-matcher', 'Secret:shop-db-conn']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.deepEqual(statuses(run), [
-      'waiting for Secret shop-db-conn',
-      'waiting for Secret shop-db-conn',
+      'waiting for connection secret shop-db-conn',
+      'waiting for connection secret shop-db-conn',
       'waiting for Deployment shop to become available',
       'ready',
     ]);
@@ -129,7 +129,7 @@ describe('the app example', () => {
     const run = await simulate([...app, '--create', secret]);
     const lines = failed(run, /^jetway: simulate step 3 failed: flight exited with code 1$/);
     assert.deepEqual(lines.slice(1), ['--- flight stderr ---', 'failed to look up Secret shop-db-conn: forbidden: cannot access resource outside of target release ownership']);
-    assert.deepEqual(statuses(run), ['waiting for Secret shop-db-conn', 'waiting for Secret shop-db-conn']);
+    assert.deepEqual(statuses(run), ['waiting for connection secret shop-db-conn', 'waiting for connection secret shop-db-conn']);
   });
 });
 

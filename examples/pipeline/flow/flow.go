@@ -38,6 +38,7 @@ func stage(input []byte) ([]any, error) {
 	release := abi.Release()
 	resources := []any{job(release, 0)}
 	var message string
+	progress := abi.Waiting
 
 	for i, step := range Steps {
 		name := release + "-" + step
@@ -51,6 +52,7 @@ func stage(input []byte) ([]any, error) {
 		}
 		if failed, ok := condition(live, "Failed"); ok && failed.status == "True" {
 			message = "job " + step + " failed: " + failed.explain()
+			progress = abi.Failed
 			break
 		}
 		if complete, ok := condition(live, "Complete"); !ok || complete.status != "True" {
@@ -59,12 +61,13 @@ func stage(input []byte) ([]any, error) {
 		}
 		if i == len(Steps)-1 {
 			message = "all jobs have completed"
+			progress = abi.Done
 			break
 		}
 		resources = append(resources, job(release, i+1))
 	}
 
-	self["status"] = map[string]any{"message": message}
+	self["status"] = abi.Status(message, progress)
 	return append(resources, self), nil
 }
 
@@ -74,7 +77,7 @@ func parseInput(input []byte) (map[string]any, error) {
 	var given map[string]any
 	if len(bytes.TrimSpace(input)) > 0 {
 		if err := json.Unmarshal(input, &given); err != nil {
-			return nil, fmt.Errorf("failed to decode input as a JSON %s object: %w", Kind, err)
+			return nil, fmt.Errorf("failed to decode input as a %s object: %w", Kind, err)
 		}
 	}
 	metadata := map[string]any{"name": abi.Release()}
