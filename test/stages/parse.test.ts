@@ -1,5 +1,5 @@
 // A flight's stdout into stages (yoke-compat.md "stdout: what a flight may write"): yoke's ParseStages, plus
-// jetway's harmless supersets (null elements dropped) and its refusal of empty output.
+// jetway's harmless supersets (null elements dropped) and Lists flattened as Argo CD does.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -72,9 +72,12 @@ test('Namespaces and CRDs are split into a stage of their own before each stage'
   assert.deepEqual(names(parse(JSON.stringify([ns('n')]))), [['n']]);
 });
 
-test('a kind: List object is not expanded (as in yoke)', () => {
+test('a List object is flattened into its stage, as Argo CD flattens it before applying (yoke does not expand it)', () => {
   const list = { apiVersion: 'v1', kind: 'List', items: [cm('a'), cm('b')] };
-  assert.deepEqual(parse(JSON.stringify(list)), [[list]]);
+  assert.deepEqual(parse(JSON.stringify(list)), [[cm('a'), cm('b')]]);
+  // its Namespaces then go into the stage before it, like any other Namespace
+  const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' } };
+  assert.deepEqual(names(parse(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [cm('a'), ns] }))), [['n'], ['a']]);
 });
 
 test('a CustomResourceDefinition kind in another group is not split off', () => {
@@ -97,9 +100,8 @@ test('an object without kind is refused', () => {
   }
 });
 
-test('empty output and empty lists are refused, never "no resources"', () => {
-  for (const text of ['', '   \n', '[]', '[[]]', '[null]', 'null', '---\n']) {
-    const error = refused(text);
-    assert.match(error.message, /prune/, `${JSON.stringify(text)}: ${error.message}`);
+test('empty output and empty lists parse to no stages (the refusal, after List flattening, is toManifests\' rule: test/argocd/manifests.test.ts)', () => {
+  for (const text of ['', '   \n', '[]', '[[]]', '[null]', 'null', '---\n', '{"apiVersion":"v1","kind":"List","items":[]}']) {
+    assert.deepEqual(parse(text), [], JSON.stringify(text));
   }
 });

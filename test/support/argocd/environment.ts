@@ -5,9 +5,10 @@
 // may live in any namespace (`argocdNamespace`), and Applications in other namespaces (apps in any namespace).
 
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import yaml from 'js-yaml';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import { makeCrd, startApiServer, type FakeApiServer } from '../apiserver.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type PluginParameter } from '../cmp-server.js';
@@ -107,6 +108,8 @@ export interface EnvironmentOptions {
   applicationNamespaces?: string[];
   /** Default `v3.5.1`; `master` for argo-cd #28603's rule. */
   refreshAnnotationRule?: RefreshAnnotationRule;
+  /** Install jetway's FlightStatus CRD (deploy/flight-status) in the destination, which then lists it in KUBE_API_VERSIONS. */
+  flightStatusCrd?: boolean;
 }
 
 /** What a scenario's Application asks for. */
@@ -225,6 +228,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   const dir = await mkdtemp(join(tmpdir(), 'jetway-argocd-'));
   const api = await startApiServer({ namespaces: [...new Set(['default', home, options.namespace, ...appNamespaces])] });
   if (options.databaseOperator) api.put(makeCrd({ group: 'db.example.com', kind: 'Database' }));
+  if (options.flightStatusCrd) api.put(yaml.load(await readFile(repoPath('deploy/flight-status/flightstatus-crd.yaml'), 'utf8')) as KubeObject);
   // the repo-server's service account, as the deploy binds it: read access to the cluster
   const repoServerUser = `system:serviceaccount:${home}:argocd-repo-server`;
   api.addToken('argocd-repo-server-token', [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }], repoServerUser);
