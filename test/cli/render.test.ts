@@ -42,6 +42,7 @@ function failed(run: Run, pattern: RegExp, oneLine = true): string {
 const summary = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`);
 /** render takes the flight's identity object (the input, re-emitted with a status) out of the manifests and reports its status on stderr. */
 const statusOf = (run: Run) => /^jetway: flight status: (.*)$/m.exec(run.stderr)?.[1];
+const healthOf = (run: Run) => /^jetway: app health: (.*)$/m.exec(run.stderr)?.[1];
 
 const owned = (release: string, namespace: string) => ({ 'instance.atc.yoke.cd/release': release, 'instance.atc.yoke.cd/namespace': namespace });
 
@@ -87,6 +88,13 @@ describe('the pipeline example against successive offline cluster states', () =>
       resources: ['Job/demo-one', 'Job/demo-two'],
       status: 'job two failed: Job has reached the specified backoff limit',
     });
+    // the health the Argo CD dashboard would show for each run
+    assert.deepEqual([empty, oneDone, allDone, twoFailed].map(healthOf), [
+      'Progressing (waiting for job one to complete)',
+      'Progressing (waiting for job two to complete)',
+      'Healthy (all jobs have completed)',
+      'Degraded (job two failed: Job has reached the specified backoff limit)',
+    ]);
     // the emitted Job carries the ownership that makes it readable on the next run, in the destination namespace
     const emittedJob = succeeded(oneDone).find((o) => o.metadata?.name === 'demo-two')!;
     assert.equal(emittedJob.metadata?.namespace, undefined);

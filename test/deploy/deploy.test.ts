@@ -17,7 +17,7 @@ import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loa
 test('the entry point is a Component at the repository root generating the ConfigMap from the one plugin.yaml', () => {
   const root = loadDoc('kustomization.yaml');
   assert.equal(root.kind, 'Component');
-  assert.deepEqual(root.components, ['deploy']);
+  assert.deepEqual(root.components, ['deploy', 'deploy/flight-status']);
   const generators: Obj[] = root.configMapGenerator;
   assert.equal(generators.length, 1);
   assert.equal(generators[0].name, 'jetway-plugin');
@@ -93,6 +93,13 @@ test('the Dockerfile agrees with the manifests', () => {
 // A stand-in for Argo CD's argocd-repo-server Deployment (manifests/base/repo-server), cut down to what
 // the sidecar contract touches.
 const ARGOCD_REPO_SERVER = `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-cm
+data:
+  url: https://argocd.example.com
+---
 apiVersion: v1
 kind: ServiceAccount
 metadata:
@@ -176,7 +183,7 @@ test('rendered over an Argo CD install', { skip: skipRender }, () => {
 
   // The ConfigMap is generated from the repository's plugin.yaml, byte for byte, and the pod mounts it by
   // its hashed name (a change to plugin.yaml rolls the repo-server; subPath mounts never update in place).
-  const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
+  const configMaps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name !== 'argocd-cm');
   assert.equal(configMaps.length, 1);
   const cm = configMaps[0];
   assert.match(cm.metadata.name, /^jetway-plugin-[a-z0-9]+$/);
@@ -184,10 +191,16 @@ test('rendered over an Argo CD install', { skip: skipRender }, () => {
   assert.equal(cm.data['plugin.yaml'], readFileSync(repoPath('plugin.yaml'), 'utf8'));
   assert.equal(pod.volumes.find((v: Obj) => v.name === 'jetway-plugin').configMap.name, cm.metadata.name);
 
-  for (const o of objects.filter((x) => !x.kind.startsWith('Cluster'))) {
+  for (const o of objects.filter((x) => !x.kind.startsWith('Cluster') && x.kind !== 'CustomResourceDefinition')) {
     assert.equal(o.metadata.namespace, 'argocd', `${o.kind} ${o.metadata.name} in argocd`);
   }
   checkRbac(objects, false, 'argocd');
+
+  // deploy/flight-status: the FlightStatus CRD, and its Lua health check merged into the install's argocd-cm
+  assert.ok(find(objects, 'CustomResourceDefinition', 'flightstatuses.jetway.dev'));
+  const argocdCm = find(objects, 'ConfigMap', 'argocd-cm');
+  assert.equal(argocdCm.data.url, 'https://argocd.example.com', 'the install\'s own settings are kept');
+  assert.match(argocdCm.data['resource.customizations.health.jetway.dev_FlightStatus'], /hs.status = "Progressing"/);
 });
 
 test('rendered with the secret-reads component', { skip: skipRender }, () => {

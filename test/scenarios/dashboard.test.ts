@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import type { RecordView } from '../../src/refresher/records.js';
 import { fetchRecords } from '../../src/service/client.js';
 import type { PluginParameter } from '../support/cmp-server.js';
-import { DashboardRecorder, type DashboardView } from '../support/argocd/dashboard.js';
+import { DashboardRecorder, liveFlightStatus, type DashboardView } from '../support/argocd/dashboard.js';
 import { exampleDirectory, startArgoCd, type ArgoCdEnvironment, type EnvironmentOptions } from '../support/argocd/environment.js';
 import { watModule } from '../support/wat.js';
 
@@ -59,7 +59,7 @@ const flightMessages = (views: DashboardView[]) => [...new Set(views.flatMap((v)
 const last = (views: DashboardView[]) => views.at(-1)!;
 const settledWith = (env: ArgoCdEnvironment, app: string, message: string) => () => {
   const status = env.controller.application(app)?.status;
-  const live = env.api.get('jetway.dev/v1alpha1', 'FlightStatus', app, app) as { spec?: { message?: string } } | undefined;
+  const live = liveFlightStatus(env, app, app) as { spec?: { message?: string } } | undefined;
   return status?.sync?.status === 'Synced' && status.health?.status === 'Healthy' && live?.spec?.message === message;
 };
 

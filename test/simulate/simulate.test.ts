@@ -48,15 +48,19 @@ describe('the pipeline example', () => {
       run.stdout,
       [
         'step 1: flight status: waiting for job one to complete',
+        '  app health: Progressing (waiting for job one to complete)',
         '  applied stage 1 of 1: Job pipeline-one',
         '  Job pipeline-one: Complete',
         'step 2: flight status: waiting for job two to complete',
+        '  app health: Progressing (waiting for job two to complete)',
         '  applied stage 1 of 1: Job pipeline-two',
         '  Job pipeline-two: Complete',
         'step 3: flight status: waiting for job three to complete',
+        '  app health: Progressing (waiting for job three to complete)',
         '  applied stage 1 of 1: Job pipeline-three',
         '  Job pipeline-three: Complete',
         'step 4: flight status: all jobs have completed',
+        '  app health: Healthy (all jobs have completed)',
         '  nothing left to apply',
         'settled after 4 steps: all jobs have completed',
       ].join('\n'),
@@ -77,6 +81,9 @@ describe('the pipeline example', () => {
     assert.equal(run.exitCode, 2, run.stderr);
     assert.deepEqual(applied(run), ['  applied stage 1 of 1: Job pipeline-one', '  applied stage 1 of 1: Job pipeline-two']);
     assert.match(run.stdout, /^ {2}Job pipeline-two: Failed \(--fail-job\)$/m);
+    // the dashboard: Degraded as soon as job two failed, with the flight's own words once it has run again
+    assert.match(run.stdout, /^step 2: .*\n {2}app health: Degraded \(Job pipeline-two\)$/m);
+    assert.match(run.stdout, /^step 3: flight status: job two failed: .*\n {2}app health: Degraded \(job two failed: Job has reached the specified backoff limit\)$/m);
     assert.equal(lastLine(run), 'stopped at step 3: Job pipeline-two failed; flight status: job two failed: Job has reached the specified backoff limit');
     assert.doesNotMatch(run.stdout, /pipeline-three/);
   });

@@ -15,15 +15,20 @@ export interface DashboardView {
   /**
    * The app's health over its live resources now: what the dashboard shows after the reconcile Argo CD runs on every
    * change of a managed resource (its cluster cache requests an app refresh), which this imitation does not model.
+   * Undefined while none of its resources is live.
    */
-  liveHealth: string;
+  liveHealth: string | undefined;
   /** The FlightStatus in the resource tree: its health and message, undefined while it is not live. */
   flight: Health | undefined;
 }
 
 /** The app's FlightStatus as it is live in the destination. */
 export function liveFlightStatus(env: ArgoCdEnvironment, app: string, namespace: string): KubeObject | undefined {
-  return env.api.get('jetway.dev/v1alpha1', 'FlightStatus', namespace, app);
+  try {
+    return env.api.get('jetway.dev/v1alpha1', 'FlightStatus', namespace, app);
+  } catch {
+    return undefined; // the destination does not serve FlightStatus
+  }
 }
 
 const trackedKinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap'], ['db.example.com/v1', 'Database'], ['jetway.dev/v1alpha1', 'FlightStatus']];
@@ -43,11 +48,12 @@ function trackedLive(env: ArgoCdEnvironment, app: string): KubeObject[] {
 export function dashboardView(env: ArgoCdEnvironment, app: string, namespace: string): DashboardView {
   const status = env.controller.application(app)?.status;
   const live = liveFlightStatus(env, app, namespace);
+  const tracked = trackedLive(env, app);
   return {
     at: env.timeline.now(),
     sync: status?.sync?.status,
     health: status?.health?.status,
-    liveHealth: applicationHealth(trackedLive(env, app).map((o) => ({ live: o }))).status,
+    liveHealth: tracked.length > 0 ? applicationHealth(tracked.map((o) => ({ live: o }))).status : undefined,
     flight: live ? resourceHealth(live) : undefined,
   };
 }
