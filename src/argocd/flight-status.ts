@@ -5,12 +5,12 @@
 import type { KubeObject } from '../cluster/types.js';
 import type { FlightSignal, FlightState } from '../flight/signal.js';
 
-export const flightStatusGroup = 'jetway.dev';
+const flightStatusGroup = 'jetway.dev';
 export const flightStatusApiVersion = `${flightStatusGroup}/v1alpha1`;
 export const flightStatusKind = 'FlightStatus';
 
 /** The CRD caps spec.message at this length; a longer flight message is cut to fit. */
-export const maxStatusMessage = 1024;
+const maxStatusMessage = 1024;
 
 /** Argo CD's health of the FlightStatus object, as its shipped Lua health check computes it. */
 export interface DashboardHealth {

@@ -45,7 +45,7 @@ interface Identity {
 }
 
 /** The input's apiVersion/kind/name(/namespace) when the input, YAML or JSON, is one object that has them. */
-export function identityOf(input: Uint8Array): Identity | undefined {
+function identityOf(input: Uint8Array): Identity | undefined {
   if (input.byteLength === 0) return undefined;
   let value: unknown;
   try {

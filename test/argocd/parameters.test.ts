@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parsePluginParameters } from '../../src/argocd/parameters.js';
+import { readPluginConfig } from '../support/cmp-server.js';
+import { repoPath } from '../support/paths.js';
 
 test('a refs entry may be written as YAML or JSON, namespace optional', () => {
   const params = parsePluginParameters([
@@ -34,4 +36,15 @@ test('a parameter given twice keeps its first entry, as yokecd does, and both en
   assert.deepEqual(params.input, { text: '{"replicas": 1}' });
   assert.equal(params.timeoutMs, 20_000);
   assert.throws(() => parsePluginParameters([{ name: 'wasm', string: 'flight.wasm' }, { name: 'inputFiles', array: ['a.yaml'] }, { name: 'inputFiles', string: 'b.yaml' }]), /inputFiles/);
+});
+
+test('keepInput and allowEmpty are "true" or "false", validated, and announced in plugin.yaml', async () => {
+  const base = [{ name: 'wasm', string: 'flight.wasm' }];
+  const parsed = parsePluginParameters([...base, { name: 'keepInput', string: 'true' }, { name: 'allowEmpty', string: 'true' }]);
+  assert.deepEqual([parsed.keepInput, parsed.allowEmpty], [true, true]);
+  assert.deepEqual([parsePluginParameters(base).keepInput, parsePluginParameters(base).allowEmpty], [false, false]);
+  assert.throws(() => parsePluginParameters([...base, { name: 'allowEmpty', string: 'yes' }]), /parameter allowEmpty: got "yes", expected "true" or "false"/);
+  assert.throws(() => parsePluginParameters([...base, { name: 'keepInput', array: ['true'] }]), /parameter keepInput: got .*true.*, expected a string parameter/);
+  const announced = (await readPluginConfig(repoPath('plugin.yaml'))).staticParameters.map((p) => p['name']);
+  assert.ok(announced.includes('keepInput') && announced.includes('allowEmpty'));
 });

@@ -21,7 +21,7 @@ export interface Health {
 const order: HealthCode[] = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];
 
 /** health.IsWorse. */
-export function isWorse(current: HealthCode, next: HealthCode): boolean {
+function isWorse(current: HealthCode, next: HealthCode): boolean {
   return order.indexOf(next) > order.indexOf(current);
 }
 
