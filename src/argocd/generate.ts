@@ -7,11 +7,12 @@ import type { LookupRef } from '../host/refs.js';
 import { buildFromSource, checkBuildAllowed } from '../module/build.js';
 import { sha256 } from '../module/compile.js';
 import { loadModule } from '../module/load.js';
-import { applyCeilings, readAdminSettings, type AdminSettings } from './admin.js';
+import { applyCeilings, type AdminSettings } from './admin.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
 import { composeInput } from './input.js';
 import { toManifests, type Manifests } from './output.js';
 import { parsePluginParameters, type PluginParameters } from './parameters.js';
+import type { Redactions } from './redaction.js';
 import { expandModuleUrl } from './templating.js';
 
 export interface GenerateOutcome extends Manifests {
@@ -21,46 +22,46 @@ export interface GenerateOutcome extends Manifests {
   durationMs: number;
 }
 
-/** The module bytes: built from the source directory, or loaded from the wasm reference. */
-async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>, processEnv: NodeJS.ProcessEnv): Promise<Uint8Array> {
+/** The module bytes: built from the source directory, or loaded from the wasm reference (refs filled in, then checked by the allow-list). */
+async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>, processEnv: NodeJS.ProcessEnv, redactions: Redactions): Promise<Uint8Array> {
   if (params.build) {
     checkBuildAllowed(admin);
     const scope = { release: env.appName, namespace: env.destinationNamespace };
     return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv })).bytes;
   }
-  const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, env.destinationNamespace);
-  try {
-    const loaded = await loadModule(ref, {
-      baseDir: cwd,
-      repoRoot: env.repoRoot,
-      checksum: params.checksum,
-      insecure: params.insecure,
-      cacheDir: admin.cacheDir,
-      cacheMaxBytes: admin.cacheMaxBytes,
-      mutableTtlMs: admin.mutableTtlMs,
-      allow: admin.allow,
-      verify: admin.verifyKeys,
-      maxModuleBytes: admin.maxModuleBytes,
-      maxOciManifestBytes: admin.maxOciManifestBytes,
-      warn: (message) => process.stderr.write(`jetway: warning: ${message}\n`),
-    });
-    return loaded.bytes;
-  } catch (error) {
-    // the expanded URL holds values from Secrets (refs); the error is shown in the Argo CD UI, so it names the template instead
-    if (ref !== params.wasm && error instanceof Error) error.message = error.message.split(ref).join(params.wasm!);
-    throw error;
-  }
+  const reach = { namespace: env.destinationNamespace, ceiling: admin.lookupCeiling };
+  const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, reach, redactions);
+  const loaded = await loadModule(ref, {
+    baseDir: cwd,
+    repoRoot: env.repoRoot,
+    checksum: params.checksum,
+    insecure: params.insecure,
+    cacheDir: admin.cacheDir,
+    cacheMaxBytes: admin.cacheMaxBytes,
+    mutableTtlMs: admin.mutableTtlMs,
+    allow: admin.allow,
+    verify: admin.verifyKeys,
+    dockerConfigDir: admin.dockerConfig,
+    maxModuleBytes: admin.maxModuleBytes,
+    maxOciManifestBytes: admin.maxOciManifestBytes,
+    // a warning can name the filled-in URL: it leaves through the same redaction as failures
+    warn: (message) => process.stderr.write(redactions.apply(`jetway: warning: ${message}`) + '\n'),
+  });
+  return loaded.bytes;
 }
 
-/** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy); the caller owns `kube`. */
-export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube: LazyKube, runner?: FlightRunner): Promise<GenerateOutcome> {
+/**
+ * Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy), under the admin's
+ * settings (read once by the caller); the caller owns `kube`, and every Secret value read is added to `redactions`,
+ * which the caller applies to whatever it writes.
+ */
+export async function generate(processEnv: NodeJS.ProcessEnv, admin: AdminSettings, cwd: string, kube: LazyKube, redactions: Redactions, runner?: FlightRunner): Promise<GenerateOutcome> {
   const env = readArgoEnvironment(processEnv, cwd);
-  const admin = readAdminSettings(processEnv);
   const params = parsePluginParameters(env.parameters);
   const limits = applyCeilings(admin, params);
   const cluster = () => kube.get();
-  const input = await composeInput(params, env.repoRoot, cwd);
-  const bytes = await moduleBytes(params, env, admin, cwd, cluster, processEnv);
+  const input = await composeInput(params, env.repoRoot, cwd, { maxBytes: admin.maxInputBytes, maxListIndex: admin.maxInputListIndex });
+  const bytes = await moduleBytes(params, env, admin, cwd, cluster, processEnv, redactions);
   const module = { bytes, digest: sha256(bytes) };
   const spec = {
     input,

@@ -9,11 +9,11 @@ export function failureSummary(error: unknown): string {
   return last ? `${message}: ${last}` : message;
 }
 
-/** Writes the failure for a human (or Argo CD's ComparisonError) and sets a non-zero exit code. */
-export function reportFailure(error: unknown, what: string): void {
+/** Writes the failure for a human (or Argo CD's ComparisonError) and sets a non-zero exit code; `redact` is the last step before the text leaves. */
+export function reportFailure(error: unknown, what: string, redact: (text: string) => string = (text) => text): void {
   const message = error instanceof Error ? error.message : String(error);
   const lines = [`jetway: ${what} failed: ${message.replace(/\s*\n\s*/g, ' ')}`];
   if (error instanceof FlightError && error.stderr.trim() !== '') lines.push('--- flight stderr ---', error.stderr.trimEnd());
-  process.stderr.write(lines.join('\n') + '\n');
+  process.stderr.write(redact(lines.join('\n')) + '\n');
   process.exitCode = 1;
 }
