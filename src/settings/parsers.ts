@@ -1,5 +1,6 @@
 // How a setting's text becomes a value: each parser names the setting, the value and what is expected when it refuses.
 
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseGoDuration } from '../params/duration.js';
 import { validateMatcher } from '../host/matcher.js';
@@ -75,14 +76,21 @@ export function readableFile(raw: string | undefined, name: string): string | un
   return raw;
 }
 
-/** PEM files, each read now: the keys themselves are checked when a module is verified. */
+/** PEM public key files, each read and parsed now; which key types yoke signs with is checked when a module is verified. */
 export function pemFiles(raw: string | undefined, name: string): string[] {
   return list(raw).map((file) => {
+    let pem: string;
     try {
-      return readFileSync(file, 'utf8');
+      pem = readFileSync(file, 'utf8');
     } catch {
       throw new SettingError(name, file, 'readable PEM public key files, comma separated');
     }
+    try {
+      createPublicKey(pem);
+    } catch {
+      throw new SettingError(name, file, 'PEM public key files, comma separated (this file holds no PEM key)');
+    }
+    return pem;
   });
 }
 

@@ -2,6 +2,7 @@
 // refused in one line naming it, each process reading only its own, and the README's admin table matching the table.
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,8 @@ test('unset settings take their documented defaults', () => {
 
 test('set settings are parsed: lists, durations, numbers, matchers, key files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jetway-settings-'));
-  writeFileSync(join(dir, 'a.pem'), 'PEM A');
+  const pem = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' });
+  writeFileSync(join(dir, 'a.pem'), pem);
   writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\n');
   const settings = readSettings(
     {
@@ -64,7 +66,7 @@ test('set settings are parsed: lists, durations, numbers, matchers, key files', 
     'generate',
   );
   assert.deepEqual(settings.allow, ['oci://ghcr.io/org/*', 'https://flights.example/*']);
-  assert.deepEqual(settings.verifyKeys, ['PEM A']);
+  assert.deepEqual(settings.verifyKeys, [pem]);
   assert.equal(settings.maxMemoryMib, 512);
   assert.equal(settings.maxTimeoutMs, 90_000);
   assert.deepEqual(settings.lookupCeiling, ['Secret:db', 'shared/ConfigMap']);
@@ -85,6 +87,7 @@ test('a bad value is refused in one line naming the variable, the value and what
     ['JETWAY_MAX_INPUT_LIST_INDEX', '-1', /a positive whole number/],
     ['JETWAY_LOOKUP_CEILING', 'a/b/c', /matchers \[namespace\/\]GroupKind\[:name\]/],
     ['JETWAY_VERIFY_KEYS', '/nonexistent/key.pem', /readable PEM public key files/],
+    ['JETWAY_VERIFY_KEYS', repoPath('README.md'), /this file holds no PEM key/],
     ['JETWAY_KUBECONFIG', '/nonexistent/kubeconfig', /a readable file \(ENOENT\)/],
   ];
   for (const [name, value, expected] of cases) {
