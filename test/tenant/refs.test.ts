@@ -53,11 +53,20 @@ test("an app author reads another namespace's Secret through refs and sends it t
   assert.equal(secretReads('other-team', 'db-password'), 0, 'the Secret was never read');
   assert.deepEqual(modules.requests, [], 'nothing was sent anywhere');
 
-  // the admin can grant exactly that Secret; then the same Application renders
-  const granted = rig.repoServer({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password' });
+  // the admin can grant exactly that Secret; then the same Application renders. JETWAY_MODULE_ALLOW judges the URL
+  // with the value filled in (this glob admits only that one expanded URL, never the template)
+  const allow = `${modules.url}/flight.wasm[?]stolen=hunter2`;
+  const granted = rig.repoServer({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password', JETWAY_MODULE_ALLOW: allow });
   const { manifests } = await granted.generate(rig.app('granted', 'app', parameters));
   assert.equal(manifests.length, 2);
   assert.deepEqual(modules.requests, ['/flight.wasm?stolen=hunter2']);
+  secret('other-team', 'db-password', { password: 'hunter3' });
+  await assert.rejects(granted.generate(rig.app('granted-other-value', 'app', parameters)), (error: unknown) => {
+    assert.match(jetwayLine(error), /module http:\/\/[\d.:]+\/flight\.wasm\?stolen=\{\{ \.pw \}\} is not in the allow-list \(JETWAY_MODULE_ALLOW\)/);
+    assert.doesNotMatch(jetwayLine(error), /hunter3/);
+    return true;
+  });
+  assert.equal(modules.requests.length, 1);
 });
 
 /** A stand-in for jetway serve's socket that keeps the run records generate posts (what `jetway status` and Events show). */
