@@ -40,11 +40,11 @@ after(async () => {
 /** A kubeconfig for the fake API server that trusts another CA: only a client that skips TLS verification would talk to it. */
 function impostorKubeconfig(): string {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '1', '-subj', '/CN=not-the-cluster-ca'], {
-    cwd: rig.source,
+    cwd: join(rig.source, '..'),
     stdio: 'ignore',
   });
   const file = join(rig.source, '..', 'impostor-kubeconfig.yaml');
-  writeFileSync(file, readFileSync(api.kubeconfig(), 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${JSON.stringify(join(rig.source, 'other-ca.crt'))}`));
+  writeFileSync(file, readFileSync(api.kubeconfig(), 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${JSON.stringify(join(rig.source, '..', 'other-ca.crt'))}`));
   return file;
 }
 
