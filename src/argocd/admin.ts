@@ -1,5 +1,6 @@
 // Settings for the platform team, read from the sidecar's environment so Application authors cannot lift them.
 
+import { deadlineUnder } from '../flight/render.js';
 import { ParameterError } from '../params/flight-params.js';
 import { readSettings, type Settings } from '../settings/settings.js';
 
@@ -11,16 +12,17 @@ export function readAdminSettings(env: NodeJS.ProcessEnv): AdminSettings {
   return readSettings(env, 'generate');
 }
 
-/** Applies the ceilings: asking for more than the admin allows is an error, asking for nothing gets the ceiling. */
+/**
+ * Applies the ceilings: more memory than the admin allows is an error, no cap gets the ceiling; the run's deadline is its
+ * timeout, or the admin's ceiling when it asks for none or a longer one (`timeoutClamped`: a timeout then names it).
+ */
 export function applyCeilings(
   admin: Pick<AdminSettings, 'maxMemoryMib' | 'maxTimeoutMs'>,
   app: { maxMemoryMib: number | undefined; timeoutMs: number | undefined },
-): { maxMemoryMib: number | undefined; timeoutMs: number | undefined } {
+): { maxMemoryMib: number | undefined; timeoutMs: number; timeoutClamped: boolean } {
   if (admin.maxMemoryMib !== undefined && app.maxMemoryMib !== undefined && app.maxMemoryMib > admin.maxMemoryMib) {
     throw new ParameterError('maxMemoryMib', String(app.maxMemoryMib), `at most ${admin.maxMemoryMib} (the admin ceiling JETWAY_MAX_MEMORY_MIB)`);
   }
-  if (admin.maxTimeoutMs !== undefined && (app.timeoutMs === undefined || app.timeoutMs > admin.maxTimeoutMs)) {
-    throw new ParameterError('timeout', app.timeoutMs === undefined ? 'none' : `${app.timeoutMs}ms`, `at most ${admin.maxTimeoutMs}ms (the admin ceiling JETWAY_MAX_TIMEOUT)`);
-  }
-  return { maxMemoryMib: app.maxMemoryMib ?? admin.maxMemoryMib, timeoutMs: app.timeoutMs };
+  const deadline = deadlineUnder(app.timeoutMs, admin.maxTimeoutMs);
+  return { maxMemoryMib: app.maxMemoryMib ?? admin.maxMemoryMib, timeoutMs: deadline.timeoutMs, timeoutClamped: deadline.clamped };
 }

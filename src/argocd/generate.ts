@@ -8,6 +8,7 @@ import { buildFromSource, checkBuildAllowed } from '../module/build.js';
 import { sha256 } from '../module/compile.js';
 import { loadModule } from '../module/load.js';
 import { applyCeilings, type AdminSettings } from './admin.js';
+import { FlightError } from '../wasi/errors.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
 import { composeInput } from './input.js';
 import { toManifests, type Manifests } from './output.js';
@@ -77,7 +78,9 @@ export async function generate(processEnv: NodeJS.ProcessEnv, admin: AdminSettin
     resourceMatchers: params.resourceMatchers,
     ceiling: admin.lookupCeiling,
   };
-  const result = await renderFlight(module, spec, runner ?? localRunner(cluster), admin.maxRenderedBytes);
+  const result = await renderFlight(module, spec, runner ?? localRunner(cluster), admin.maxRenderedBytes).catch((error: unknown) => {
+    throw error instanceof FlightError && error.kind === 'timeout' && limits.timeoutClamped ? FlightError.ceilingTimeout(limits.timeoutMs, error) : error;
+  });
   const manifests = toManifests(result.stages, env.appName, env.destinationNamespace, input);
   return { ...manifests, env, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
 }

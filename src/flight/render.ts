@@ -38,6 +38,15 @@ export interface RenderResult {
   durationMs: number;
 }
 
+/**
+ * A run's deadline under the admin's ceiling (JETWAY_MAX_TIMEOUT): a run that asks for none or a longer one gets the
+ * ceiling, and `clamped` says so, so a timeout can name the ceiling instead of the app's own parameter.
+ */
+export function deadlineUnder(requestedMs: number | undefined, ceilingMs: number): { timeoutMs: number; clamped: boolean } {
+  if (requestedMs !== undefined && requestedMs <= ceilingMs) return { timeoutMs: requestedMs, clamped: false };
+  return { timeoutMs: ceilingMs, clamped: true };
+}
+
 /** Something that runs a flight: in this process, or the warm service. */
 export type FlightRunner = (module: ModuleBytes, spec: RunSpec) => Promise<RunOutcome>;
 

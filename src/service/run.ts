@@ -14,6 +14,10 @@ export interface ServeSettings {
   socket: string;
   listen: { host: string; port: number };
   workers: number;
+  /** Runs one app may have on workers at once; undefined: half the workers. */
+  perApp: number | undefined;
+  /** The deadline of runs that ask for none or a longer one (JETWAY_MAX_TIMEOUT). */
+  maxTimeoutMs: number;
   kubeconfig: string | undefined;
   /** The module cache shared with generate (JETWAY_CACHE_DIR, JETWAY_CACHE_MAX_BYTES), kept under its bound here. */
   cache: CacheSettings;
@@ -53,6 +57,8 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     socket: settings.socket,
     listen: settings.listen,
     workers: settings.workers,
+    perApp: settings.perApp,
+    maxTimeoutMs: settings.maxTimeoutMs,
     cluster,
     metrics,
     log,

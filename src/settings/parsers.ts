@@ -60,6 +60,15 @@ export function duration<F extends number | undefined>(fallback: F): Parser<numb
   };
 }
 
+/** A number parsed by `parse`, refused above `max` with `expected`. */
+export function atMost(parse: Parser<number>, max: number, expected: string): Parser<number> {
+  return (raw, name) => {
+    const value = parse(raw, name);
+    if (value > max) throw new SettingError(name, raw!, expected);
+    return value;
+  };
+}
+
 /** Free text (a path, a command), or `fallback` when unset. */
 export function text<F extends string | undefined>(fallback: F): Parser<string | F> {
   return (raw) => (unset(raw) ? fallback : raw);

@@ -8,7 +8,7 @@ import type { BuildSwitch } from '../module/build.js';
 import { defaultRenderedLimit } from '../stages/bounds.js';
 import { defaultWorkerHeapMib } from '../wasi/flight-worker.js';
 import { defaultStdoutLimit } from '../wasi/run.js';
-import { boundedInt, duration, list, matchers, oneOf, pemFiles, positiveInt, readableFile, text, type Parser } from './parsers.js';
+import { atMost, boundedInt, duration, list, matchers, oneOf, pemFiles, positiveInt, readableFile, text, type Parser } from './parsers.js';
 
 /** The values, by the name the code uses. */
 export interface Settings {
@@ -18,8 +18,8 @@ export interface Settings {
   verifyKeys: string[];
   /** Ceiling for maxMemoryMib. */
   maxMemoryMib: number | undefined;
-  /** Ceiling for the timeout, in ms. */
-  maxTimeoutMs: number | undefined;
+  /** The deadline of a run with no timeout or a longer one, in ms. */
+  maxTimeoutMs: number;
   /** Matchers that bound what any app's matchers (and refs outside its namespace) can open. */
   lookupCeiling: string[] | undefined;
   /** Module and build cache directory. */
@@ -80,7 +80,17 @@ export const settingsTable: readonly SettingSpec[] = [
   setting({ key: 'allow', name: 'JETWAY_MODULE_ALLOW', readBy: 'generate', default: 'unset (any module)', doc: 'comma-separated globs every module reference (after `refs` are filled in), and every redirect target of an http(s) module, must match (redirects: at most 10, never https to http)', parse: list }),
   setting({ key: 'verifyKeys', name: 'JETWAY_VERIFY_KEYS', readBy: 'generate', default: 'unset (no signature needed)', doc: 'PEM public key files: modules must carry a valid yoke signature (`yoke.schematics:signature`)', parse: pemFiles }),
   setting({ key: 'maxMemoryMib', name: 'JETWAY_MAX_MEMORY_MIB', readBy: 'generate', default: 'unset (no ceiling)', doc: 'ceiling on `maxMemoryMib`, and the cap of apps that ask for none', parse: boundedInt(undefined, 4096, 'MiB') }),
-  setting({ key: 'maxTimeoutMs', name: 'JETWAY_MAX_TIMEOUT', readBy: 'generate', default: 'unset (no ceiling)', doc: 'ceiling on `timeout` (Go duration); a run without a deadline is then refused', parse: duration(undefined) }),
+  // 50 s: Argo CD's one deadline for a manifest request (controller.repo.server.timeout.seconds) is 60 s and also covers
+  // fetching the repository, so a flight stopped at 50 s still fails with jetway's own line. At most 24 h: a Node timer
+  // longer than 2^31-1 ms fires at once.
+  setting({
+    key: 'maxTimeoutMs',
+    name: 'JETWAY_MAX_TIMEOUT',
+    readBy: 'both',
+    default: '50s',
+    doc: "the deadline of a flight with no `timeout` or a longer one (Argo CD gives a whole manifest request 60 s, repository fetch included, so a flight stopped at 50 s still fails with jetway's own line); set it on both containers, and raise it together with Argo CD's `controller.repo.server.timeout.seconds`",
+    parse: atMost(duration(50_000), 24 * 3_600_000, 'a positive Go duration of at most 24h, such as "50s"'),
+  }),
   setting({ key: 'lookupCeiling', name: 'JETWAY_LOOKUP_CEILING', readBy: 'generate', default: 'unset (no ceiling)', doc: "matchers that bound what any app's `resourceMatchers` can open; `refs` outside the destination namespace need one that admits them", parse: matchers }),
   setting({ key: 'cacheDir', name: 'JETWAY_CACHE_DIR', readBy: 'both', default: '`$TMPDIR/jetway-cache`', doc: 'the module and build cache (content-addressed); `serve` keeps it under its bound; a cache that cannot be written only warns and the run continues uncached', parse: text(join(tmpdir(), 'jetway-cache')) }),
   setting({ key: 'cacheMaxBytes', name: 'JETWAY_CACHE_MAX_BYTES', readBy: 'both', default: '1073741824 (1 GiB)', doc: 'bound on the cached modules; least recently used go first', parse: positiveInt(1024 * 1024 * 1024) }),
@@ -91,7 +101,7 @@ export const settingsTable: readonly SettingSpec[] = [
   setting({ key: 'maxOciManifestBytes', name: 'JETWAY_MAX_OCI_MANIFEST_BYTES', readBy: 'generate', default: bytes(defaultMaxOciManifestBytes), doc: "an OCI manifest's size", parse: positiveInt(defaultMaxOciManifestBytes) }),
   setting({ key: 'maxOutputBytes', name: 'JETWAY_MAX_OUTPUT_BYTES', readBy: 'generate', default: bytes(defaultStdoutLimit), doc: 'what a flight may write to stdout, and to stderr (the first MiB of stderr is kept)', parse: positiveInt(defaultStdoutLimit) }),
   setting({ key: 'maxRenderedBytes', name: 'JETWAY_MAX_RENDERED_BYTES', readBy: 'generate', default: bytes(defaultRenderedLimit), doc: "the rendered manifests, YAML aliases expanded and jetway's metadata added (Argo CD's own limit is 100 MiB)", parse: positiveInt(defaultRenderedLimit) }),
-  setting({ key: 'workerHeapMib', name: 'JETWAY_WORKER_HEAP_MIB', readBy: 'generate', default: String(defaultWorkerHeapMib), doc: 'the JavaScript heap of a flight worker thread (the host side of one run), in MiB', parse: positiveInt(defaultWorkerHeapMib) }),
+  setting({ key: 'workerHeapMib', name: 'JETWAY_WORKER_HEAP_MIB', readBy: 'both', default: String(defaultWorkerHeapMib), doc: 'the JavaScript heap of a flight worker thread (the host side of one run), in MiB', parse: positiveInt(defaultWorkerHeapMib) }),
   setting({ key: 'socket', name: 'JETWAY_SOCKET', readBy: 'both', default: `unset: generate runs in-process; serve and status use \`${defaultSocket}\``, doc: 'the unix socket of `jetway serve`; generate hands runs to it and runs in-process when it does not answer', parse: text(undefined) }),
   setting({ key: 'kubeconfig', name: 'JETWAY_KUBECONFIG', readBy: 'both', default: 'unset: KUBECONFIG, ~/.kube/config, else in-cluster credentials', doc: 'a kubeconfig for lookups, `refs` and hard refreshes', parse: readableFile }),
   setting({ key: 'dockerConfig', name: 'DOCKER_CONFIG', readBy: 'generate', default: '`~/.docker`', doc: "the directory of docker's `config.json`: registry credentials for `oci://` modules", parse: text(undefined) }),
