@@ -72,6 +72,7 @@ export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
     cache: { dir: admin.cacheDir, maxBytes: admin.cacheMaxBytes },
     perApp: flags.maxRunsPerApp === undefined ? undefined : parseCount('--max-runs-per-app', flags.maxRunsPerApp, workers),
     maxTimeoutMs: admin.maxTimeoutMs,
+    workerHeapMib: admin.workerHeapMib,
     argocdNamespace: argocdNamespaceOf(flags.argocdNamespace, env),
     logLevel: parseLevel(flags.logLevel),
     debounceMs: parseTiming('--debounce', flags.debounce),

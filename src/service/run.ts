@@ -18,6 +18,8 @@ export interface ServeSettings {
   perApp: number | undefined;
   /** The deadline of runs that ask for none or a longer one (JETWAY_MAX_TIMEOUT). */
   maxTimeoutMs: number;
+  /** The heap of each flight worker thread (JETWAY_WORKER_HEAP_MIB). */
+  workerHeapMib: number;
   kubeconfig: string | undefined;
   /** The module cache shared with generate (JETWAY_CACHE_DIR, JETWAY_CACHE_MAX_BYTES), kept under its bound here. */
   cache: CacheSettings;
@@ -59,6 +61,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     workers: settings.workers,
     perApp: settings.perApp,
     maxTimeoutMs: settings.maxTimeoutMs,
+    workerHeapMib: settings.workerHeapMib,
     cluster,
     metrics,
     log,

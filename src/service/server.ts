@@ -30,6 +30,8 @@ export interface ServiceOptions {
   perApp?: number | undefined;
   /** The deadline of a run that asks for none or a longer one (JETWAY_MAX_TIMEOUT). */
   maxTimeoutMs: number;
+  /** The heap of each flight worker thread (JETWAY_WORKER_HEAP_MIB); default: flight-worker.ts's. */
+  workerHeapMib?: number;
   /** How long preparing an instance ahead may take before its worker is replaced (default 5 s). */
   prepareTimeoutMs?: number;
   /** How long a run may wait for a worker before it is answered "overloaded" (default 10 s). */
@@ -77,7 +79,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     perApp: options.perApp,
     prepareTimeoutMs: options.prepareTimeoutMs,
     queueTimeoutMs: options.queueTimeoutMs,
-    spawn: () => new FlightWorker(),
+    spawn: () => new FlightWorker({ heapMib: options.workerHeapMib }),
     onPrepareOverrun: () => log('warn', 'preparing an instance overran its deadline; the worker was replaced and the module is no longer prepared ahead', { deadlineMs: pool.prepareTimeoutMs }),
   });
 
