@@ -24,6 +24,7 @@ async function generateCommandAction(): Promise<void> {
   let fellBack: FallbackReason | undefined;
   const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : undefined;
   const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
+  const startedAt = new Date().toISOString();
   try {
     const outcome = await generate(env, process.cwd(), kube, runner);
     process.stdout.write(formatManifests(outcome.objects, 'yaml', maxRenderedBytes));
@@ -34,6 +35,7 @@ async function generateCommandAction(): Promise<void> {
         outcome: 'ok',
         statusMessage: outcome.statusMessage,
         waiting: isWaiting(outcome),
+        startedAt,
         ranAt: new Date().toISOString(),
         moduleDigest: outcome.moduleDigest,
       });
@@ -41,7 +43,7 @@ async function generateCommandAction(): Promise<void> {
   } catch (error) {
     reportFailure(error, `generate for Application ${app}`);
     if (socket && env['ARGOCD_APP_NAME']) {
-      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: failureSummary(error), waiting: false, ranAt: new Date().toISOString() });
+      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: failureSummary(error), waiting: false, startedAt, ranAt: new Date().toISOString() });
     }
   } finally {
     if (socket && fellBack) await reportFallback(socket, fellBack);

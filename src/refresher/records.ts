@@ -11,7 +11,9 @@ export interface RunRecord {
   statusMessage?: string;
   /** The flight reported a status other than a final one: it waits on cluster state. */
   waiting: boolean;
-  /** ISO timestamp of the run. */
+  /** ISO timestamp of when generate started: a hard refresh requested before it is answered by this run. */
+  startedAt: string;
+  /** ISO timestamp of when the run ended. */
   ranAt: string;
   moduleDigest?: string;
 }
@@ -19,6 +21,8 @@ export interface RunRecord {
 /** A record as `jetway status` shows it: with the next planned hard refresh, when one is planned. */
 export interface RecordView extends RunRecord {
   nextRefreshAt?: string;
+  /** A hard refresh was requested then and no generate has started since. */
+  refreshUnansweredSince?: string;
 }
 
 /** Why a run record is unusable, or undefined when it is well formed: records arrive over a socket from generate. */
@@ -28,7 +32,9 @@ export function recordProblem(value: unknown): string | undefined {
   if (typeof r['app'] !== 'string' || r['app'] === '') return 'a run record needs "app" (ARGOCD_APP_NAME)';
   if (r['outcome'] !== 'ok' && r['outcome'] !== 'failed') return `run record of ${r['app']}: "outcome" must be "ok" or "failed"`;
   if (typeof r['waiting'] !== 'boolean') return `run record of ${r['app']}: "waiting" must be a boolean`;
-  if (typeof r['ranAt'] !== 'string' || Number.isNaN(Date.parse(r['ranAt']))) return `run record of ${r['app']}: "ranAt" must be an ISO timestamp`;
+  for (const at of ['startedAt', 'ranAt']) {
+    if (typeof r[at] !== 'string' || Number.isNaN(Date.parse(r[at]))) return `run record of ${r['app']}: "${at}" must be an ISO timestamp`;
+  }
   if (!Array.isArray(r['refs'])) return `run record of ${r['app']}: "refs" must be an array`;
   for (const ref of r['refs'] as unknown[]) {
     const f = ref as Record<string, unknown> | null;

@@ -2,13 +2,14 @@
 
 import { hostname } from 'node:os';
 import type { KubeHttp } from '../cluster/http.js';
-import { appKey, applicationFacts, applicationRef, hardRefresh, pluginApplications, type ApplicationFacts, type ApplicationRef } from './applications.js';
+import { appKey, applicationFacts, applicationRef, hardRefresh, pluginApplications, refreshRequestState, type ApplicationFacts, type ApplicationRef } from './applications.js';
 import type { BackoffOptions } from './backoff.js';
 import { ChangeDetector, type Change } from './changes.js';
+import { realClock, type Clock } from './clock.js';
 import { EventRecorder, type AppEvent } from './events.js';
 import { silent, type Log } from './log.js';
 import type { RecordView, RunRecord } from './records.js';
-import { RefreshScheduler } from './refresh.js';
+import { RefreshScheduler, type RefreshState } from './refresh.js';
 import { TokenBucket } from './token-bucket.js';
 import { Watches } from './watches.js';
 
@@ -22,6 +23,12 @@ export interface RefresherOptions {
   minIntervalMs?: number;
   /** Fallback refresh period for apps whose last run was waiting or failed. Default 300000. */
   waitingRefreshMs?: number;
+  /** First look for a generate answering a hard refresh this long after it; doubles per check. Default 5000. */
+  confirmMs?: number;
+  /** Checks of an unanswered hard refresh (asking again when Argo CD dropped it) before the periodic re-check takes over. Default 5. */
+  confirmAttempts?: number;
+  /** Time for every timer. Default the process's clock. */
+  clock?: Clock;
   /** Hard refreshes across all apps. Default 10 per second, burst 20. */
   rateLimit?: { perSecond: number; burst: number };
   /** Watch retry backoff. Default 500 ms doubling to 30 s. */
@@ -80,10 +87,12 @@ export class Refresher {
   private readonly scheduler: RefreshScheduler;
   private readonly events: EventRecorder;
   private readonly log: Log;
+  private readonly clock: Clock;
   private stopped = false;
 
   constructor(private readonly o: RefresherOptions) {
     this.log = o.log ?? silent;
+    this.clock = o.clock ?? realClock;
     this.detector = new ChangeDetector({ http: o.http, log: this.log, onChange: (change) => this.changed(change) });
     this.watches = new Watches({
       http: o.http,
@@ -103,9 +112,13 @@ export class Refresher {
       debounceMs: o.debounceMs ?? 2_000,
       minIntervalMs: o.minIntervalMs ?? 10_000,
       waitingRefreshMs: o.waitingRefreshMs ?? 300_000,
+      confirmMs: o.confirmMs ?? 5_000,
+      confirmAttempts: o.confirmAttempts ?? 5,
       bucket: this.bucket,
+      clock: this.clock,
       log: this.log,
-      refresh: (app, reasons) => this.refresh(app, reasons),
+      refresh: (app, reasons, at) => this.refresh(app, reasons, at),
+      state: (app) => this.refreshState(app),
     });
     this.events = new EventRecorder({ http: o.http, component: 'jetway', instance: o.instance ?? hostname() });
   }
@@ -139,7 +152,7 @@ export class Refresher {
     const keepTracking = run.outcome === 'failed' && run.refs.length === 0 && previous !== undefined;
     if (keepTracking) run = { ...run, refs: previous.refs };
     this.runs.set(run.app, run);
-    this.scheduler.superseded(run.app);
+    this.scheduler.ran(run.app, Date.parse(run.startedAt));
     if (!keepTracking) {
       this.detector.track(run.app, run.refs);
       this.watches.sync(this.detector.watchTargets());
@@ -155,8 +168,12 @@ export class Refresher {
   /** Every record, with the next planned hard refresh where one is planned (`jetway status`). */
   records(): RecordView[] {
     return [...this.runs.values()].map((run) => {
+      const view: RecordView = { ...run };
       const next = this.scheduler.nextRefreshAt(run.app);
-      return next === undefined ? { ...run } : { ...run, nextRefreshAt: new Date(next).toISOString() };
+      if (next !== undefined) view.nextRefreshAt = new Date(next).toISOString();
+      const unanswered = this.scheduler.unansweredSince(run.app);
+      if (unanswered !== undefined) view.refreshUnansweredSince = new Date(unanswered).toISOString();
+      return view;
     });
   }
 
@@ -174,24 +191,32 @@ export class Refresher {
     this.scheduler.changed(change.app, reason);
   }
 
-  // Why: the patch itself; a deleted Application takes its record, watches and timers with it.
-  private async refresh(app: string, reasons: string[]): Promise<void> {
+  // Why: the patch itself, timed so a generate can be told to answer it; a deleted Application takes its record, watches and timers with it.
+  private async refresh(app: string, reasons: string[], at: number): Promise<boolean> {
     const ref = applicationRef(app, this.o.argocdNamespace);
-    const result = await hardRefresh(this.o.http, ref).catch((error: unknown) => {
+    const result = await hardRefresh(this.o.http, ref, new Date(at)).catch((error: unknown) => {
       this.counters.refreshFailures++;
       throw error;
     });
     if (result === 'gone') {
       this.drop(app);
-      return;
+      return false;
     }
     this.counters.refreshes++;
     const message = `hard refresh: ${summarize(reasons)}`;
     this.log('info', `${message} (Application ${ref.namespace}/${ref.name})`, { app });
-    // the refresh is done: an Event that cannot be written must not make it count as failed (and be retried)
-    await this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
+    // the refresh is done: an Event that cannot be written must not make it count as failed (and be retried), nor hold up its confirmation
+    this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${app}: ${(error as Error).message}`, { app });
     });
+    return true;
+  }
+
+  // Why: tells a refresh Argo CD still holds from one it dropped without a generate (released Argo CD does that).
+  private async refreshState(app: string): Promise<RefreshState> {
+    const state = await refreshRequestState(this.o.http, applicationRef(app, this.o.argocdNamespace));
+    if (state === 'gone') this.drop(app);
+    return state;
   }
 
   // Why: the Application is gone, so nothing it looked up needs watching any more.

@@ -51,7 +51,8 @@ export const configMaps = { group: '', version: 'v1', resource: 'configmaps', ki
 
 /** A run record as generate would post it. */
 export function run(app: string, refs: LookupRef[], extra: Partial<RunRecord> = {}): RunRecord {
-  return { app, refs, outcome: 'ok', waiting: false, ranAt: new Date().toISOString(), ...extra };
+  const now = new Date().toISOString();
+  return { app, refs, outcome: 'ok', waiting: false, startedAt: now, ranAt: now, ...extra };
 }
 
 /** An Application; `plugin` undefined gives a plain (non-plugin) source. */
