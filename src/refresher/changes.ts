@@ -44,6 +44,8 @@ export class ChangeDetector {
   /** object key => callers waiting for the next GET; a key in `fetching` has a GET running. */
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly fetching = new Set<string>();
+  /** Comparisons under way (a GET each), for settled(). */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly o: ChangeOptions) {}
 
@@ -107,8 +109,25 @@ export class ChangeDetector {
     for (const [key, name] of this.byApp.get(app) ?? []) if (listed(key)) void this.check(key, name, undefined);
   }
 
+  /** Whether any tracked work is under way. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Resolves once every comparison started so far (and any they started) has ended. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // Why: every comparison is tracked, so settled() can tell "nothing changed" from "not compared yet".
+  private check(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
+    const running = this.compareLive(key, name, resourceVersion).finally(() => this.inflight.delete(running));
+    this.inflight.add(running);
+    return running;
+  }
+
   // Why: one place turns "something happened to this object" into compare(); failures to read are logged, not guessed at.
-  private async check(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
+  private async compareLive(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
     const objectKey = `${key}/${name}`;
     const cached = this.seen.get(objectKey);
     if (resourceVersion !== undefined && cached?.resourceVersion === resourceVersion) return this.compare(key, name, cached.fingerprint);

@@ -57,8 +57,27 @@ interface Plan {
 /** Per-app refresh timers in front of the shared rate limit. */
 export class RefreshScheduler {
   private readonly plans = new Map<string, Plan>();
+  /** Refreshes and confirmation checks under way, for settled(). */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly o: RefreshSchedulerOptions) {}
+
+  /** Whether any tracked work is under way. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Resolves once every refresh and confirmation check started so far has ended (timers not yet due are not waited for). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // Why: work a timer starts is tracked, so settled() covers it.
+  private track(work: Promise<void>): Promise<void> {
+    const running = work.finally(() => this.inflight.delete(running));
+    this.inflight.add(running);
+    return running;
+  }
 
   // Why: every entry point works on the same per-app state, created on first use.
   private plan(app: string): Plan {
@@ -78,7 +97,7 @@ export class RefreshScheduler {
     plan.timer = this.o.clock.after(plan.dueAt - now, () => {
       plan.timer = undefined;
       plan.dueAt = undefined;
-      void this.fire(app, plan, plan.reasons.splice(0), 0);
+      void this.track(this.fire(app, plan, plan.reasons.splice(0), 0));
     });
   }
 
@@ -121,15 +140,17 @@ export class RefreshScheduler {
       const reason = plan.waiting
         ? `the flight is waiting or failed: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`
         : 'an earlier hard refresh was never followed by a generate: last-resort re-check';
-      void this.fire(app, plan, [reason], 0).then(() => {
-        if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
-      });
+      void this.track(
+        this.fire(app, plan, [reason], 0).then(() => {
+          if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
+        }),
+      );
     });
   }
 
   /** Refreshes `app` as soon as the rate limit allows, outside change tracking. */
   async now(app: string, reason: string): Promise<void> {
-    await this.fire(app, this.plan(app), [reason], 0);
+    await this.track(this.fire(app, this.plan(app), [reason], 0));
   }
 
   /** When the next refresh of `app` is planned, if one is. */
@@ -186,7 +207,7 @@ export class RefreshScheduler {
   private armConfirm(app: string, plan: Plan, u: Unconfirmed): void {
     u.timer = this.o.clock.after(this.o.confirmMs * 2 ** u.attempt, () => {
       u.timer = undefined;
-      void this.confirm(app, plan, u);
+      void this.track(this.confirm(app, plan, u));
     });
   }
 

@@ -98,6 +98,7 @@ export class Refresher {
       http: o.http,
       log: this.log,
       backoff: o.backoff ?? { baseMs: 500, capMs: 30_000 },
+      clock: this.clock,
       handlers: {
         event: (key, event) => {
           this.counters.watchEvents++;
@@ -107,7 +108,7 @@ export class Refresher {
         failed: () => this.counters.watchErrors++,
       },
     });
-    this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20);
+    this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20, this.clock);
     this.scheduler = new RefreshScheduler({
       debounceMs: o.debounceMs ?? 2_000,
       minIntervalMs: o.minIntervalMs ?? 10_000,
@@ -177,6 +178,12 @@ export class Refresher {
     });
   }
 
+  /** Resolves once the comparisons, refreshes and checks started so far have ended: what it has seen is acted on. */
+  async settled(): Promise<void> {
+    do await Promise.all([this.detector.settled(), this.scheduler.settled()]);
+    while (this.detector.busy || this.scheduler.busy);
+  }
+
   /** Counters for /metrics. */
   stats(): RefresherStats {
     return { ...this.counters, openWatches: this.watches.open, records: this.runs.size, eventFailures: this.events.failures };
@@ -233,9 +240,9 @@ export class Refresher {
   // Why: selfHeal and uid change rarely; one GET per app per cache period is enough.
   private async applicationFacts(app: string, ref: ApplicationRef): Promise<ApplicationFacts | undefined> {
     const cached = this.facts.get(app);
-    if (cached && Date.now() - cached.at < (this.o.applicationCacheMs ?? 300_000)) return cached.facts;
+    if (cached && this.clock.now() - cached.at < (this.o.applicationCacheMs ?? 300_000)) return cached.facts;
     const facts = await applicationFacts(this.o.http, ref);
-    if (facts) this.facts.set(app, { facts, at: Date.now() });
+    if (facts) this.facts.set(app, { facts, at: this.clock.now() });
     return facts;
   }
 

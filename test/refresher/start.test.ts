@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
 import type { FakeApiServer } from '../support/apiserver.js';
+import { ManualClock, runUntil } from '../support/manual-clock.js';
 import { application, refresher, stopped, withApiServer } from './support.js';
 
 let api: FakeApiServer;
@@ -19,21 +20,21 @@ test('start() hard-refreshes only Applications using the jetway plugin, once eac
   api.put(application('argocd', 'helm', { source: { repoURL: 'https://charts.example.com', chart: 'x' } }));
   api.put(application('argocd', 'other-plugin', { source: { plugin: { name: 'jetwayish' } } }));
   api.put(application('team-a', 'kustomize', { source: { plugin: { name: 'kustomize-jetway' } } }));
-  const times: number[] = [];
-  const unsubscribe = api.onRequest((q) => {
-    if (q.method === 'PATCH') times.push(Date.now());
-  });
-  const r = refresher(http, { rateLimit: { perSecond: 5, burst: 1 } });
+  const clock = new ManualClock();
+  const r = refresher(http, { clock, rateLimit: { perSecond: 5, burst: 1 } });
   try {
-    assert.equal(await r.start(), 4);
-    const patched = api.requests.filter((q) => q.method === 'PATCH').map((q) => q.path.replace('/apis/argoproj.io/v1alpha1/namespaces/', ''));
+    const started = r.start();
+    const patches = () => api.requests.filter((q) => q.method === 'PATCH');
+    await runUntil(clock, 'four refreshes', () => patches().length === 4);
+    assert.equal(await started, 4);
+    const patched = patches().map((q) => q.path.replace('/apis/argoproj.io/v1alpha1/namespaces/', ''));
     assert.deepEqual(patched.sort(), ['argocd/applications/one', 'argocd/applications/two', 'team-a/applications/four', 'team-a/applications/three']);
-    // burst 1 at 5/s: four refreshes take at least three intervals of 200 ms.
-    assert.ok(times.at(-1)! - times[0]! >= 550, `spread over ${times.at(-1)! - times[0]!} ms`);
+    // burst 1 at 5/s: one refresh per 200 ms of the refresher's clock.
+    const stamps = patches().map((q) => Date.parse((q.body as { metadata: { annotations: Record<string, string> } }).metadata.annotations['argocd.argoproj.io/refresh-timestamp']!));
+    assert.deepEqual(stamps.slice(1).map((t, i) => t - stamps[i]! >= 200), [true, true, true], `stamps ${stamps.map((t) => t - stamps[0]!).join(', ')}`);
     assert.equal(api.get('argoproj.io/v1alpha1', 'Application', 'argocd', 'one')?.metadata?.annotations?.['argocd.argoproj.io/refresh'], 'hard');
     assert.equal(r.stats().refreshes, 4);
   } finally {
-    unsubscribe();
     await stopped(api, r);
   }
 });

@@ -49,6 +49,12 @@ export const jobs = { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Jo
 export const secrets = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret' };
 export const configMaps = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' };
 
+/** A run's start and end at the given time (ms): a record made under a ManualClock. */
+export function ranAt(ms: number): { startedAt: string; ranAt: string } {
+  const iso = new Date(ms).toISOString();
+  return { startedAt: iso, ranAt: iso };
+}
+
 /** A run record as generate would post it. */
 export function run(app: string, refs: LookupRef[], extra: Partial<RunRecord> = {}): RunRecord {
   const now = new Date().toISOString();
@@ -87,8 +93,6 @@ export async function until(what: string, check: () => boolean, timeoutMs = 3_00
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stops a Refresher and waits until the server has seen its watches close, so the next test counts from zero. */
 export async function stopped(api: FakeApiServer, r: Refresher): Promise<void> {
