@@ -41,6 +41,10 @@ export interface AdminSettings {
   workerHeapMib: number;
   /** The unix socket of `jetway serve` (JETWAY_SOCKET). */
   socket: string | undefined;
+  /** Looked-up objects one app's record may have watched; past it the app is re-checked periodically (JETWAY_MAX_REFS_PER_APP, default 256). */
+  maxRefsPerApp: number;
+  /** Watches (distinct resource and namespace) one `jetway serve` opens; an app that would pass it is re-checked periodically (JETWAY_MAX_WATCHES, default 500). */
+  maxWatches: number;
 }
 
 /** The defaults fit the plugin container's 2Gi and serve's 512Mi (deploy/repo-server-patch.yaml) with room for a run's copies. */
@@ -102,6 +106,8 @@ export function readAdminSettings(env: NodeJS.ProcessEnv): AdminSettings {
     maxRenderedBytes: positiveInt('JETWAY_MAX_RENDERED_BYTES', env['JETWAY_MAX_RENDERED_BYTES']) ?? defaultLimits.maxRenderedBytes,
     workerHeapMib: positiveInt('JETWAY_WORKER_HEAP_MIB', env['JETWAY_WORKER_HEAP_MIB']) ?? defaultLimits.workerHeapMib,
     socket: env['JETWAY_SOCKET'] || undefined,
+    maxRefsPerApp: positiveInt('JETWAY_MAX_REFS_PER_APP', env['JETWAY_MAX_REFS_PER_APP']) ?? 256,
+    maxWatches: positiveInt('JETWAY_MAX_WATCHES', env['JETWAY_MAX_WATCHES']) ?? 500,
   };
 }
 

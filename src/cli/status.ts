@@ -11,6 +11,7 @@ function describe(record: RecordView): string {
     `${record.app}: ${record.outcome}${record.waiting ? ' (waiting)' : ''} at ${record.ranAt}`,
     `  status: ${record.statusMessage ?? '-'}`,
     `  next refresh: ${record.nextRefreshAt ?? 'when something it looked up changes'}`,
+    ...(record.notWatched ? [`  not watched: ${record.notWatched}`] : []),
     ...(record.refreshUnansweredSince ? [`  hard refresh requested at ${record.refreshUnansweredSince}: no generate has started since`] : []),
     ...record.refs.map((r) => `  ref ${r.ref} (${r.access}${r.fingerprint ? '' : ', not found'})`),
   ];

@@ -89,6 +89,13 @@ export function createAccessHost(options: AccessOptions): AccessHost {
     return options.ceiling === undefined || options.ceiling.some((m) => matchesObject(m, object));
   }
 
+  // An absent object is recorded (and so watched, and named in Events) only where the app could read it without an
+  // ownership it cannot show yet: its destination namespace, or what its matchers open within the admin ceiling.
+  function withinReach(m: RestMapping, namespace: string, name: string): boolean {
+    if (m.Namespaced && namespace === options.namespace) return true;
+    return admitted({ apiVersion: m.Group ? `${m.Group}/${m.Version}` : m.Version, kind: m.Kind, metadata: { namespace, name } });
+  }
+
   async function lookup(cluster: Cluster, call: Extract<HostCall, { op: 'k8s_lookup' }>): Promise<KubeObject> {
     const { group, version } = parseGroupVersion(call.apiVersion);
     if (call.kind === '') throw new ClusterError('Error', 'resource kind may not be empty');
@@ -101,7 +108,7 @@ export function createAccessHost(options: AccessOptions): AccessHost {
     try {
       object = await cluster.get(m, namespace, call.name);
     } catch (error) {
-      if (error instanceof ClusterError && error.reason === 'NotFound') record(m, namespace, call.name, 'missing');
+      if (error instanceof ClusterError && error.reason === 'NotFound' && withinReach(m, namespace, call.name)) record(m, namespace, call.name, 'missing');
       throw error;
     }
     if (isOwnedBy(object, options.release, options.namespace)) {

@@ -39,6 +39,8 @@ export class ChangeDetector {
   private readonly targets = new Map<string, WatchTarget>();
   /** app => the (watch key, name) pairs it references. */
   private readonly byApp = new Map<string, Array<[string, string]>>();
+  /** watch key => the apps referencing something in it. */
+  private readonly appsByKey = new Map<string, Set<string>>();
   /** object key => the last fingerprint computed, with the resourceVersion it belongs to. */
   private readonly seen = new Map<string, { resourceVersion: string; fingerprint: string }>();
   /** object key => callers waiting for the next GET; a key in `fetching` has a GET running. */
@@ -62,6 +64,8 @@ export class ChangeDetector {
       names.set(ref.name, apps);
       apps.set(app, { ref, fingerprint: ref.fingerprint });
       pairs.push([key, ref.name]);
+      const users = this.appsByKey.get(key) ?? new Set<string>();
+      this.appsByKey.set(key, users.add(app));
     }
     this.byApp.set(app, pairs);
   }
@@ -80,8 +84,19 @@ export class ChangeDetector {
         this.byWatch.delete(key);
         this.targets.delete(key);
       }
+      const users = this.appsByKey.get(key);
+      users?.delete(app);
+      if (users?.size === 0) this.appsByKey.delete(key);
     }
     this.byApp.delete(app);
+  }
+
+  /** How many collections would be watched if `app`'s refs were `refs`. */
+  watchesWith(app: string, refs: readonly LookupRef[]): number {
+    const keys = new Set(refs.map(watchKeyOf));
+    let count = keys.size;
+    for (const [key, users] of this.appsByKey) if (!keys.has(key) && (users.size > 1 || !users.has(app))) count++;
+    return count;
   }
 
   /** The collections some app references: what must be watched. */

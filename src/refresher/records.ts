@@ -21,6 +21,8 @@ export interface RunRecord {
 /** A record as `jetway status` shows it: with the next planned hard refresh, when one is planned. */
 export interface RecordView extends RunRecord {
   nextRefreshAt?: string;
+  /** Why nothing this run looked up is watched (a limit was reached); the app is re-checked periodically instead. */
+  notWatched?: string;
   /** A hard refresh was requested then and no generate has started since. */
   refreshUnansweredSince?: string;
 }

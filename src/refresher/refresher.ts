@@ -35,11 +35,19 @@ export interface RefresherOptions {
   backoff?: BackoffOptions;
   /** How long an Application's selfHeal setting and uid are trusted. Default 300000. */
   applicationCacheMs?: number;
+  /** Bounds on what app records can make jetway watch (JETWAY_MAX_REFS_PER_APP, JETWAY_MAX_WATCHES); past them an app is re-checked periodically. */
+  limits: WatchLimits;
   /** The plugin name Applications select. Default "jetway" (also matches "jetway-<version>"). */
   plugin?: string;
   /** reportingInstance of Events. Default the host name (the pod name in Kubernetes). */
   instance?: string;
   log?: Log;
+}
+
+/** Caps on watching, so no app's lookups can make the service hold unbounded state or connections. */
+export interface WatchLimits {
+  refsPerApp: number;
+  watches: number;
 }
 
 /** Counters for /metrics. */
@@ -79,6 +87,8 @@ function summarize(reasons: string[]): string {
 /** Keeps every app's flight re-running whenever something it looked up really changes. */
 export class Refresher {
   private readonly runs = new Map<string, RunRecord>();
+  /** Apps not watched because their record passed a limit, with the limit's message. */
+  private readonly limited = new Map<string, string>();
   private readonly facts = new Map<string, { facts: ApplicationFacts; at: number }>();
   private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0, refreshFailures: 0, watchErrors: 0 };
   private readonly detector: ChangeDetector;
@@ -152,18 +162,36 @@ export class Refresher {
     // from where the watches got to (re-tracking would compare against old fingerprints and refresh again and again).
     const keepTracking = run.outcome === 'failed' && run.refs.length === 0 && previous !== undefined;
     if (keepTracking) run = { ...run, refs: previous.refs };
+    const limit = keepTracking ? this.limited.get(run.app) : this.overLimit(run);
+    // A record past a limit keeps none of its refs: nothing of it is watched, and the periodic re-check stands in.
+    if (limit) run = { ...run, refs: [] };
     this.runs.set(run.app, run);
     this.scheduler.ran(run.app, Date.parse(run.startedAt));
     if (!keepTracking) {
+      if (limit) this.limited.set(run.app, limit);
+      else this.limited.delete(run.app);
       this.detector.track(run.app, run.refs);
       this.watches.sync(this.detector.watchTargets());
       this.detector.verify(run.app, (key) => this.watches.listed(key));
     }
     // Argo CD pauses generation after repeated failures; the periodic re-check keeps retrying a failed app too.
-    this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed');
+    this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed' || limit !== undefined);
     this.announce(previous, run).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${run.app}: ${(error as Error).message}`, { app: run.app });
     });
+  }
+
+  // Why: one app's lookups must not make the service hold unbounded refs or open unbounded watches (issue 11).
+  private overLimit(run: RunRecord): string | undefined {
+    const limits = this.o.limits;
+    if (run.refs.length > limits.refsPerApp) {
+      return `the flight looked up ${run.refs.length} objects, more than the ${limits.refsPerApp} jetway watches per app (JETWAY_MAX_REFS_PER_APP): it is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s instead`;
+    }
+    const watches = this.detector.watchesWith(run.app, run.refs);
+    if (watches > limits.watches) {
+      return `watching what the flight looked up would take jetway to ${watches} watches, more than its ${limits.watches} (JETWAY_MAX_WATCHES): it is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s instead`;
+    }
+    return undefined;
   }
 
   /** Every record, with the next planned hard refresh where one is planned (`jetway status`). */
@@ -172,6 +200,8 @@ export class Refresher {
       const view: RecordView = { ...run };
       const next = this.scheduler.nextRefreshAt(run.app);
       if (next !== undefined) view.nextRefreshAt = new Date(next).toISOString();
+      const limit = this.limited.get(run.app);
+      if (limit) view.notWatched = limit;
       const unanswered = this.scheduler.unansweredSince(run.app);
       if (unanswered !== undefined) view.refreshUnansweredSince = new Date(unanswered).toISOString();
       return view;
@@ -230,6 +260,7 @@ export class Refresher {
   private drop(app: string): void {
     this.log('info', `Application of ${app} no longer exists: dropped its run record`, { app });
     this.runs.delete(app);
+    this.limited.delete(app);
     this.detector.untrack(app);
     this.watches.sync(this.detector.watchTargets());
     this.scheduler.forget(app);
@@ -254,6 +285,8 @@ export class Refresher {
     else if (previous && describeRun(previous) !== describeRun(run)) {
       events.push({ type: 'Normal', reason: 'FlightProgressed', message: `flight status changed from "${describeRun(previous)}" to "${describeRun(run)}"` });
     }
+    const limit = this.limited.get(run.app);
+    if (limit) events.push({ type: 'Warning', reason: 'WatchLimitReached', message: limit });
     let facts = this.facts.get(run.app)?.facts;
     if (run.waiting) {
       events.push({ type: 'Normal', reason: 'FlightWaiting', message: run.statusMessage || 'the flight waits on cluster state' });

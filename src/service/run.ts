@@ -1,5 +1,6 @@
 // Wires `jetway serve` together: cluster connection, refresher, metrics and the socket service, until SIGTERM.
 
+import { readAdminSettings } from '../argocd/admin.js';
 import { LazyKube } from '../cluster/connect.js';
 import { Refresher } from '../refresher/refresher.js';
 import { recordProblem } from '../refresher/records.js';
@@ -26,6 +27,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   applyServiceTuning();
   const log = jsonLogger(process.stderr, settings.logLevel);
   log('info', `Applications named without a <namespace>_ prefix are looked for in namespace ${settings.argocdNamespace}`, { argocdNamespace: settings.argocdNamespace });
+  const admin = readAdminSettings(process.env);
   const kube = new LazyKube({ kubeconfig: settings.kubeconfig });
   const cluster = await kube.get();
   const refresher = new Refresher({
@@ -34,6 +36,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     debounceMs: settings.debounceMs,
     minIntervalMs: settings.minIntervalMs,
     waitingRefreshMs: settings.waitingRefreshMs,
+    limits: { refsPerApp: admin.maxRefsPerApp, watches: admin.maxWatches },
     log,
   });
   const metrics = createMetrics(() => refresher.stats());

@@ -75,6 +75,7 @@ export function refresher(http: KubeHttp, options: Partial<RefresherOptions> = {
     minIntervalMs: 1_000,
     waitingRefreshMs: 60_000,
     backoff: { baseMs: 50, capMs: 500 },
+    limits: { refsPerApp: 256, watches: 500 },
     ...options,
   });
 }
