@@ -79,7 +79,10 @@ export function createAccessHost(options: AccessOptions): AccessHost {
   function record(m: RestMapping, namespace: string, name: string, access: LookupRef['access'], object?: KubeObject): void {
     const ref = refString(namespace, groupKindString(m.Group, m.Kind), name);
     const entry: LookupRef = { ref, group: m.Group, version: m.Version, resource: m.Resource, kind: m.Kind, namespace, name, access };
-    if (object) entry.fingerprint = fingerprint(object);
+    if (object) {
+      entry.fingerprint = fingerprint(object);
+      if (object.metadata?.resourceVersion) entry.resourceVersion = object.metadata.resourceVersion;
+    }
     recorded.set(ref, entry);
   }
 

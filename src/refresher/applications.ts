@@ -34,36 +34,7 @@ export function applicationPath(ref: ApplicationRef): string {
 }
 
 interface ApplicationSpec {
-  source?: { plugin?: { name?: string } };
-  sources?: Array<{ plugin?: { name?: string } }>;
   syncPolicy?: { automated?: { selfHeal?: boolean } };
-}
-
-/** Whether a source's plugin is jetway: `<plugin>`, or `<plugin>-<version>` when the plugin.yaml sets spec.version. */
-function isPlugin(name: string | undefined, plugin: string): boolean {
-  return name === plugin || (name?.startsWith(`${plugin}-`) ?? false);
-}
-
-/** Whether any source of the Application runs the plugin. */
-export function usesPlugin(app: KubeObject, plugin: string): boolean {
-  const spec = (app['spec'] ?? {}) as ApplicationSpec;
-  return isPlugin(spec.source?.plugin?.name, plugin) || (spec.sources ?? []).some((s) => isPlugin(s.plugin?.name, plugin));
-}
-
-/** Every Application in every namespace that runs the plugin. */
-export async function pluginApplications(http: KubeHttp, plugin: string): Promise<ApplicationRef[]> {
-  const found: ApplicationRef[] = [];
-  let next: string | undefined;
-  do {
-    const query = `?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
-    const page = await http.getJson<{ metadata?: { continue?: string }; items?: KubeObject[] }>(`${base}/applications${query}`);
-    for (const item of page.items ?? []) {
-      const { namespace, name } = item.metadata ?? {};
-      if (namespace && name && usesPlugin(item, plugin)) found.push({ namespace, name });
-    }
-    next = page.metadata?.continue || undefined;
-  } while (next);
-  return found;
 }
 
 /** Reads an Application's uid and selfHeal setting; undefined when it does not exist. */

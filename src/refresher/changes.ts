@@ -63,6 +63,9 @@ export class ChangeDetector {
       const apps = names.get(ref.name) ?? new Map<string, Baseline>();
       names.set(ref.name, apps);
       apps.set(app, { ref, fingerprint: ref.fingerprint });
+      // what the run read seeds the cache: a list showing the same resourceVersion then needs no GET to compare
+      const objectKey = `${key}/${ref.name}`;
+      if (ref.resourceVersion && ref.fingerprint && !this.seen.has(objectKey)) this.seen.set(objectKey, { resourceVersion: ref.resourceVersion, fingerprint: ref.fingerprint });
       pairs.push([key, ref.name]);
       const users = this.appsByKey.get(key) ?? new Set<string>();
       this.appsByKey.set(key, users.add(app));

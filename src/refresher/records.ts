@@ -45,7 +45,9 @@ export function recordProblem(value: unknown): string | undefined {
       return `run record of ${r['app']}: each ref needs ${strings.join(', ')} as strings`;
     }
     if (!['owned', 'matched', 'missing'].includes(f['access'] as string)) return `run record of ${r['app']}: ref ${String(f['ref'])} has an unknown access`;
-    if (f['fingerprint'] !== undefined && typeof f['fingerprint'] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string fingerprint`;
+    for (const optional of ['fingerprint', 'resourceVersion']) {
+      if (f[optional] !== undefined && typeof f[optional] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string ${optional}`;
+    }
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
 
 import { hostname } from 'node:os';
 import type { KubeHttp } from '../cluster/http.js';
-import { appKey, applicationFacts, applicationRef, hardRefresh, pluginApplications, refreshRequestState, type ApplicationFacts, type ApplicationRef } from './applications.js';
+import { applicationFacts, applicationRef, hardRefresh, refreshRequestState, type ApplicationFacts, type ApplicationRef } from './applications.js';
 import type { BackoffOptions } from './backoff.js';
 import { ChangeDetector, type Change } from './changes.js';
 import { realClock, type Clock } from './clock.js';
@@ -37,8 +37,6 @@ export interface RefresherOptions {
   applicationCacheMs?: number;
   /** Bounds on what app records can make jetway watch (JETWAY_MAX_REFS_PER_APP, JETWAY_MAX_WATCHES); past them an app is re-checked periodically. */
   limits: WatchLimits;
-  /** The plugin name Applications select. Default "jetway" (also matches "jetway-<version>"). */
-  plugin?: string;
   /** reportingInstance of Events. Default the host name (the pod name in Kubernetes). */
   instance?: string;
   log?: Log;
@@ -134,14 +132,6 @@ export class Refresher {
     this.events = new EventRecorder({ http: o.http, component: 'jetway', instance: o.instance ?? hostname() });
   }
 
-  /** Hard-refreshes every Application using the plugin once, rate-limited, so their runs rebuild the records; resolves with how many. */
-  async start(): Promise<number> {
-    const apps = await pluginApplications(this.o.http, this.o.plugin ?? 'jetway');
-    this.log('info', `hard-refreshing ${apps.length} Applications using the plugin to rebuild run records`, { applications: apps.length });
-    await Promise.all(apps.map((ref) => this.scheduler.now(appKey(ref, this.o.argocdNamespace), 'jetway serve started and rebuilds its run records')));
-    return apps.length;
-  }
-
   /** Closes every watch and clears every timer; final: later records are ignored. */
   stop(): void {
     this.stopped = true;
@@ -150,14 +140,19 @@ export class Refresher {
     this.bucket.stop();
   }
 
-  /** Replaces the app's record: watches follow its refs, and Events tell the user how the flight is doing. */
-  record(run: RunRecord): void {
+  /**
+   * Replaces the app's record: watches follow its refs, and Events tell the user how the flight is doing. A `replayed`
+   * record was stored before this refresher started (loaded on gaining the lease): its refs are compared with the live
+   * objects as their watches list, and only a change made meanwhile refreshes; its Events were told when it was new.
+   */
+  record(run: RunRecord, replayed = false): void {
     if (this.stopped) return;
     const previous = this.runs.get(run.app);
     if (previous && Date.parse(run.ranAt) < Date.parse(previous.ranAt)) {
       this.log('debug', `ignored a run record of ${run.app} older than the one held`, { app: run.app, ranAt: run.ranAt });
       return;
     }
+    if (previous && previous.startedAt === run.startedAt && previous.ranAt === run.ranAt) return; // the same run, delivered again
     // A failed run saw nothing new, and Argo CD keeps the last good manifests: keep watching what that run looked up,
     // from where the watches got to (re-tracking would compare against old fingerprints and refresh again and again).
     const keepTracking = run.outcome === 'failed' && run.refs.length === 0 && previous !== undefined;
@@ -176,6 +171,7 @@ export class Refresher {
     }
     // Argo CD pauses generation after repeated failures; the periodic re-check keeps retrying a failed app too.
     this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed' || limit !== undefined);
+    if (replayed) return;
     this.announce(previous, run).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${run.app}: ${(error as Error).message}`, { app: run.app });
     });
@@ -254,6 +250,11 @@ export class Refresher {
     const state = await refreshRequestState(this.o.http, applicationRef(app, this.o.argocdNamespace));
     if (state === 'gone') this.drop(app);
     return state;
+  }
+
+  /** Forgets `app`: its Application (and so its RunRecord) was deleted. */
+  forget(app: string): void {
+    if (this.runs.has(app)) this.drop(app);
   }
 
   // Why: the Application is gone, so nothing it looked up needs watching any more.

@@ -12,11 +12,10 @@ import { ModuleStore } from './modules.js';
 import { WorkerPool } from './pool.js';
 import { fallbackReasons, fallbacksPath, moduleMissing, type FallbackReportBody, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
 
-/** Where run records go: the refresher, which watches what they reference. */
+/** Where run records go: stored in the cluster, where the elected refresher follows them. */
 export interface RecordSink {
-  record(record: RunRecordBody): void;
+  record(record: RunRecordBody): Promise<void>;
   records(): unknown[];
-  ready(): boolean;
 }
 
 export interface ServiceOptions {
@@ -129,7 +128,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return send(res, 204, '');
         }
         if (req.method === 'POST' && url.pathname === '/v1/records') {
-          options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
+          await options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
           return send(res, 204, '');
         }
         if (req.method === 'GET' && url.pathname === '/v1/records') return send(res, 200, options.sink.records());
@@ -149,7 +148,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   const opsServer = http.createServer((req, res) => {
     if (req.url === '/healthz') return send(res, 200, 'ok');
-    if (req.url === '/readyz') return options.sink.ready() ? send(res, 200, 'ready') : send(res, 503, 'starting');
+    // Readiness is per pod, so it must never gate Argo CD's repo-server on refresher work: answering here means the socket listens.
+    if (req.url === '/readyz') return send(res, 200, 'ready');
     if (req.url === '/metrics') {
       void options.metrics.registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': options.metrics.registry.contentType }).end(text));
       return;

@@ -214,6 +214,8 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
     [
       '/events:create', '/events:patch',
       'argoproj.io/applications:get', 'argoproj.io/applications:list', 'argoproj.io/applications:patch', 'argoproj.io/applications:watch',
+      'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update',
+      'jetway.dev/runrecords:create', 'jetway.dev/runrecords:get', 'jetway.dev/runrecords:list', 'jetway.dev/runrecords:update', 'jetway.dev/runrecords:watch',
     ],
   );
 

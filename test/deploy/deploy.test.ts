@@ -27,7 +27,7 @@ test('the entry point is a Component at the repository root generating the Confi
   const deploy = loadDoc('deploy/kustomization.yaml');
   assert.equal(deploy.kind, 'Component');
   assert.equal(deploy.namespace, 'argocd');
-  assert.deepEqual(deploy.resources, ['rbac.yaml']);
+  assert.deepEqual(deploy.resources, ['rbac.yaml', 'runrecord-crd.yaml']);
   assert.deepEqual(deploy.patches, [{ path: 'repo-server-patch.yaml' }]);
   assert.equal(deploy.configMapGenerator, undefined);
 
@@ -184,7 +184,7 @@ test('rendered over an Argo CD install', { skip: skipRender }, () => {
   assert.equal(cm.data['plugin.yaml'], readFileSync(repoPath('plugin.yaml'), 'utf8'));
   assert.equal(pod.volumes.find((v: Obj) => v.name === 'jetway-plugin').configMap.name, cm.metadata.name);
 
-  for (const o of objects.filter((x) => !x.kind.startsWith('Cluster'))) {
+  for (const o of objects.filter((x) => !x.kind.startsWith('Cluster') && x.kind !== 'CustomResourceDefinition')) {
     assert.equal(o.metadata.namespace, 'argocd', `${o.kind} ${o.metadata.name} in argocd`);
   }
   checkRbac(objects, false, 'argocd');
