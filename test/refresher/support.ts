@@ -42,7 +42,8 @@ export async function lookedUp(
   const ref: LookupRef = { ref: `${namespace}/${target.kind}${target.group ? `.${target.group}` : ''}:${name}`, ...target, namespace, name, access: 'missing' };
   const res = await http.request(objectPath(mapping, namespace, name));
   if (res.status === 404) return ref;
-  return { ...ref, access: 'owned', fingerprint: fingerprint(JSON.parse(res.text) as KubeObject) };
+  const object = JSON.parse(res.text) as KubeObject;
+  return { ...ref, access: 'owned', fingerprint: fingerprint(object), resourceVersion: object.metadata?.resourceVersion };
 }
 
 export const jobs = { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job' };
