@@ -4,7 +4,7 @@ import { execa, type ResultPromise } from 'execa';
 import yaml from 'js-yaml';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { KubeObject } from '../../src/cluster/types.js';
 import type { FakeApiServer } from './apiserver.js';
 import { repoPath } from './paths.js';
@@ -32,7 +32,8 @@ export async function startServe(
   const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', '--kubeconfig', api.kubeconfig(), '--socket', socket, '--listen', '127.0.0.1:0', ...flags], {
     reject: false,
     buffer: false,
-    env: { ...env, KUBECONFIG: '/nonexistent' },
+    // each process is its own replica: its Lease identity (the pod name in Kubernetes) comes from its socket's directory
+    env: { POD_NAME: `jetway-serve-${basename(dirname(socket))}`, ...env, KUBECONFIG: '/nonexistent' },
   });
   const logs: Array<Record<string, unknown>> = [];
   let pending = '';
