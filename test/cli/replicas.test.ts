@@ -68,9 +68,12 @@ test('three replicas: one leader watches; killed, another takes over within the 
       replicas.push(await startServe(api, leaseFlags));
     }
     await until('a replica leads again', () => replicas.filter(leads).length === 1 && holder() !== '', 10_000);
-    await until('the changed app is refreshed', () => hardRefreshes(api, 'argocd', 'app-7').length === 1, 10_000);
+    await until('the changed app is refreshed', () => hardRefreshes(api, 'argocd', 'app-7').length >= 1, 10_000);
+    // app-7 may be refreshed twice: by the leader that saw the change, then by the next one, since no generate (there is
+    // no Argo CD here) has re-run it and its record still differs from the cluster; no other app is refreshed at all
     const patches = api.requests.slice(mark).filter((q) => q.method === 'PATCH' && q.path.includes('/applications/'));
-    assert.deepEqual(patches.map((q) => q.path.split('/').at(-1)), ['app-7'], 'zero refreshes but the one app whose Job changed');
+    assert.deepEqual([...new Set(patches.map((q) => q.path.split('/').at(-1)))], ['app-7'], 'zero refreshes but for the one app whose Job changed');
+    assert.ok(patches.length <= 2, `${patches.length} refreshes of app-7`);
     assert.equal(readyFailures, 0, '/readyz never failed');
   } finally {
     clearInterval(probe);
