@@ -102,13 +102,14 @@ export class RefreshScheduler {
   }
 
   /**
-   * A generate of `app` started at `startedAt`: it answers every refresh requested before, and saw every change seen
-   * before; changes seen and refreshes requested after it started still stand.
+   * A generate of `app` started at `startedAt`: it answers every refresh requested before and, if it succeeded, acted on
+   * every change seen before; changes seen and refreshes requested after it started still stand.
    */
-  ran(app: string, startedAt: number): void {
+  ran(app: string, startedAt: number, succeeded: boolean): void {
     const plan = this.plans.get(app);
     if (!plan) return;
-    if (plan.reasons.length > 0 && plan.seenAt !== undefined && startedAt >= plan.seenAt) {
+    // a failed run answered the request but acted on no change (Argo CD keeps the last good manifests): changes stay planned
+    if (succeeded && plan.reasons.length > 0 && plan.seenAt !== undefined && startedAt >= plan.seenAt) {
       plan.timer?.cancel();
       plan.timer = undefined;
       plan.dueAt = undefined;

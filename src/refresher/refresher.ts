@@ -161,7 +161,7 @@ export class Refresher {
     // A record past a limit keeps none of its refs: nothing of it is watched, and the periodic re-check stands in.
     if (limit) run = { ...run, refs: [] };
     this.runs.set(run.app, run);
-    this.scheduler.ran(run.app, Date.parse(run.startedAt));
+    this.scheduler.ran(run.app, Date.parse(run.startedAt), run.outcome === 'ok');
     if (!keepTracking) {
       if (limit) this.limited.set(run.app, limit);
       else this.limited.delete(run.app);

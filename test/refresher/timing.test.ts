@@ -87,9 +87,9 @@ test('a refresh Argo CD dropped is asked for again after the confirmation wait; 
   await s.settled();
   assert.equal(refreshes.length, 2, 'asked again');
   assert.deepEqual(refreshes[1]!.reasons, ['Secret team-a/db was created']);
-  s.ran('app', first + 1); // a generate that started after the first request, but before the second
+  s.ran('app', first + 1, true); // a generate that started after the first request, but before the second
   assert.equal(s.unansweredSince('app'), refreshes[1]!.at, 'only a generate after the latest request answers it');
-  s.ran('app', refreshes[1]!.at);
+  s.ran('app', refreshes[1]!.at, true);
   assert.equal(s.unansweredSince('app'), undefined);
   assert.deepEqual(clock.pending, [], 'no check, no periodic re-check left for an app that is not waiting');
   s.stop();
@@ -126,9 +126,11 @@ test('a run that started before a change keeps the change planned; one that star
   const before = clock.now();
   clock.advance(10);
   s.changed('app', 'Job default/a changed');
-  s.ran('app', before);
+  s.ran('app', before, true);
   assert.ok(s.nextRefreshAt('app'), 'a run that began before the change did not see it');
-  s.ran('app', clock.now());
+  s.ran('app', clock.now(), false);
+  assert.ok(s.nextRefreshAt('app'), 'a run that failed acted on no change');
+  s.ran('app', clock.now(), true);
   assert.equal(s.nextRefreshAt('app'), undefined);
   s.stop();
 });
