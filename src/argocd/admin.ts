@@ -41,6 +41,8 @@ export interface AdminSettings {
   workerHeapMib: number;
   /** The unix socket of `jetway serve` (JETWAY_SOCKET). */
   socket: string | undefined;
+  /** Where `jetway serve` sees the plugin's unpacked sources, `<plugin TMPDIR>/_cmp_server` (JETWAY_SOURCES_DIR); unset = the service leaves generate to the plugin container. */
+  sourcesDir: string | undefined;
 }
 
 /** The defaults fit the plugin container's 2Gi and serve's 512Mi (deploy/repo-server-patch.yaml) with room for a run's copies. */
@@ -61,6 +63,12 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   if (value === undefined || value === '') return undefined;
   if (!/^\d+$/.test(value) || Number(value) === 0) throw new ParameterError(name, value, 'a positive whole number');
   return Number(value);
+}
+
+function absolutePath(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!value.startsWith('/')) throw new ParameterError(name, value, 'an absolute directory path');
+  return value;
 }
 
 function duration(name: string, value: string | undefined, fallbackMs: number): number {
@@ -102,6 +110,7 @@ export function readAdminSettings(env: NodeJS.ProcessEnv): AdminSettings {
     maxRenderedBytes: positiveInt('JETWAY_MAX_RENDERED_BYTES', env['JETWAY_MAX_RENDERED_BYTES']) ?? defaultLimits.maxRenderedBytes,
     workerHeapMib: positiveInt('JETWAY_WORKER_HEAP_MIB', env['JETWAY_WORKER_HEAP_MIB']) ?? defaultLimits.workerHeapMib,
     socket: env['JETWAY_SOCKET'] || undefined,
+    sourcesDir: absolutePath('JETWAY_SOURCES_DIR', env['JETWAY_SOURCES_DIR']),
   };
 }
 

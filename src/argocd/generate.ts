@@ -1,12 +1,11 @@
 // The plugin's job, end to end: Argo CD env -> parameters -> module -> run -> manifests. Any failure throws.
 
-import type { LazyKube } from '../cluster/connect.js';
 import type { Cluster } from '../cluster/types.js';
-import { localRunner, renderFlight, type FlightRunner } from '../flight/render.js';
+import { localRunner, renderFlight, type FlightRunner, type ModuleBytes } from '../flight/render.js';
 import type { LookupRef } from '../host/refs.js';
 import { buildFromSource, checkBuildAllowed } from '../module/build.js';
 import { sha256 } from '../module/compile.js';
-import { loadModule } from '../module/load.js';
+import { loadModule, type LoadOptions } from '../module/load.js';
 import { applyCeilings, readAdminSettings, type AdminSettings } from './admin.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
 import { composeInput } from './input.js';
@@ -21,16 +20,33 @@ export interface GenerateOutcome extends Manifests {
   durationMs: number;
 }
 
-/** The module bytes: built from the source directory, or loaded from the wasm reference. */
-async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>, processEnv: NodeJS.ProcessEnv): Promise<Uint8Array> {
+/** Loads a module reference with its digest; `jetway serve` passes one that remembers repository modules by content. */
+export type ModuleLoader = (ref: string, options: LoadOptions) => Promise<ModuleBytes>;
+
+/** The cluster connection, opened on first use (LazyKube in a generate process, the service's own in `jetway serve`). */
+export interface ClusterSource {
+  get(): Promise<Cluster>;
+}
+
+/** The module and its digest: built from the source directory, or loaded from the wasm reference. */
+async function moduleOf(
+  params: PluginParameters,
+  env: ArgoEnvironment,
+  admin: AdminSettings,
+  cwd: string,
+  cluster: () => Promise<Cluster>,
+  processEnv: NodeJS.ProcessEnv,
+  load: ModuleLoader,
+): Promise<ModuleBytes> {
   if (params.build) {
     checkBuildAllowed(admin);
     const scope = { release: env.appName, namespace: env.destinationNamespace };
-    return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv })).bytes;
+    const { bytes } = await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv });
+    return { bytes, digest: sha256(bytes) };
   }
   const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, env.destinationNamespace);
   try {
-    const loaded = await loadModule(ref, {
+    return await load(ref, {
       baseDir: cwd,
       repoRoot: env.repoRoot,
       checksum: params.checksum,
@@ -44,7 +60,6 @@ async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin
       maxOciManifestBytes: admin.maxOciManifestBytes,
       warn: (message) => process.stderr.write(`jetway: warning: ${message}\n`),
     });
-    return loaded.bytes;
   } catch (error) {
     // the expanded URL holds values from Secrets (refs); the error is shown in the Argo CD UI, so it names the template instead
     if (ref !== params.wasm && error instanceof Error) error.message = error.message.split(ref).join(params.wasm!);
@@ -53,15 +68,14 @@ async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin
 }
 
 /** Runs one generate for the Application described by `processEnv`, in `cwd` (the repository copy); the caller owns `kube`. */
-export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube: LazyKube, runner?: FlightRunner): Promise<GenerateOutcome> {
+export async function generate(processEnv: NodeJS.ProcessEnv, cwd: string, kube: ClusterSource, runner?: FlightRunner, load: ModuleLoader = loadModule): Promise<GenerateOutcome> {
   const env = readArgoEnvironment(processEnv, cwd);
   const admin = readAdminSettings(processEnv);
   const params = parsePluginParameters(env.parameters);
   const limits = applyCeilings(admin, params);
   const cluster = () => kube.get();
   const input = await composeInput(params, env.repoRoot, cwd);
-  const bytes = await moduleBytes(params, env, admin, cwd, cluster, processEnv);
-  const module = { bytes, digest: sha256(bytes) };
+  const module = await moduleOf(params, env, admin, cwd, cluster, processEnv, load);
   const spec = {
     input,
     release: env.appName,
