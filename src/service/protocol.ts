@@ -52,5 +52,5 @@ export const fallbacksPath = '/v1/fallbacks';
 export const generatePath = '/v1/generate';
 export const generateFailed = 422;
 export const generateDeclined = 503;
-/** The response header carrying the flight's run time in the service, as a Server-Timing entry `run;dur=<ms>`. */
-export const runTimingHeader = 'Server-Timing';
+/** Timings of a generate answer: `generate;dur=<ms>` (the whole generate in the service) and `run;dur=<ms>` (the flight's run). */
+export const serverTimingHeader = 'Server-Timing';

@@ -17,7 +17,7 @@ import {
   generateDeclined,
   generatePath,
   moduleMissing,
-  runTimingHeader,
+  serverTimingHeader,
   type FallbackReportBody,
   type RunRecordBody,
   type RunRequestBody,
@@ -161,6 +161,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return send(res, status, payload);
         }
         if (req.method === 'POST' && url.pathname === generatePath) {
+          const started = performance.now();
           const answer = await answerGenerate(url.searchParams.get('dir'), await body(req), {
             ownEnv: process.env,
             cluster,
@@ -174,7 +175,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
               }
             },
           });
-          if (answer.runMs !== undefined) res.setHeader(runTimingHeader, `run;dur=${answer.runMs.toFixed(1)}`);
+          const timing = [`generate;dur=${(performance.now() - started).toFixed(1)}`];
+          if (answer.runMs !== undefined) timing.push(`run;dur=${answer.runMs.toFixed(1)}`);
+          res.setHeader(serverTimingHeader, timing.join(', '));
           const reason = answer.text.trim();
           if (answer.status === generateDeclined && !declineLogged.has(reason)) {
             declineLogged.add(reason); // once per reason: a misconfiguration declines every request
