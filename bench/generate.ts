@@ -64,10 +64,13 @@ async function whole(command: string, args: string[], s: Sidecar, env: Record<st
   return { ms, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The floor: the launcher's very request, made by curl from a shell; stderr carries the response's Server-Timing. */
-const curlFromShell = `curl --silent --unix-socket "$JETWAY_SOCKET" --url-query "dir=$PWD" --data-binary @/proc/self/environ -H 'Content-Type: application/octet-stream' --dump-header /dev/stderr http://jetway/v1/generate`;
+/**
+ * The floor: the launcher's very request, made by curl from a shell; stderr carries the response's Server-Timing.
+ * (Not `--dump-header /dev/stderr`: Debian 12's curl 7.88 segfaults on it when stderr is a pipe.)
+ */
+const curlFromShell = `curl --silent --unix-socket "$JETWAY_SOCKET" --url-query "dir=$PWD" --data-binary @/proc/self/environ -H 'Content-Type: application/octet-stream' --write-out '%{stderr}%header{server-timing}' http://jetway/v1/generate`;
 
-/** `name;dur=ms` from a Server-Timing header in a header dump. */
+/** `name;dur=ms` from a Server-Timing header value. */
 function serverTiming(headers: string, name: string): number {
   return Number(new RegExp(`${name};dur=([0-9.]+)`).exec(headers)?.[1] ?? NaN);
 }
