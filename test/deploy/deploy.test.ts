@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { repoPath } from '../support/paths.js';
-import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loadDoc, loadDocs, skipRender, type Obj } from './checks.js';
+import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loadDoc, loadDocs, mounts, skipRender, type Obj } from './checks.js';
 // ---- the files as written ----
 
 test('the entry point is a Component at the repository root generating the ConfigMap from the one plugin.yaml', () => {
@@ -42,6 +42,20 @@ test('the repo-server patch, as written', () => {
   const names = patch.spec.template.spec.volumes.map((v: Obj) => v.name);
   for (const argo of ['var-files', 'plugins', 'tmp']) assert.ok(!names.includes(argo), `patch leaves ${argo} alone`);
   assert.equal(patch.spec.template.spec.volumes.find((v: Obj) => v.name === 'jetway-plugin').configMap.name, 'jetway-plugin');
+});
+
+test('jetway-serve can do the generates: it reads the plugin\'s /tmp read-only at the same path and carries the same JETWAY_* policy', () => {
+  // see src/service/generate-handler.ts: without these the service declines and every generate runs as a Node process
+  const pod = loadDoc('deploy/repo-server-patch.yaml').spec.template.spec;
+  const serve = container(pod, 'jetway-serve');
+  const tmp = mounts(serve).get('/tmp');
+  assert.equal(tmp?.name, 'jetway-tmp');
+  assert.equal(tmp?.readOnly, true, 'the service only reads the sources');
+  assert.equal(mounts(container(pod, 'jetway')).get('/tmp')?.name, 'jetway-tmp', 'the same volume the cmp-server unpacks into');
+  const env = (c: Obj) => Object.fromEntries((c.env ?? []).filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
+  assert.equal(env(serve)['JETWAY_SOURCES_DIR'], '/tmp/_cmp_server', "Argo CD's cmp-server unpacks into $TMPDIR/_cmp_server");
+  const policy = (e: Record<string, string>) => Object.entries(e).filter(([k]) => k.startsWith('JETWAY_') && !['JETWAY_SOCKET', 'JETWAY_CACHE_DIR', 'JETWAY_SOURCES_DIR'].includes(k)).sort();
+  assert.deepEqual(policy(env(serve)), policy(env(container(pod, 'jetway'))), 'the same JETWAY_* policy on both containers');
 });
 
 test('RBAC, as written: read-only lookups without Secrets, Secrets only with the component', () => {
@@ -82,6 +96,12 @@ test('the Dockerfile agrees with the manifests', () => {
   const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
   assert.equal(pkg.bin?.jetway, 'dist/src/cli/main.js');
   assert.ok(pkg.files.includes('dist/src') && pkg.files.includes('plugin.yaml'), 'the packed tarball carries the CLI');
+  // plugin.yaml's command is the launcher, installed on PATH by the package, and it relays over curl
+  const plugin = yaml.load(readFileSync(repoPath('plugin.yaml'), 'utf8')) as Obj;
+  assert.deepEqual(plugin.spec.generate.command, ['jetway-generate']);
+  assert.equal(pkg.bin?.['jetway-generate'], 'bin/jetway-generate');
+  assert.ok(pkg.files.includes('bin'), 'the packed tarball carries the launcher');
+  assert.match(dockerfile, /apt-get install -y --no-install-recommends curl/);
   // The image tag in the manifests follows the package version.
   const patch = loadDoc('deploy/repo-server-patch.yaml');
   for (const c of patch.spec.template.spec.containers) assert.equal(c.image, `ghcr.io/jetway-dev/jetway:${pkg.version}`);
