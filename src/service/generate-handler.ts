@@ -13,6 +13,7 @@ import type { FlightRunner } from '../flight/render.js';
 import { isInside } from '../module/file.js';
 import type { RunRecord } from '../refresher/records.js';
 import { formatManifests } from '../stages/format.js';
+import type { Logger } from './log.js';
 import { generateDeclined, generateFailed } from './protocol.js';
 
 export interface GenerateDeps {
@@ -30,6 +31,37 @@ export interface GenerateAnswer {
   text: string;
   /** The flight's run time in the service, when it ran. */
   runMs?: number;
+}
+
+/** The socket route: the answer with its Server-Timing; a refused record or a decline is logged (a decline once per reason), never thrown. */
+export class GenerateRoute {
+  private readonly declineLogged = new Set<string>();
+
+  constructor(private readonly deps: Omit<GenerateDeps, 'runner' | 'record'> & { record(record: RunRecord): void; log: Logger }) {}
+
+  async answer(dir: string | null, environ: Uint8Array, runner: FlightRunner): Promise<GenerateAnswer & { timing: string }> {
+    const { log } = this.deps;
+    const started = performance.now();
+    const answer = await answerGenerate(dir, environ, {
+      ...this.deps,
+      runner,
+      record: (record) => {
+        try {
+          this.deps.record(record);
+        } catch (error) {
+          log('warn', 'run record refused', { app: record.app, error: error instanceof Error ? error.message : String(error) });
+        }
+      },
+    });
+    const reason = answer.text.trim();
+    if (answer.status === generateDeclined && !this.declineLogged.has(reason)) {
+      this.declineLogged.add(reason); // a misconfiguration declines every request: say it once
+      log('warn', 'generate left to the plugin container', { reason });
+    }
+    const timing = [`generate;dur=${(performance.now() - started).toFixed(1)}`];
+    if (answer.runMs !== undefined) timing.push(`run;dur=${answer.runMs.toFixed(1)}`);
+    return { ...answer, timing: timing.join(', ') };
+  }
 }
 
 /** The caller's environment is at most what Linux lets one exec carry (ARG_MAX, 2 MiB by default). */

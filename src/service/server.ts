@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import type { Cluster } from '../cluster/types.js';
 import { runCompiled, type FlightRunner, type RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
-import { answerGenerate } from './generate-handler.js';
+import { GenerateRoute } from './generate-handler.js';
 import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
@@ -14,7 +14,6 @@ import { WorkerPool } from './pool.js';
 import {
   fallbackReasons,
   fallbacksPath,
-  generateDeclined,
   generatePath,
   moduleMissing,
   serverTimingHeader,
@@ -97,9 +96,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { metrics, log } = options;
   const modules = new ModuleStore();
   const pool = new WorkerPool(options.workers);
-  const repoModules = new RepoModules();
-  const declineLogged = new Set<string>();
-  const cluster = { get: () => (options.cluster ? Promise.resolve(options.cluster) : Promise.reject(new Error('jetway serve has no cluster connection'))) };
+  const generateRoute = new GenerateRoute({
+    ownEnv: process.env,
+    cluster: { get: () => (options.cluster ? Promise.resolve(options.cluster) : Promise.reject(new Error('jetway serve has no cluster connection'))) },
+    load: new RepoModules().load,
+    record: (record) => options.sink.record(record),
+    log,
+  });
 
   // Why: the request path is a warm worker with an instance ready; compile and instantiate happen before, and the
   // next instance is prepared only once the answer is out (`warm`), so preparing never competes with answering.
@@ -161,28 +164,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return send(res, status, payload);
         }
         if (req.method === 'POST' && url.pathname === generatePath) {
-          const started = performance.now();
-          const answer = await answerGenerate(url.searchParams.get('dir'), await body(req), {
-            ownEnv: process.env,
-            cluster,
-            runner: generateRunner(res),
-            load: repoModules.load,
-            record: (record) => {
-              try {
-                options.sink.record(record);
-              } catch (error) {
-                log('warn', 'run record refused', { app: record.app, error: error instanceof Error ? error.message : String(error) });
-              }
-            },
-          });
-          const timing = [`generate;dur=${(performance.now() - started).toFixed(1)}`];
-          if (answer.runMs !== undefined) timing.push(`run;dur=${answer.runMs.toFixed(1)}`);
-          res.setHeader(serverTimingHeader, timing.join(', '));
-          const reason = answer.text.trim();
-          if (answer.status === generateDeclined && !declineLogged.has(reason)) {
-            declineLogged.add(reason); // once per reason: a misconfiguration declines every request
-            log('warn', 'generate left to the plugin container', { reason });
-          }
+          const answer = await generateRoute.answer(url.searchParams.get('dir'), await body(req), generateRunner(res));
+          res.setHeader(serverTimingHeader, answer.timing);
           return send(res, answer.status, answer.text);
         }
         const put = /^\/v1\/modules\/([0-9a-f]{64})$/.exec(url.pathname);
