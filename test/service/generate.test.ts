@@ -87,6 +87,9 @@ test('the launcher relays the service\'s generate: the same manifests as generat
   const local = await run(['jetway', 'generate'], app, pluginEnv({ JETWAY_SOCKET: '' }));
   assert.equal(local.exitCode, 0, local.stderr);
   assert.equal(relayed.stdout, local.stdout);
+  // `jetway generate` itself offers the same request first (the path of an unchanged yokecd-era plugin.yaml)
+  const node = await run(['jetway', 'generate'], app, pluginEnv());
+  assert.equal(node.stdout, local.stdout);
   assert.match(relayed.stdout, /kind: Job\n/);
   assert.deepEqual(declines(), []);
   const records = await execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'status'], { env: { JETWAY_SOCKET: serve.socket }, reject: false });
