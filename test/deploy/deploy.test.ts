@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { repoPath } from '../support/paths.js';
-import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loadDoc, loadDocs, mounts, skipRender, type Obj } from './checks.js';
+import { JETWAY_CONTAINERS, checkPod, checkRbac, container, find, kustomize, loadDoc, loadDocs, skipRender, type Obj } from './checks.js';
 // ---- the files as written ----
 
 test('the entry point is a Component at the repository root generating the ConfigMap from the one plugin.yaml', () => {
@@ -42,20 +42,6 @@ test('the repo-server patch, as written', () => {
   const names = patch.spec.template.spec.volumes.map((v: Obj) => v.name);
   for (const argo of ['var-files', 'plugins', 'tmp']) assert.ok(!names.includes(argo), `patch leaves ${argo} alone`);
   assert.equal(patch.spec.template.spec.volumes.find((v: Obj) => v.name === 'jetway-plugin').configMap.name, 'jetway-plugin');
-});
-
-test('jetway-serve can do the generates: it reads the plugin\'s /tmp read-only at the same path and carries the same JETWAY_* policy', () => {
-  // see src/service/generate-handler.ts: without these the service declines and every generate runs as a Node process
-  const pod = loadDoc('deploy/repo-server-patch.yaml').spec.template.spec;
-  const serve = container(pod, 'jetway-serve');
-  const tmp = mounts(serve).get('/tmp');
-  assert.equal(tmp?.name, 'jetway-tmp');
-  assert.equal(tmp?.readOnly, true, 'the service only reads the sources');
-  assert.equal(mounts(container(pod, 'jetway')).get('/tmp')?.name, 'jetway-tmp', 'the same volume the cmp-server unpacks into');
-  const env = (c: Obj) => Object.fromEntries((c.env ?? []).filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
-  assert.equal(env(serve)['JETWAY_SOURCES_DIR'], '/tmp/_cmp_server', "Argo CD's cmp-server unpacks into $TMPDIR/_cmp_server");
-  const policy = (e: Record<string, string>) => Object.entries(e).filter(([k]) => k.startsWith('JETWAY_') && !['JETWAY_SOCKET', 'JETWAY_CACHE_DIR', 'JETWAY_SOURCES_DIR'].includes(k)).sort();
-  assert.deepEqual(policy(env(serve)), policy(env(container(pod, 'jetway'))), 'the same JETWAY_* policy on both containers');
 });
 
 test('RBAC, as written: read-only lookups without Secrets, Secrets only with the component', () => {
