@@ -3,6 +3,7 @@
 
 import type { ModuleLoader } from '../argocd/generate.js';
 import type { ModuleBytes } from '../flight/render.js';
+import { defaultMaxModuleBytes } from '../module/bounds.js';
 import { readRepoModule } from '../module/file.js';
 import { loadModule, type LoadOptions } from '../module/load.js';
 
@@ -25,7 +26,7 @@ export class RepoModules {
 
   readonly load: ModuleLoader = async (ref, options) => {
     if (ref.includes('://')) return loadModule(ref, options);
-    const file = await readRepoModule(ref, options.baseDir, options.repoRoot ?? options.baseDir);
+    const file = await readRepoModule(ref, options.baseDir, options.repoRoot ?? options.baseDir, options.maxModuleBytes ?? defaultMaxModuleBytes);
     const key = memoKey(ref, options, file.byteLength);
     const hit = this.entries.get(key);
     this.entries.delete(key);
@@ -44,5 +45,5 @@ export class RepoModules {
 
 /** Everything loadModule's answer depends on for a repository file besides its content: the ref (allow-list, inferred checksum), the policies. */
 function memoKey(ref: string, options: LoadOptions, size: number): string {
-  return JSON.stringify([ref, options.checksum ?? '', options.allow ?? [], options.verify ?? [], size]);
+  return JSON.stringify([ref, options.checksum ?? '', options.allow ?? [], options.verify ?? [], options.maxModuleBytes ?? defaultMaxModuleBytes, size]);
 }
