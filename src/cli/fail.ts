@@ -4,8 +4,8 @@ import { failureText } from '../argocd/failure.js';
 
 export { failureSummary } from '../argocd/failure.js';
 
-/** Writes the failure for a human (or Argo CD's ComparisonError) and sets a non-zero exit code. */
-export function reportFailure(error: unknown, what: string): void {
-  process.stderr.write(failureText(error, what));
+/** Writes the failure for a human (or Argo CD's ComparisonError) and sets a non-zero exit code; `redact` is the last step before the text leaves. */
+export function reportFailure(error: unknown, what: string, redact: (text: string) => string = (text) => text): void {
+  process.stderr.write(redact(failureText(error, what)));
   process.exitCode = 1;
 }

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import type { RecordView } from '../refresher/records.js';
 import { fetchRecords } from '../service/client.js';
+import { defaultSocket, readSetting } from '../settings/settings.js';
 import { reportFailure } from './fail.js';
 
 /** One app as readable text. */
@@ -21,10 +22,10 @@ export function statusCommand(): Command {
   return new Command('status')
     .description('print what jetway serve recorded for each app (or one app)')
     .argument('[app]', 'ARGOCD_APP_NAME of one Application')
-    .option('--socket <path>', 'unix socket of jetway serve', process.env['JETWAY_SOCKET'] ?? '/var/run/jetway/jetway.sock')
-    .action(async (app: string | undefined, flags: { socket: string }) => {
+    .option('--socket <path>', `unix socket of jetway serve (default: JETWAY_SOCKET, else ${defaultSocket})`)
+    .action(async (app: string | undefined, flags: { socket?: string }) => {
       try {
-        const records = (await fetchRecords(flags.socket)) as RecordView[];
+        const records = (await fetchRecords(flags.socket ?? readSetting(process.env, 'socket') ?? defaultSocket)) as RecordView[];
         const shown = app ? records.filter((r) => r.app === app) : records;
         if (app && shown.length === 0) throw new Error(`no record for ${app}: it has not generated since jetway serve started`);
         process.stdout.write(shown.map(describe).join('\n\n') + (shown.length ? '\n' : 'no records yet\n'));

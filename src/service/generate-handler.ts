@@ -4,6 +4,8 @@
 import { realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { readAdminSettings } from '../argocd/admin.js';
+import { Redactions } from '../argocd/redaction.js';
+import { readSetting } from '../settings/settings.js';
 import { readArgoEnvironment, repoRootOf } from '../argocd/environment.js';
 import { failureText } from '../argocd/failure.js';
 import { generate, type ClusterSource, type ModuleLoader } from '../argocd/generate.js';
@@ -121,7 +123,7 @@ function buildsFromSource(env: NodeJS.ProcessEnv, cwd: string): boolean {
 
 // Why: the hot path of every manifest request once the service runs: one socket round trip from the plugin container.
 export async function answerGenerate(dir: string | null, environ: Uint8Array, deps: GenerateDeps): Promise<GenerateAnswer> {
-  const sourcesDir = readAdminSettings(deps.ownEnv).sourcesDir;
+  const sourcesDir = readSetting(deps.ownEnv, 'sourcesDir');
   if (!sourcesDir) return declined('JETWAY_SOURCES_DIR is not set on jetway serve: generate runs in the plugin container');
   if (dir === null) return declined('the request names no source directory (?dir=)');
   if (environ.byteLength > maxEnvironBytes) return declined(`the environment is larger than ${maxEnvironBytes} bytes`);
@@ -136,14 +138,16 @@ export async function answerGenerate(dir: string | null, environ: Uint8Array, de
   if (buildsFromSource(env, cwd)) return declined('build: "true" runs in the plugin container, which has the Go toolchain');
 
   const app = appOf(env);
+  const redactions = new Redactions();
   try {
-    const outcome = await generate(env, cwd, deps.cluster, deps.runner, deps.load);
+    const admin = readAdminSettings(deps.ownEnv);
+    const outcome = await generate(env, admin, cwd, deps.cluster, redactions, deps.runner, deps.load);
     const text = formatManifests(outcome.objects, 'yaml');
     if (text === '') throw new Error('generate produced no manifests'); // toManifests refuses this already; never answer 200 with nothing
-    deps.record(okRecord(app, outcome));
+    deps.record(okRecord(app, outcome, redactions));
     return { status: 200, text, runMs: outcome.durationMs };
   } catch (error) {
-    if (env['ARGOCD_APP_NAME']) deps.record(failedRecord(app, error));
-    return { status: generateFailed, text: failureText(error, `generate for Application ${app}`) };
+    if (env['ARGOCD_APP_NAME']) deps.record(failedRecord(app, error, redactions));
+    return { status: generateFailed, text: redactions.apply(failureText(error, `generate for Application ${app}`)) };
   }
 }

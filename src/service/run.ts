@@ -1,6 +1,7 @@
 // Wires `jetway serve` together: cluster connection, refresher, metrics and the socket service, until SIGTERM.
 
 import { LazyKube } from '../cluster/connect.js';
+import { tidyCache, type CacheSettings } from '../module/cache.js';
 import { Refresher } from '../refresher/refresher.js';
 import { recordProblem } from '../refresher/records.js';
 import { jsonLogger, type Level } from './log.js';
@@ -14,6 +15,8 @@ export interface ServeSettings {
   listen: { host: string; port: number };
   workers: number;
   kubeconfig: string | undefined;
+  /** The module cache shared with generate (JETWAY_CACHE_DIR, JETWAY_CACHE_MAX_BYTES), kept under its bound here. */
+  cache: CacheSettings;
   argocdNamespace: string;
   logLevel: Level;
   debounceMs: number;
@@ -21,11 +24,17 @@ export interface ServeSettings {
   waitingRefreshMs: number;
 }
 
+/** How often serve brings the shared module cache under its bound. */
+const cacheTidyIntervalMs = 10 * 60_000;
+
 // Why: one place that starts every part of the service and stops them in order on a signal.
 export async function runServe(settings: ServeSettings): Promise<void> {
   applyServiceTuning();
   const log = jsonLogger(process.stderr, settings.logLevel);
   log('info', `Applications named without a <namespace>_ prefix are looked for in namespace ${settings.argocdNamespace}`, { argocdNamespace: settings.argocdNamespace });
+  const tidy = () => tidyCache(settings.cache).catch((error: unknown) => log('warn', 'could not tidy the module cache', { dir: settings.cache.dir, error: String(error) }));
+  void tidy();
+  const tidyTimer = setInterval(() => void tidy(), cacheTidyIntervalMs).unref();
   const kube = new LazyKube({ kubeconfig: settings.kubeconfig });
   const cluster = await kube.get();
   const refresher = new Refresher({
@@ -67,6 +76,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   );
   const stop = async (signal: string) => {
     log('info', 'shutting down', { signal });
+    clearInterval(tidyTimer);
     refresher.stop();
     setLeader(metrics, false);
     await service.close();
