@@ -11,6 +11,7 @@ import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
 import { toManifests } from '../argocd/output.js';
 import { formatManifests, type OutputFormat } from '../stages/format.js';
+import { readSetting } from '../settings/settings.js';
 import { reportFailure } from './fail.js';
 
 interface RenderFlags {
@@ -70,7 +71,7 @@ async function render(flags: RenderFlags): Promise<void> {
   const resourceMatchers = parseMatchers('--resource-matcher', flags.resourceMatcher);
   const env = parseEnv(flags.env);
   const input = await readInput(flags);
-  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd(), repoRoot: '/' });
+  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd(), repoRoot: '/', dockerConfigDir: readSetting(process.env, 'dockerConfig') });
   const kube = new LazyKube({ kubeconfig: flags.kubeconfig, context: flags.context });
   try {
     const cluster = await chooseCluster(flags, kube);

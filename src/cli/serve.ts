@@ -4,10 +4,11 @@ import { Command } from 'commander';
 import { parseGoDuration } from '../params/duration.js';
 import type { ServeSettings } from '../service/run.js';
 import { levels, type Level } from '../service/log.js';
+import { defaultSocket, readSettings } from '../settings/settings.js';
 import { reportFailure } from './fail.js';
 
 export interface ServeFlags {
-  socket: string;
+  socket?: string;
   listen: string;
   workers: string;
   kubeconfig?: string;
@@ -52,15 +53,18 @@ function parseLevel(value: string): Level {
   return value as Level;
 }
 
-/** The flags, checked and converted, so a typo fails before anything starts. */
+/** The flags over the admin settings (JETWAY_SOCKET, JETWAY_KUBECONFIG, JETWAY_CACHE_*), checked and converted, so a typo fails before anything starts. */
 export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeSettings {
+  const admin = readSettings(env, 'serve');
   const workers = Number(flags.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers ${flags.workers}: expected a whole number from 1 to 64`);
   return {
-    socket: flags.socket,
+    socket: flags.socket ?? admin.socket ?? defaultSocket,
     listen: parseListen(flags.listen),
     workers,
-    kubeconfig: flags.kubeconfig,
+    kubeconfig: flags.kubeconfig ?? admin.kubeconfig,
+    cache: { dir: admin.cacheDir, maxBytes: admin.cacheMaxBytes },
+    watchLimits: { refsPerApp: admin.maxRefsPerApp, watches: admin.maxWatches },
     argocdNamespace: argocdNamespaceOf(flags.argocdNamespace, env),
     logLevel: parseLevel(flags.logLevel),
     debounceMs: parseTiming('--debounce', flags.debounce),
@@ -76,10 +80,10 @@ export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run the long-lived service: warm flight runs for generate, and hard refreshes when what a flight looked up changes')
-    .option('--socket <path>', 'unix socket generate connects to', process.env['JETWAY_SOCKET'] ?? '/var/run/jetway/jetway.sock')
+        .option('--socket <path>', `unix socket generate connects to (default: JETWAY_SOCKET, else ${defaultSocket})`)
     .option('--listen <[host]:port>', 'address for /metrics, /healthz, /readyz', ':9464')
     .option('--workers <n>', 'flight worker threads kept warm', '2')
-    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+        .option('--kubeconfig <file>', 'kubeconfig (default: JETWAY_KUBECONFIG, else KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--argocd-namespace <ns>', 'namespace of Applications whose name has no <namespace>_ prefix (default: the pod\'s namespace from POD_NAMESPACE, else "argocd")')
     .option('--log-level <level>', `least severe log level written: ${levels.join(', ')}`, 'info')
     .option('--debounce <duration>', 'wait this long after a change before hard-refreshing (Go duration)', '2s')

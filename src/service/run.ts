@@ -2,8 +2,8 @@
 // service, until SIGTERM. Every replica serves runs and stores their records; only the Lease holder watches and refreshes.
 
 import { hostname } from 'node:os';
-import { readAdminSettings } from '../argocd/admin.js';
 import { LazyKube } from '../cluster/connect.js';
+import { tidyCache, type CacheSettings } from '../module/cache.js';
 import { realClock } from '../refresher/clock.js';
 import { LeaderElector } from '../refresher/leader.js';
 import { RecordFeed } from '../refresher/record-feed.js';
@@ -21,6 +21,10 @@ export interface ServeSettings {
   listen: { host: string; port: number };
   workers: number;
   kubeconfig: string | undefined;
+  /** The module cache shared with generate (JETWAY_CACHE_DIR, JETWAY_CACHE_MAX_BYTES), kept under its bound here. */
+  cache: CacheSettings;
+  /** What the refresher may watch (JETWAY_MAX_REFS_PER_APP, JETWAY_MAX_WATCHES). */
+  watchLimits: { refsPerApp: number; watches: number };
   argocdNamespace: string;
   logLevel: Level;
   debounceMs: number;
@@ -35,12 +39,17 @@ export interface ServeSettings {
 /** The Lease the replicas compete for, in the Argo CD namespace. */
 const leaseName = 'jetway-refresher';
 
+/** How often serve brings the shared module cache under its bound. */
+const cacheTidyIntervalMs = 10 * 60_000;
+
 // Why: one place that starts every part of the service and stops them in order on a signal.
 export async function runServe(settings: ServeSettings): Promise<void> {
   applyServiceTuning();
   const log = jsonLogger(process.stderr, settings.logLevel);
   log('info', `Applications named without a <namespace>_ prefix are looked for in namespace ${settings.argocdNamespace}`, { argocdNamespace: settings.argocdNamespace });
-  const admin = readAdminSettings(process.env);
+  const tidy = () => tidyCache(settings.cache).catch((error: unknown) => log('warn', 'could not tidy the module cache', { dir: settings.cache.dir, error: String(error) }));
+  void tidy();
+  const tidyTimer = setInterval(() => void tidy(), cacheTidyIntervalMs).unref();
   const kube = new LazyKube({ kubeconfig: settings.kubeconfig });
   const cluster = await kube.get();
   const identity = process.env['POD_NAME'] || hostname();
@@ -55,7 +64,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
       debounceMs: settings.debounceMs,
       minIntervalMs: settings.minIntervalMs,
       waitingRefreshMs: settings.waitingRefreshMs,
-      limits: { refsPerApp: admin.maxRefsPerApp, watches: admin.maxWatches },
+      limits: settings.watchLimits,
       instance: identity,
       log,
     });
@@ -117,6 +126,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   elector.start();
   const stop = async (signal: string) => {
     log('info', 'shutting down', { signal });
+    clearInterval(tidyTimer);
     await elector.stop(); // steps down (watches close) and releases the lease for the next replica
     await service.close();
     await kube.close();

@@ -4,13 +4,25 @@ import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname } from 'node:path';
 import type { Cluster } from '../cluster/types.js';
-import { runCompiled, type RunSpec } from '../flight/render.js';
+import { runCompiled, type FlightRunner, type RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
+import { GenerateRoute } from './generate-handler.js';
 import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
 import { WorkerPool } from './pool.js';
-import { fallbackReasons, fallbacksPath, moduleMissing, type FallbackReportBody, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
+import {
+  fallbackReasons,
+  fallbacksPath,
+  generatePath,
+  moduleMissing,
+  serverTimingHeader,
+  type FallbackReportBody,
+  type RunRecordBody,
+  type RunRequestBody,
+  type RunResponseBody,
+} from './protocol.js';
+import { RepoModules } from './repo-modules.js';
 
 /** Where run records go: stored in the cluster, where the elected refresher follows them. */
 export interface RecordSink {
@@ -83,9 +95,32 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { metrics, log } = options;
   const modules = new ModuleStore();
   const pool = new WorkerPool(options.workers);
+  const generateRoute = new GenerateRoute({
+    ownEnv: process.env,
+    cluster: { get: () => (options.cluster ? Promise.resolve(options.cluster) : Promise.reject(new Error('jetway serve has no cluster connection'))) },
+    load: new RepoModules().load,
+    record: (record) => options.sink.record(record),
+    log,
+  });
 
   // Why: the request path is a warm worker with an instance ready; compile and instantiate happen before, and the
   // next instance is prepared only once the answer is out (`warm`), so preparing never competes with answering.
+  async function runModule(module: WebAssembly.Module, spec: RunSpec): ReturnType<typeof runCompiled> {
+    const started = performance.now();
+    try {
+      const outcome = await pool.use(module, (worker) =>
+        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
+      );
+      metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
+      return outcome;
+    } catch (error) {
+      metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
+      throw error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
+    } finally {
+      metrics.runSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
   async function run(raw: RunRequestBody): Promise<{ status: number; payload: unknown; warm?: WebAssembly.Module }> {
     const spec = specOf(raw);
     const compiled = modules.compiled(raw.digest, spec.maxMemoryMib);
@@ -95,22 +130,27 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     }
     metrics.cache.inc({ result: 'hit' });
     const module = await compiled;
-    const started = performance.now();
     try {
-      const outcome = await pool.use(module, (worker) =>
-        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
-      );
-      metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
+      const outcome = await runModule(module, spec);
       const payload: RunResponseBody = { ok: true, stdout: Buffer.from(outcome.stdout).toString('base64'), stderr: outcome.stderr, refs: outcome.refs, durationMs: outcome.durationMs };
       return { status: 200, payload, warm: module };
     } catch (error) {
-      metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
-      const e = error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
+      const e = error as FlightError;
       const payload: RunResponseBody = { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } };
       return { status: 200, payload, warm: module };
-    } finally {
-      metrics.runSeconds.observe((performance.now() - started) / 1000);
     }
+  }
+
+  /** The runner of a generate done in the service: the module it loaded itself, compiled once, on a warm worker. */
+  function generateRunner(res: http.ServerResponse): FlightRunner {
+    return async (module, spec) => {
+      const known = modules.has(module.digest);
+      metrics.cache.inc({ result: known ? 'hit' : 'miss' });
+      if (!known) modules.add(module.digest, module.bytes);
+      const compiled = await modules.compiled(module.digest, spec.maxMemoryMib)!;
+      res.once('finish', () => pool.warm(compiled));
+      return runModule(compiled, spec);
+    };
   }
 
   const socketServer = http.createServer((req, res) => {
@@ -121,6 +161,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           const { status, payload, warm } = await run(JSON.parse((await body(req)).toString('utf8')) as RunRequestBody);
           if (warm) res.once('finish', () => pool.warm(warm));
           return send(res, status, payload);
+        }
+        if (req.method === 'POST' && url.pathname === generatePath) {
+          const answer = await generateRoute.answer(url.searchParams.get('dir'), await body(req), generateRunner(res));
+          res.setHeader(serverTimingHeader, answer.timing);
+          return send(res, answer.status, answer.text);
         }
         const put = /^\/v1\/modules\/([0-9a-f]{64})$/.exec(url.pathname);
         if (req.method === 'PUT' && put) {

@@ -3,7 +3,7 @@
 // and SIGTERM shuts it down cleanly. When it is gone, generate runs the flight itself and the sync is unaffected.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,44 @@ test('generate tells why it ran in-process: no service, or a service that answer
     assert.deepEqual(reasons, ['unreachable', 'error']);
   } finally {
     broken.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('jetway serve takes JETWAY_SOCKET, JETWAY_KUBECONFIG and JETWAY_CACHE_* from its container (deploy/ sets them) and keeps the shared module cache under its bound', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-serve-env-'));
+  const modules = join(dir, 'cache', 'sha256');
+  await mkdir(modules, { recursive: true });
+  // three 1 KB modules, oldest first; the bound keeps two
+  for (const [i, name] of ['old', 'mid', 'new'].entries()) {
+    const file = join(modules, `${name}.wasm`);
+    await writeFile(file, Buffer.alloc(1000));
+    await utimes(file, new Date(1_000_000 + i * 1000), new Date(1_000_000 + i * 1000));
+  }
+  const env = { JETWAY_SOCKET: join(dir, 'env.sock'), JETWAY_KUBECONFIG: api.kubeconfig(), JETWAY_CACHE_DIR: join(dir, 'cache'), JETWAY_CACHE_MAX_BYTES: '2500' };
+  // no --kubeconfig and no --socket: KUBECONFIG points nowhere, so listening at all shows JETWAY_KUBECONFIG was used
+  const serve = await startServe(api, [], undefined, env);
+  try {
+    assert.equal(serve.socket, env.JETWAY_SOCKET);
+    assert.ok(existsSync(env.JETWAY_SOCKET));
+    await until('the oldest module is evicted', () => !existsSync(join(modules, 'old.wasm')), 5_000);
+    assert.deepEqual((await readdir(modules)).sort(), ['mid.wasm', 'new.wasm']);
+  } finally {
+    await serve.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('jetway serve given a file that is not a kubeconfig says so in one line', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-serve-kc-'));
+  await writeFile(join(dir, 'kubeconfig'), '');
+  try {
+    const result = await execa(process.execPath, [main, 'serve', '--kubeconfig', join(dir, 'kubeconfig'), '--socket', join(dir, 's.sock'), '--listen', '127.0.0.1:0'], { reject: false });
+    assert.equal(result.exitCode, 1);
+    // the failure is the last line (a start-up log line may come before it)
+    assert.match(result.stderr.trimEnd().split('\n').at(-1)!, /^jetway: serve failed: kubeconfig \S+kubeconfig is not a usable kubeconfig \(a YAML map with clusters, users and contexts\): it is empty or not a YAML map$/);
+    assert.doesNotMatch(result.stderr, /Cannot read properties of undefined/);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -21,15 +21,18 @@ export interface ServeProcess {
 }
 
 // Why: callers wait for the one log line that says the socket and the ops port listen, and read the port from it.
-// `env` adds to the process environment (e.g. POD_NAMESPACE, as the deploy's downward API sets it).
+// `env` adds to the process environment (e.g. POD_NAMESPACE, as the deploy's downward API sets it); the JETWAY_KUBECONFIG
+// and JETWAY_SOCKET it sets replace the matching flags.
 export async function startServe(
   api: FakeApiServer,
   flags: string[] = [],
-  socket = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock'),
+  socketPath = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock'),
   env: Record<string, string> = {},
 ): Promise<ServeProcess> {
   if (!api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'runrecords.jetway.dev')) installRunRecords(api);
-  const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', '--kubeconfig', api.kubeconfig(), '--socket', socket, '--listen', '127.0.0.1:0', ...flags], {
+  const socket = env['JETWAY_SOCKET'] ?? socketPath;
+  const connection = [...(env['JETWAY_KUBECONFIG'] ? [] : ['--kubeconfig', api.kubeconfig()]), ...(env['JETWAY_SOCKET'] ? [] : ['--socket', socket])];
+  const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', ...connection, '--listen', '127.0.0.1:0', ...flags], {
     reject: false,
     buffer: false,
     // each process is its own replica: its Lease identity (the pod name in Kubernetes) comes from its socket's directory
