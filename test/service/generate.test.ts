@@ -13,6 +13,7 @@ import { generateInService } from '../../src/service/client.js';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { repoPath } from '../support/paths.js';
 import { startServe, type ServeProcess } from '../support/serve.js';
+import { application, until } from '../refresher/support.js';
 
 let api: FakeApiServer;
 let dir: string;
@@ -41,6 +42,7 @@ before(async () => {
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(bin, 'jetway'), 0o755);
   await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate'));
+  api.put(application('argocd', 'pipeline')); // records are stored only for an Application that exists
   serve = await startServe(api, [], join(dir, 'jetway.sock'), { ...policy(), JETWAY_SOURCES_DIR: sources, JETWAY_CACHE_DIR: join(dir, 'serve-cache') });
 });
 
@@ -92,8 +94,10 @@ test('the launcher relays the service\'s generate: the same manifests as generat
   assert.equal(node.stdout, local.stdout);
   assert.match(relayed.stdout, /kind: Job\n/);
   assert.deepEqual(declines(), []);
-  const records = await execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'status'], { env: { JETWAY_SOCKET: serve.socket }, reject: false });
-  assert.match(records.stdout, /pipeline/);
+  // the service stored the run's record in the cluster, where `jetway status` reads it
+  await until('the run record is stored', () => api.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'pipeline') !== undefined, 10_000);
+  const status = await execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'status', 'pipeline', '--kubeconfig', kubeconfig], { reject: false });
+  assert.match(status.stdout, /^pipeline: ok/);
 });
 
 test('a failing generate in the service exits 1 with jetway\'s one line, as in-process', async () => {
