@@ -1,12 +1,11 @@
 // The plugin's job, end to end: Argo CD env -> parameters -> module -> run -> manifests. Any failure throws.
 
-import type { LazyKube } from '../cluster/connect.js';
 import type { Cluster } from '../cluster/types.js';
-import { localRunner, renderFlight, type FlightRunner } from '../flight/render.js';
+import { localRunner, renderFlight, type FlightRunner, type ModuleBytes } from '../flight/render.js';
 import type { LookupRef } from '../host/refs.js';
 import { buildFromSource, checkBuildAllowed } from '../module/build.js';
 import { sha256 } from '../module/compile.js';
-import { loadModule } from '../module/load.js';
+import { loadModule, type LoadOptions } from '../module/load.js';
 import { applyCeilings, type AdminSettings } from './admin.js';
 import { FlightError } from '../wasi/errors.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
@@ -23,16 +22,34 @@ export interface GenerateOutcome extends Manifests {
   durationMs: number;
 }
 
-/** The module bytes: built from the source directory, or loaded from the wasm reference (refs filled in, then checked by the allow-list). */
-async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin: AdminSettings, cwd: string, cluster: () => Promise<Cluster>, processEnv: NodeJS.ProcessEnv, redactions: Redactions): Promise<Uint8Array> {
+/** Loads a module reference with its digest; `jetway serve` passes one that remembers repository modules by content. */
+export type ModuleLoader = (ref: string, options: LoadOptions) => Promise<ModuleBytes>;
+
+/** The cluster connection, opened on first use (LazyKube in a generate process, the service's own in `jetway serve`). */
+export interface ClusterSource {
+  get(): Promise<Cluster>;
+}
+
+/** The module and its digest: built from the source directory, or loaded from the wasm reference (refs filled in, then checked by the allow-list). */
+async function moduleOf(
+  params: PluginParameters,
+  env: ArgoEnvironment,
+  admin: AdminSettings,
+  cwd: string,
+  cluster: () => Promise<Cluster>,
+  processEnv: NodeJS.ProcessEnv,
+  redactions: Redactions,
+  load: ModuleLoader,
+): Promise<ModuleBytes> {
   if (params.build) {
     checkBuildAllowed(admin);
     const scope = { release: env.appName, namespace: env.destinationNamespace };
-    return (await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv })).bytes;
+    const { bytes } = await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv });
+    return { bytes, digest: sha256(bytes) };
   }
   const reach = { namespace: env.destinationNamespace, ceiling: admin.lookupCeiling };
   const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, reach, redactions);
-  const loaded = await loadModule(ref, {
+  return load(ref, {
     baseDir: cwd,
     repoRoot: env.repoRoot,
     checksum: params.checksum,
@@ -48,7 +65,6 @@ async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin
     // a warning can name the filled-in URL: it leaves through the same redaction as failures
     warn: (message) => process.stderr.write(redactions.apply(`jetway: warning: ${message}`) + '\n'),
   });
-  return loaded.bytes;
 }
 
 /**
@@ -56,14 +72,21 @@ async function moduleBytes(params: PluginParameters, env: ArgoEnvironment, admin
  * settings (read once by the caller); the caller owns `kube`, and every Secret value read is added to `redactions`,
  * which the caller applies to whatever it writes.
  */
-export async function generate(processEnv: NodeJS.ProcessEnv, admin: AdminSettings, cwd: string, kube: LazyKube, redactions: Redactions, runner?: FlightRunner): Promise<GenerateOutcome> {
+export async function generate(
+  processEnv: NodeJS.ProcessEnv,
+  admin: AdminSettings,
+  cwd: string,
+  kube: ClusterSource,
+  redactions: Redactions,
+  runner?: FlightRunner,
+  load: ModuleLoader = loadModule,
+): Promise<GenerateOutcome> {
   const env = readArgoEnvironment(processEnv, cwd);
   const params = parsePluginParameters(env.parameters);
   const limits = applyCeilings(admin, params);
   const cluster = () => kube.get();
   const input = await composeInput(params, env.repoRoot, cwd, { maxBytes: admin.maxInputBytes, maxListIndex: admin.maxInputListIndex });
-  const bytes = await moduleBytes(params, env, admin, cwd, cluster, processEnv, redactions);
-  const module = { bytes, digest: sha256(bytes) };
+  const module = await moduleOf(params, env, admin, cwd, cluster, processEnv, redactions, load);
   const spec = {
     input,
     release: env.appName,

@@ -4,23 +4,24 @@ import { Command } from 'commander';
 import { readAdminSettings } from '../argocd/admin.js';
 import { generate } from '../argocd/generate.js';
 import { Redactions } from '../argocd/redaction.js';
+import { appOf, failedRecord, okRecord } from '../argocd/run-record.js';
 import { LazyKube } from '../cluster/connect.js';
 import { localRunner, type FlightRunner } from '../flight/render.js';
 import { postRecord, reportFallback, serviceRunner } from '../service/client.js';
 import type { FallbackReason } from '../service/protocol.js';
 import { formatManifests } from '../stages/format.js';
-import { failureSummary, reportFailure } from './fail.js';
+import { reportFailure } from './fail.js';
 
-/** A run is waiting when it looked for something not there yet, or says it waits: the refresher then also polls it. */
-function isWaiting(outcome: { refs: Array<{ access: string }>; statusMessage: string | undefined }): boolean {
-  return outcome.refs.some((r) => r.access === 'missing') || /\bwait/i.test(outcome.statusMessage ?? '');
-}
-
-/** Runs generate, through the service when JETWAY_SOCKET answers, and tells the service what the run saw; every failure, a bad admin setting included, ends in one line. */
+/**
+ * Runs generate in this process (main.ts has already offered the whole generate to the service, which declined or is
+ * down): the flight itself still runs in the service when JETWAY_SOCKET answers, and the service gets the run record.
+ * Every failure, a bad admin setting included, ends in one line.
+ */
 async function generateCommandAction(): Promise<void> {
   const env = process.env;
-  const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
+  const app = appOf(env);
   const redactions = new Redactions();
+  const startedAt = new Date().toISOString();
   let socket: string | undefined;
   let kube: LazyKube | undefined;
   let fellBack: FallbackReason | undefined;
@@ -32,23 +33,10 @@ async function generateCommandAction(): Promise<void> {
     const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : undefined;
     const outcome = await generate(env, admin, process.cwd(), kube, redactions, runner);
     process.stdout.write(formatManifests(outcome.objects, 'yaml', admin.maxRenderedBytes));
-    if (socket) {
-      await postRecord(socket, {
-        app,
-        refs: outcome.refs,
-        outcome: 'ok',
-        statusMessage: outcome.statusMessage === undefined ? undefined : redactions.apply(outcome.statusMessage),
-        waiting: isWaiting(outcome),
-        ranAt: new Date().toISOString(),
-        moduleDigest: outcome.moduleDigest,
-      });
-    }
+    if (socket) await postRecord(socket, okRecord(app, outcome, redactions, startedAt));
   } catch (error) {
     reportFailure(error, `generate for Application ${app}`, (text) => redactions.apply(text));
-    if (socket && env['ARGOCD_APP_NAME']) {
-      const statusMessage = redactions.apply(failureSummary(error));
-      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage, waiting: false, ranAt: new Date().toISOString() });
-    }
+    if (socket && env['ARGOCD_APP_NAME']) await postRecord(socket, failedRecord(app, error, redactions, startedAt));
   } finally {
     if (socket && fellBack) await reportFallback(socket, fellBack);
     await kube?.close();

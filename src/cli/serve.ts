@@ -19,6 +19,9 @@ export interface ServeFlags {
   debounce: string;
   minInterval: string;
   waitingRefresh: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
 }
 
 /** `host:port` or `:port` into its parts. */
@@ -73,11 +76,15 @@ export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
     perApp: flags.maxRunsPerApp === undefined ? undefined : parseCount('--max-runs-per-app', flags.maxRunsPerApp, workers),
     maxTimeoutMs: admin.maxTimeoutMs,
     workerHeapMib: admin.workerHeapMib,
+    watchLimits: { refsPerApp: admin.maxRefsPerApp, watches: admin.maxWatches },
     argocdNamespace: argocdNamespaceOf(flags.argocdNamespace, env),
     logLevel: parseLevel(flags.logLevel),
     debounceMs: parseTiming('--debounce', flags.debounce),
     minIntervalMs: parseTiming('--min-interval', flags.minInterval),
     waitingRefreshMs: parseTiming('--waiting-refresh', flags.waitingRefresh),
+    leaseDurationMs: parseTiming('--lease-duration', flags.leaseDuration),
+    renewDeadlineMs: parseTiming('--renew-deadline', flags.renewDeadline),
+    retryPeriodMs: parseTiming('--retry-period', flags.retryPeriod),
   };
 }
 
@@ -95,6 +102,9 @@ export function serveCommand(): Command {
     .option('--debounce <duration>', 'wait this long after a change before hard-refreshing (Go duration)', '2s')
     .option('--min-interval <duration>', 'least time between two hard refreshes of one Application', '10s')
     .option('--waiting-refresh <duration>', 'period of the fallback hard refresh of apps whose flight waits or failed', '5m')
+    .option('--lease-duration <duration>', 'leader election: how long followers wait after the lease last changed before taking it', '15s')
+    .option('--renew-deadline <duration>', 'leader election: how long the leader retries renewing before it steps down', '10s')
+    .option('--retry-period <duration>', 'leader election: between attempts to acquire or renew the lease', '2s')
     .action(async (flags: ServeFlags) => {
       try {
         const settings = settingsOf(flags);

@@ -11,7 +11,9 @@ export interface RunRecord {
   statusMessage?: string;
   /** The flight reported a status other than a final one: it waits on cluster state. */
   waiting: boolean;
-  /** ISO timestamp of the run. */
+  /** ISO timestamp of when generate started: a hard refresh requested before it is answered by this run. */
+  startedAt: string;
+  /** ISO timestamp of when the run ended. */
   ranAt: string;
   moduleDigest?: string;
 }
@@ -19,6 +21,10 @@ export interface RunRecord {
 /** A record as `jetway status` shows it: with the next planned hard refresh, when one is planned. */
 export interface RecordView extends RunRecord {
   nextRefreshAt?: string;
+  /** Why nothing this run looked up is watched (a limit was reached); the app is re-checked periodically instead. */
+  notWatched?: string;
+  /** A hard refresh was requested then and no generate has started since. */
+  refreshUnansweredSince?: string;
 }
 
 /** Why a run record is unusable, or undefined when it is well formed: records arrive over a socket from generate. */
@@ -28,7 +34,9 @@ export function recordProblem(value: unknown): string | undefined {
   if (typeof r['app'] !== 'string' || r['app'] === '') return 'a run record needs "app" (ARGOCD_APP_NAME)';
   if (r['outcome'] !== 'ok' && r['outcome'] !== 'failed') return `run record of ${r['app']}: "outcome" must be "ok" or "failed"`;
   if (typeof r['waiting'] !== 'boolean') return `run record of ${r['app']}: "waiting" must be a boolean`;
-  if (typeof r['ranAt'] !== 'string' || Number.isNaN(Date.parse(r['ranAt']))) return `run record of ${r['app']}: "ranAt" must be an ISO timestamp`;
+  for (const at of ['startedAt', 'ranAt']) {
+    if (typeof r[at] !== 'string' || Number.isNaN(Date.parse(r[at]))) return `run record of ${r['app']}: "${at}" must be an ISO timestamp`;
+  }
   if (!Array.isArray(r['refs'])) return `run record of ${r['app']}: "refs" must be an array`;
   for (const ref of r['refs'] as unknown[]) {
     const f = ref as Record<string, unknown> | null;
@@ -37,7 +45,9 @@ export function recordProblem(value: unknown): string | undefined {
       return `run record of ${r['app']}: each ref needs ${strings.join(', ')} as strings`;
     }
     if (!['owned', 'matched', 'missing'].includes(f['access'] as string)) return `run record of ${r['app']}: ref ${String(f['ref'])} has an unknown access`;
-    if (f['fingerprint'] !== undefined && typeof f['fingerprint'] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string fingerprint`;
+    for (const optional of ['fingerprint', 'resourceVersion']) {
+      if (f[optional] !== undefined && typeof f[optional] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string ${optional}`;
+    }
   }
   return undefined;
 }

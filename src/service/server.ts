@@ -4,21 +4,31 @@ import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname } from 'node:path';
 import type { Cluster } from '../cluster/types.js';
-import { deadlineUnder, runCompiled, type RunSpec } from '../flight/render.js';
+import { deadlineUnder, runCompiled, type FlightRunner, type RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
 import { FlightWorker } from '../wasi/flight-worker.js';
+import { GenerateRoute } from './generate-handler.js';
 import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
 import { PoolBusy, RunCancelled, WorkerPool } from './pool.js';
-import { fallbackReasons, fallbacksPath, moduleMissing, type FallbackReportBody, type RunRecordBody, type RunResponseBody } from './protocol.js';
+import {
+  fallbackReasons,
+  fallbacksPath,
+  generatePath,
+  moduleMissing,
+  serverTimingHeader,
+  type FallbackReportBody,
+  type RunRecordBody,
+  type RunResponseBody,
+} from './protocol.js';
+import { RepoModules } from './repo-modules.js';
 import { specOf } from './request.js';
 
-/** Where run records go: the refresher, which watches what they reference. */
+/** Where run records go: stored in the cluster, where the elected refresher follows them. */
 export interface RecordSink {
-  record(record: RunRecordBody): void;
+  record(record: RunRecordBody): Promise<void>;
   records(): unknown[];
-  ready(): boolean;
 }
 
 export interface ServiceOptions {
@@ -83,6 +93,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     onPrepareOverrun: () => log('warn', 'preparing an instance overran its deadline; the worker was replaced and the module is no longer prepared ahead', { deadlineMs: pool.prepareTimeoutMs }),
   });
 
+  const generateRoute = new GenerateRoute({
+    ownEnv: process.env,
+    cluster: { get: () => (options.cluster ? Promise.resolve(options.cluster) : Promise.reject(new Error('jetway serve has no cluster connection'))) },
+    load: new RepoModules().load,
+    record: (record) => options.sink.record(record),
+    log,
+  });
+
   // Why: the one way onto a worker: the app's turn in the pool, under the service's deadline ceiling, ended when its
   // client goes away. Throws a FlightError (the flight's failure), PoolBusy (overloaded) or RunCancelled.
   async function runModule(module: WebAssembly.Module, requested: RunSpec, signal: AbortSignal): ReturnType<typeof runCompiled> {
@@ -139,20 +157,46 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     }
   }
 
+  /** The runner of a generate done in the service: the module it loaded itself, compiled once, on a warm worker, cancelled with its client. */
+  function generateRunner(res: http.ServerResponse, signal: AbortSignal): FlightRunner {
+    return async (module, spec) => {
+      const known = modules.has(module.digest);
+      metrics.cache.inc({ result: known ? 'hit' : 'miss' });
+      if (!known) modules.add(module.digest, module.bytes);
+      const compiled = await modules.compiled(module.digest, spec.maxMemoryMib)!;
+      const outcome = await runModule(compiled, spec, signal);
+      res.once('finish', () => pool.warm(compiled)); // a module whose run failed is not prepared ahead
+      return outcome;
+    };
+  }
+
+  /** Aborts when the client hangs up before its answer is written: Argo CD killed the generate that asked. */
+  function clientGone(res: http.ServerResponse): AbortSignal {
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
+    return gone.signal;
+  }
+
   const socketServer = http.createServer((req, res) => {
     void (async () => {
       try {
         const url = new URL(req.url ?? '/', 'http://jetway');
         if (req.method === 'POST' && url.pathname === '/v1/run') {
           // Why: Argo CD kills generate at its deadline; a run nobody waits for must not keep a worker
-          const gone = new AbortController();
-          res.once('close', () => {
-            if (!res.writableEnded) gone.abort();
-          });
-          const { status, payload, warm } = await run(JSON.parse((await body(req)).toString('utf8')) as unknown, gone.signal);
-          if (gone.signal.aborted) return;
+          const gone = clientGone(res);
+          const { status, payload, warm } = await run(JSON.parse((await body(req)).toString('utf8')) as unknown, gone);
+          if (gone.aborted) return;
           if (warm) res.once('finish', () => pool.warm(warm));
           return send(res, status, payload);
+        }
+        if (req.method === 'POST' && url.pathname === generatePath) {
+          const gone = clientGone(res);
+          const answer = await generateRoute.answer(url.searchParams.get('dir'), await body(req), generateRunner(res, gone));
+          if (gone.aborted) return;
+          res.setHeader(serverTimingHeader, answer.timing);
+          return send(res, answer.status, answer.text);
         }
         const put = /^\/v1\/modules\/([0-9a-f]{64})$/.exec(url.pathname);
         if (req.method === 'PUT' && put) {
@@ -160,7 +204,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return send(res, 204, '');
         }
         if (req.method === 'POST' && url.pathname === '/v1/records') {
-          options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
+          await options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
           return send(res, 204, '');
         }
         if (req.method === 'GET' && url.pathname === '/v1/records') return send(res, 200, options.sink.records());
@@ -180,7 +224,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   const opsServer = http.createServer((req, res) => {
     if (req.url === '/healthz') return send(res, 200, 'ok');
-    if (req.url === '/readyz') return options.sink.ready() ? send(res, 200, 'ready') : send(res, 503, 'starting');
+    // Readiness is per pod, so it must never gate Argo CD's repo-server on refresher work: answering here means the socket listens.
+    if (req.url === '/readyz') return send(res, 200, 'ready');
     if (req.url === '/metrics') {
       const stats = pool.stats();
       for (const state of ['idle', 'preparing', 'running'] as const) options.metrics.workers.set({ state }, stats[state]);

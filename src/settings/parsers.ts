@@ -74,6 +74,13 @@ export function text<F extends string | undefined>(fallback: F): Parser<string |
   return (raw) => (unset(raw) ? fallback : raw);
 }
 
+/** An absolute directory path (where another container's files are seen), or undefined when unset. */
+export function absolutePath(raw: string | undefined, name: string): string | undefined {
+  if (unset(raw)) return undefined;
+  if (!raw.startsWith('/')) throw new SettingError(name, raw, 'an absolute directory path');
+  return raw;
+}
+
 /** A file that must be readable now, so a wrong mount names the setting instead of failing later. */
 export function readableFile(raw: string | undefined, name: string): string | undefined {
   if (unset(raw)) return undefined;

@@ -8,7 +8,7 @@ import type { BuildSwitch } from '../module/build.js';
 import { defaultRenderedLimit } from '../stages/bounds.js';
 import { defaultWorkerHeapMib } from '../wasi/flight-worker.js';
 import { defaultStdoutLimit } from '../wasi/run.js';
-import { atMost, boundedInt, duration, list, matchers, oneOf, pemFiles, positiveInt, readableFile, text, type Parser } from './parsers.js';
+import { absolutePath, atMost, boundedInt, duration, list, matchers, oneOf, pemFiles, positiveInt, readableFile, text, type Parser } from './parsers.js';
 
 /** The values, by the name the code uses. */
 export interface Settings {
@@ -51,6 +51,12 @@ export interface Settings {
   maxInputBytes: number;
   /** Bound on a list index in an `input` map path (`list.N`). */
   maxInputListIndex: number;
+  /** Looked-up objects one app's record may have watched; past it the app is re-checked periodically. */
+  maxRefsPerApp: number;
+  /** Watches (distinct resource and namespace) one `jetway serve` opens; an app that would pass it is re-checked periodically. */
+  maxWatches: number;
+  /** Where `jetway serve` sees the plugin's unpacked sources, `<plugin TMPDIR>/_cmp_server`; undefined: generate runs in the plugin container. */
+  sourcesDir: string | undefined;
 }
 
 /** Which process reads a setting: `generate` (the plugin container), `serve` (the service container, and `status`), or both. */
@@ -107,4 +113,7 @@ export const settingsTable: readonly SettingSpec[] = [
   setting({ key: 'dockerConfig', name: 'DOCKER_CONFIG', readBy: 'generate', default: '`~/.docker`', doc: "the directory of docker's `config.json`: registry credentials for `oci://` modules", parse: text(undefined) }),
   setting({ key: 'maxInputBytes', name: 'JETWAY_MAX_INPUT_BYTES', readBy: 'generate', default: '16777216 (16 MiB)', doc: "bound on the flight's input as composed from `inputFiles` and `input` (YAML aliases expanded)", parse: positiveInt(16 * 1024 * 1024) }),
   setting({ key: 'maxInputListIndex', name: 'JETWAY_MAX_INPUT_LIST_INDEX', readBy: 'generate', default: '10000', doc: 'bound on a list index in an `input` path (`list.N`)', parse: positiveInt(10_000) }),
+  setting({ key: 'sourcesDir', name: 'JETWAY_SOURCES_DIR', readBy: 'serve', default: 'unset: generate runs in the plugin container', doc: "where `jetway serve` sees the plugin container's unpacked sources (`<plugin /tmp>/_cmp_server`, mounted read-only): set, serve does the whole generate for the launcher; it declines requests outside it, `build`, and a plugin container whose other JETWAY_* settings differ from its own", parse: absolutePath }),
+  setting({ key: 'maxRefsPerApp', name: 'JETWAY_MAX_REFS_PER_APP', readBy: 'serve', default: '256', doc: "looked-up objects one app's run record may have watched; past it the app is not watched but re-checked periodically, with a `WatchLimitReached` warning Event", parse: positiveInt(256) }),
+  setting({ key: 'maxWatches', name: 'JETWAY_MAX_WATCHES', readBy: 'serve', default: '500', doc: 'watches (distinct resource and namespace) one `jetway serve` opens; an app that would pass it is re-checked periodically instead, with a warning Event', parse: positiveInt(500) }),
 ];

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -33,6 +33,7 @@ before(async () => {
   // the sidecar image has `jetway` on PATH; here a shim runs the built CLI
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(bin, 'jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate'));
   const source = join(dir, 'repo');
   await mkdir(join(source, 'pipeline'), { recursive: true });
   await mkdir(join(source, 'yaml'), { recursive: true });

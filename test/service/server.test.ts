@@ -44,7 +44,7 @@ async function service(cluster: Cluster, queueTimeoutMs: number) {
     cluster,
     metrics,
     log: (_level, message) => logs.push(message),
-    sink: { record: () => undefined, records: () => [], ready: () => true },
+    sink: { record: async () => undefined, records: () => [] },
   });
   return { socket, metrics, logs, svc };
 }

@@ -1,7 +1,7 @@
 // jetway as Argo CD runs it, for tests that play an Application author: a repository the author controls, the real
 // plugin.yaml in a cmp-server imitation, a repo-server in front, the fake API server behind, and the admin's sidecar env.
 
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CmpServer, RepoServerImitation, readPluginConfig, type Application, type PluginParameter } from './cmp-server.js';
@@ -28,6 +28,7 @@ export async function startPluginRig(api: FakeApiServer, files: Record<string, s
   // the sidecar image has `jetway` on PATH; here a shim runs the built CLI
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(bin, 'jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate')); // plugin.yaml's command; no service here, so it runs `jetway`
   const source = join(dir, 'repo');
   for (const [file, content] of Object.entries(files)) {
     await mkdir(dirname(join(source, file)), { recursive: true });
