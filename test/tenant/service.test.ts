@@ -4,7 +4,7 @@
 // service, and the service's own metrics showing its workers back.
 
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -28,6 +28,7 @@ before(async () => {
   await mkdir(join(dir, 'bin'));
   await writeFile(join(dir, 'bin/jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(dir, 'bin/jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(dir, 'bin/jetway-generate')); // plugin.yaml's command
   repoDir = join(dir, 'repo');
   // start-spin: the wasm `start` function never returns; spin: `_start` never returns; yaml: a well-behaved flight
   for (const name of ['start-spin', 'spin', 'yaml-stages']) {
