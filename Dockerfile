@@ -12,6 +12,11 @@ RUN npm run build && npm pack
 
 FROM node:24-slim
 ENV NODE_ENV=production
+# curl: plugin.yaml's command, bin/jetway-generate, relays each generate to `jetway serve` over its unix socket with it
+# (needs curl >= 7.87 for --url-query; Debian 12 has 7.88)
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/*
 # Argo CD's sidecar convention: uid 999 (the argocd user of Argo CD's own image), with a home directory.
 RUN groupadd --gid 999 argocd \
  && useradd --uid 999 --gid 999 --home-dir /home/argocd --create-home --shell /usr/sbin/nologin argocd

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './flight.js';
+import { benchGenerate } from './generate.js';
 import { benchRefresher } from './refresher.js';
 import { Report } from './report.js';
 import { benchRuntime } from './runtime.js';
@@ -12,6 +13,7 @@ import { benchService } from './service.js';
 const report = new Report();
 const runtime = await benchRuntime(report);
 await benchService(report, runtime);
+await benchGenerate(report);
 await benchRefresher(report);
 await benchScenarios(report);
 

@@ -46,11 +46,12 @@ export async function benchRefresher(report: Report): Promise<void> {
       for (let i = 0; i < appsPerNamespace; i++) {
         const app = `${namespace}-app-${i}`;
         apps.push({ namespace, app });
+        api.put(application('argocd', app)); // a record is stored only for an Application that exists (it owns the record)
         await postRecord(socket, run(app, await appRefs(http, namespace, app, shared), { waiting: true, statusMessage: 'waiting for the database secret' }));
       }
     }
     const pairs = namespaces * 5;
-    await api.waitForWatches(pairs, 30_000);
+    await api.waitForWatches(pairs + 1, 30_000); // + the leader's watch of RunRecords
     await sleep(2_000);
     const loaded = residentMib(serve.process.pid!);
     report.value(`apps recorded / refs each`, `${apps.length} / 5`, `${namespaces} namespaces; 2 shared objects and 3 per-app objects per app`);
@@ -76,6 +77,31 @@ export async function benchRefresher(report: Report): Promise<void> {
     }
     report.ms(`change → hard-refresh patch, p50 (${latencySamples} Secrets created)`, percentile(latencies, 50), `includes the ${debounceMs} ms debounce`);
     report.ms(`change → hard-refresh patch, p95`, percentile(latencies, 95));
+
+    // issue 13: a follower beside the leader, failover when the leader is killed, and a restart with 1,000 stored records
+    const leaseFlags = ['--debounce', `${debounceMs}ms`, '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
+    const follower = await startServe(api, leaseFlags);
+    await sleep(2_000);
+    report.value('resident memory with 1,000 apps: leader / follower', `${residentMib(serve.process.pid!).toFixed(0)} / ${residentMib(follower.process.pid!).toFixed(0)} MiB`, 'the follower serves runs and stores records; it holds no refresher state');
+    const patchesBefore = patchedAt.size;
+    const patches = () => api.requests.filter((q) => q.method === 'PATCH' && q.path.includes('/applications/')).length;
+    const patchCount = patches();
+    const killed = performance.now();
+    serve.process.kill('SIGKILL');
+    const led = () => follower.logs.some((l) => /^loaded \d+ run records/.test(String(l['msg'])));
+    while (!led()) {
+      if (performance.now() - killed > 20_000) throw new Error('the follower did not take over within 20 s');
+      await sleep(20);
+    }
+    report.ms('failover: leader killed → follower leads and has loaded 1,000 records', performance.now() - killed, 'lease duration 3 s, retry period 500 ms (defaults 15 s / 2 s)');
+    await api.waitForWatches(pairs + 1, 30_000);
+    await sleep(2_000);
+    report.value(
+      'hard refreshes by the new leader',
+      String(patches() - patchCount),
+      `expected: the ${patchesBefore} apps whose Secret the latency samples created, since no generate (no Argo CD here) re-ran them; every other app: none`,
+    );
+    await follower.stop();
   } finally {
     await serve.stop();
     http.close();

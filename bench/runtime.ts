@@ -31,9 +31,11 @@ export async function benchRuntime(report: Report): Promise<RuntimeFigures> {
   report.ms('first run after compile (fresh worker)', performance.now() - started);
   report.ms('warm run: compiled module, fresh worker each run (median of 10)', await timeIt(10, () => runCompiled(compiled, spec, emptyCluster)));
   const worker = new FlightWorker();
+  let prepared = Promise.resolve();
   const pooledRun = async () => {
+    await prepared; // a worker is busy until its instance is ready, as in the service's pool
     await runCompiled(compiled, spec, emptyCluster, worker);
-    worker.prepare(compiled); // as the service does once its answer is out
+    prepared = worker.prepare(compiled); // as the service does once its answer is out
   };
   await timeIt(warmUpRuns, pooledRun, idleBetweenRequestsMs);
   const pooledMs = report.ms(`warm run: pooled worker, instance prepared while idle (median of 20 after ${warmUpRuns} warm-up runs)`, await timeIt(20, pooledRun, idleBetweenRequestsMs));

@@ -47,7 +47,7 @@ function parseParameters(raw: string | undefined): CmpParameter[] | null | undef
 }
 
 /** The repository root: the working directory minus the app's source path. */
-function repoRootOf(cwd: string, sourcePath: string): string {
+export function repoRootOf(cwd: string, sourcePath: string): string {
   const clean = sourcePath.replace(/^\/+|\/+$/g, '');
   if (clean === '' || clean === '.') return cwd;
   const root = resolve(cwd, ...clean.split('/').map(() => '..'));

@@ -2,6 +2,7 @@
 
 import yaml from 'js-yaml';
 import { ParameterError, parseBoolean, parseChecksum, parseMatchers, parseMaxMemoryMib, parseTimeout, defaultTimeout } from '../params/flight-params.js';
+import { checkKey } from '../params/keys.js';
 import type { CmpParameter } from './environment.js';
 
 /** A secret reference used in a templated wasm URL (yokecd `refs`). */
@@ -18,7 +19,7 @@ export interface PluginParameters {
   input: { text: string } | { paths: Record<string, string> } | undefined;
   inputFiles: string[];
   args: string[];
-  refs: Record<string, SecretRef>;
+  refs: ReadonlyMap<string, SecretRef>;
   clusterAccess: boolean;
   resourceMatchers: string[];
   maxMemoryMib: number | undefined;
@@ -33,22 +34,23 @@ export interface PluginParameters {
 
 type Shape = 'string' | 'array' | 'map';
 
-const shapes: Record<string, Shape[]> = {
-  wasm: ['string'],
-  build: ['string'],
-  input: ['string', 'map'],
-  inputFiles: ['array'],
-  args: ['array'],
-  refs: ['map'],
-  clusterAccess: ['string'],
-  resourceMatchers: ['array'],
-  maxMemoryMib: ['string'],
-  timeout: ['string'],
-  checksum: ['string'],
-  insecure: ['string'],
-  keepInput: ['string'],
-  allowEmpty: ['string'],
-};
+// a Map, so that no parameter name (`__proto__`, `toString`) can find anything but these
+const shapes = new Map<string, Shape[]>([
+  ['wasm', ['string']],
+  ['build', ['string']],
+  ['input', ['string', 'map']],
+  ['inputFiles', ['array']],
+  ['args', ['array']],
+  ['refs', ['map']],
+  ['clusterAccess', ['string']],
+  ['resourceMatchers', ['array']],
+  ['maxMemoryMib', ['string']],
+  ['timeout', ['string']],
+  ['checksum', ['string']],
+  ['insecure', ['string']],
+  ['keepInput', ['string']],
+  ['allowEmpty', ['string']],
+]);
 
 /** The shape a parameter arrived in; Argo CD sends exactly one of string, array, map. */
 function shapeOf(p: CmpParameter): Shape {
@@ -61,8 +63,8 @@ function shapeOf(p: CmpParameter): Shape {
 function index(params: readonly CmpParameter[]): Map<string, CmpParameter> {
   const byName = new Map<string, CmpParameter>();
   for (const p of params) {
-    const allowed = shapes[p.name];
-    if (!allowed) throw new ParameterError(p.name, JSON.stringify(p), `one of the jetway parameters: ${Object.keys(shapes).join(', ')}`);
+    const allowed = shapes.get(checkKey(p.name, p.name));
+    if (!allowed) throw new ParameterError(p.name, JSON.stringify(p), `one of the jetway parameters: ${[...shapes.keys()].join(', ')}`);
     if (!allowed.includes(shapeOf(p))) throw new ParameterError(p.name, JSON.stringify(p[shapeOf(p)]), `a ${allowed.join(' or ')} parameter`);
     // a name given twice: the first entry counts, as in yokecd (its config.go finds the first match), so a migrated
     // Application renders what it rendered before; every entry is still checked above
@@ -73,10 +75,11 @@ function index(params: readonly CmpParameter[]): Map<string, CmpParameter> {
 
 const refShape = 'a YAML/JSON object {"secret": ..., "key": ..., "namespace"?: ...}';
 
-/** yokecd's refs map: name -> {secret, namespace, key}, given as a map of name -> YAML/JSON object. */
-function parseRefs(map: Record<string, string> | undefined): Record<string, SecretRef> {
-  const refs: Record<string, SecretRef> = {};
+/** yokecd's refs map: name -> {secret, namespace, key}, given as a map of name -> YAML/JSON object; names and places are checked. */
+function parseRefs(map: Record<string, string> | undefined): Map<string, SecretRef> {
+  const refs = new Map<string, SecretRef>();
   for (const [name, raw] of Object.entries(map ?? {})) {
+    if (!/^\w+$/.test(checkKey(`refs.${name}`, name))) throw new ParameterError(`refs.${name}`, name, 'a name of letters, digits and "_", as {{ .name }} in the wasm URL uses it');
     let value: unknown;
     try {
       value = yaml.load(raw, { schema: yaml.JSON_SCHEMA });
@@ -87,7 +90,11 @@ function parseRefs(map: Record<string, string> | undefined): Record<string, Secr
     if (typeof ref !== 'object' || !ref || typeof ref.secret !== 'string' || typeof ref.key !== 'string') {
       throw new ParameterError(`refs.${name}`, raw, refShape);
     }
-    refs[name] = { secret: ref.secret, key: ref.key, namespace: typeof ref.namespace === 'string' ? ref.namespace : '' };
+    const namespace = typeof ref.namespace === 'string' ? ref.namespace : '';
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(ref.secret)) throw new ParameterError(`refs.${name}.secret`, ref.secret, 'a Secret name (lower-case DNS subdomain)');
+    if (namespace !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new ParameterError(`refs.${name}.namespace`, namespace, 'a namespace name (lower-case DNS label), or none for the destination namespace');
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(ref.key)) throw new ParameterError(`refs.${name}.key`, ref.key, 'a Secret data key (letters, digits, "-", "_", ".")');
+    refs.set(name, { secret: ref.secret, key: ref.key, namespace });
   }
   return refs;
 }

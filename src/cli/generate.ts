@@ -3,46 +3,43 @@
 import { Command } from 'commander';
 import { readAdminSettings } from '../argocd/admin.js';
 import { generate } from '../argocd/generate.js';
+import { Redactions } from '../argocd/redaction.js';
+import { appOf, failedRecord, okRecord } from '../argocd/run-record.js';
 import { LazyKube } from '../cluster/connect.js';
 import { localRunner, type FlightRunner } from '../flight/render.js';
 import { postRecord, reportFallback, serviceRunner } from '../service/client.js';
 import type { FallbackReason } from '../service/protocol.js';
 import { formatManifests } from '../stages/format.js';
-import { failureSummary, reportFailure } from './fail.js';
+import { reportFailure } from './fail.js';
 
-/** Runs generate, through the service when JETWAY_SOCKET answers, and tells the service what the run saw. */
+/**
+ * Runs generate in this process (main.ts has already offered the whole generate to the service, which declined or is
+ * down): the flight itself still runs in the service when JETWAY_SOCKET answers, and the service gets the run record.
+ * Every failure, a bad admin setting included, ends in one line.
+ */
 async function generateCommandAction(): Promise<void> {
   const env = process.env;
-  const { socket, maxRenderedBytes } = readAdminSettings(env);
-  const kube = new LazyKube({ kubeconfig: env['JETWAY_KUBECONFIG'] });
-  const fallback = localRunner(() => kube.get());
+  const app = appOf(env);
+  const redactions = new Redactions();
+  const startedAt = new Date().toISOString();
+  let socket: string | undefined;
+  let kube: LazyKube | undefined;
   let fellBack: FallbackReason | undefined;
-  const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : undefined;
-  const app = env['ARGOCD_APP_NAME'] ?? '(unknown)';
   try {
-    const outcome = await generate(env, process.cwd(), kube, runner);
-    process.stdout.write(formatManifests(outcome.objects, 'yaml', maxRenderedBytes));
-    if (socket) {
-      await postRecord(socket, {
-        app,
-        refs: outcome.refs,
-        outcome: 'ok',
-        statusMessage: outcome.statusMessage,
-        waiting: outcome.signal.state === 'waiting',
-        signal: outcome.signal.state,
-        flightStatusCrdMissing: outcome.flightStatusCrdMissing,
-        ranAt: new Date().toISOString(),
-        moduleDigest: outcome.moduleDigest,
-      });
-    }
+    const admin = readAdminSettings(env);
+    socket = admin.socket;
+    kube = new LazyKube({ kubeconfig: admin.kubeconfig });
+    const fallback = localRunner(() => kube!.get());
+    const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : undefined;
+    const outcome = await generate(env, admin, process.cwd(), kube, redactions, runner);
+    process.stdout.write(formatManifests(outcome.objects, 'yaml', admin.maxRenderedBytes));
+    if (socket) await postRecord(socket, okRecord(app, outcome, redactions, startedAt));
   } catch (error) {
-    reportFailure(error, `generate for Application ${app}`);
-    if (socket && env['ARGOCD_APP_NAME']) {
-      await postRecord(socket, { app, refs: [], outcome: 'failed', statusMessage: failureSummary(error), waiting: false, ranAt: new Date().toISOString() });
-    }
+    reportFailure(error, `generate for Application ${app}`, (text) => redactions.apply(text));
+    if (socket && env['ARGOCD_APP_NAME']) await postRecord(socket, failedRecord(app, error, redactions, startedAt));
   } finally {
     if (socket && fellBack) await reportFallback(socket, fellBack);
-    await kube.close();
+    await kube?.close();
   }
 }
 

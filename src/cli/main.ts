@@ -1,20 +1,13 @@
 #!/usr/bin/env node
-// The `jetway` binary: one command per job, parsed by commander.
+// The `jetway` binary. Everything past Node's built-ins is imported on demand, so `jetway generate` answered by
+// `jetway serve` loads only the small relay, and Node (>= 22.1) can reuse compiled code from its on-disk cache.
 
-import { Command } from 'commander';
-import { generateCommand } from './generate.js';
-import { renderCommand } from './render.js';
-import { serveCommand } from './serve.js';
-import { simulateCommand } from './simulate.js';
-import { statusCommand } from './status.js';
+import nodeModule from 'node:module';
 
-const program = new Command('jetway')
-  .description('run yoke flights as an Argo CD config-management plugin, and keep staged orchestration moving')
-  .showHelpAfterError()
-  .addCommand(generateCommand())
-  .addCommand(renderCommand())
-  .addCommand(serveCommand())
-  .addCommand(simulateCommand())
-  .addCommand(statusCommand());
+// Why: a generate process runs once per manifest request; Node's compile cache (default: $TMPDIR/node-compile-cache,
+// writable in the plugin container) spares each one compiling jetway's and client-node's JavaScript again. Node 20 lacks it.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
-await program.parseAsync(process.argv);
+const argv = process.argv;
+const relayed = argv.length === 3 && argv[2] === 'generate' && (await (await import('./generate-relay.js')).relayGenerate(process.env, process.cwd()));
+if (!relayed) await (await import('./program.js')).runProgram(argv);

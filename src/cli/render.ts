@@ -12,6 +12,7 @@ import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeo
 import { dashboardHealth, describeHealth } from '../argocd/flight-status.js';
 import { toManifests } from '../argocd/output.js';
 import { formatManifests, type OutputFormat } from '../stages/format.js';
+import { readSetting } from '../settings/settings.js';
 import { reportFailure } from './fail.js';
 
 interface RenderFlags {
@@ -73,7 +74,7 @@ async function render(flags: RenderFlags): Promise<void> {
   const resourceMatchers = parseMatchers('--resource-matcher', flags.resourceMatcher);
   const env = parseEnv(flags.env);
   const input = await readInput(flags);
-  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd(), repoRoot: '/' });
+  const loaded = await loadModule(flags.wasm, { baseDir: process.cwd(), repoRoot: '/', dockerConfigDir: readSetting(process.env, 'dockerConfig') });
   const kube = new LazyKube({ kubeconfig: flags.kubeconfig, context: flags.context });
   try {
     const cluster = await chooseCluster(flags, kube);

@@ -11,6 +11,7 @@ import { clusterStateFileName, inputFileName, readFlightDir } from '../simulate/
 import { simulate, type Injection } from '../simulate/loop.js';
 import { observeFlight } from '../simulate/observe.js';
 import { describeEnding, describeStep } from '../simulate/report.js';
+import { readSetting } from '../settings/settings.js';
 import { reportFailure } from './fail.js';
 import { collect, parseEnv, readInput } from './render.js';
 
@@ -57,7 +58,7 @@ async function run(dir: string, flags: SimulateFlags): Promise<void> {
   const clusterState = flags.clusterState ?? found.clusterState;
   const cluster = clusterState === undefined ? new OfflineCluster([], namespace) : await OfflineCluster.fromFile(clusterState, namespace);
   const creates: Injection[] = await Promise.all(flags.create.map(async (source) => ({ source, objects: (await OfflineCluster.fromFile(source, namespace)).all() })));
-  const loaded = await loadModule(found.wasm, { baseDir: process.cwd(), repoRoot: '/' });
+  const loaded = await loadModule(found.wasm, { baseDir: process.cwd(), repoRoot: '/', dockerConfigDir: readSetting(process.env, 'dockerConfig') });
   const { module: compiled } = await compileFlight(loaded.bytes, maxMemoryMib);
   const spec: RunSpec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: true, resourceMatchers };
 

@@ -1,5 +1,6 @@
 // The one pipeline every command shares: module -> run (host calls out to the cluster) -> stages.
 
+import { deferredCluster } from '../cluster/connect.js';
 import type { Cluster } from '../cluster/types.js';
 import { compileFlight } from '../module/compile.js';
 import { createAccessHost } from '../host/policy.js';
@@ -38,6 +39,15 @@ export interface RenderResult {
   durationMs: number;
 }
 
+/**
+ * A run's deadline under the admin's ceiling (JETWAY_MAX_TIMEOUT): a run that asks for none or a longer one gets the
+ * ceiling, and `clamped` says so, so a timeout can name the ceiling instead of the app's own parameter.
+ */
+export function deadlineUnder(requestedMs: number | undefined, ceilingMs: number): { timeoutMs: number; clamped: boolean } {
+  if (requestedMs !== undefined && requestedMs <= ceilingMs) return { timeoutMs: requestedMs, clamped: false };
+  return { timeoutMs: ceilingMs, clamped: true };
+}
+
 /** Something that runs a flight: in this process, or the warm service. */
 export type FlightRunner = (module: ModuleBytes, spec: RunSpec) => Promise<RunOutcome>;
 
@@ -74,8 +84,12 @@ export async function runCompiled(
 /** The in-process runner: compile, then run on a fresh worker. */
 export function localRunner(cluster: () => Promise<Cluster | undefined>): FlightRunner {
   return async (module, spec) => {
+    // Why: opening a connection imports client-node (most of a second of CPU); begun now, it overlaps compiling the
+    // module and running the flight up to its first lookup, instead of adding to them (docs/benchmark.md)
+    const connection = spec.clusterAccess ? cluster() : undefined;
+    connection?.catch(() => undefined); // a failure to connect is the first lookup's error, as before
     const { module: compiled } = await compileFlight(module.bytes, spec.maxMemoryMib);
-    return runCompiled(compiled, spec, spec.clusterAccess ? await cluster() : undefined);
+    return runCompiled(compiled, spec, connection ? deferredCluster(connection) : undefined);
   };
 }
 

@@ -79,7 +79,10 @@ export function createAccessHost(options: AccessOptions): AccessHost {
   function record(m: RestMapping, namespace: string, name: string, access: LookupRef['access'], object?: KubeObject): void {
     const ref = refString(namespace, groupKindString(m.Group, m.Kind), name);
     const entry: LookupRef = { ref, group: m.Group, version: m.Version, resource: m.Resource, kind: m.Kind, namespace, name, access };
-    if (object) entry.fingerprint = fingerprint(object);
+    if (object) {
+      entry.fingerprint = fingerprint(object);
+      if (object.metadata?.resourceVersion) entry.resourceVersion = object.metadata.resourceVersion;
+    }
     recorded.set(ref, entry);
   }
 
@@ -87,6 +90,13 @@ export function createAccessHost(options: AccessOptions): AccessHost {
   function admitted(object: KubeObject): boolean {
     if (!options.matchers.some((m) => matchesObject(m, object))) return false;
     return options.ceiling === undefined || options.ceiling.some((m) => matchesObject(m, object));
+  }
+
+  // An absent object is recorded (and so watched, and named in Events) only where the app could read it without an
+  // ownership it cannot show yet: its destination namespace, or what its matchers open within the admin ceiling.
+  function withinReach(m: RestMapping, namespace: string, name: string): boolean {
+    if (m.Namespaced && namespace === options.namespace) return true;
+    return admitted({ apiVersion: m.Group ? `${m.Group}/${m.Version}` : m.Version, kind: m.Kind, metadata: { namespace, name } });
   }
 
   async function lookup(cluster: Cluster, call: Extract<HostCall, { op: 'k8s_lookup' }>): Promise<KubeObject> {
@@ -101,7 +111,7 @@ export function createAccessHost(options: AccessOptions): AccessHost {
     try {
       object = await cluster.get(m, namespace, call.name);
     } catch (error) {
-      if (error instanceof ClusterError && error.reason === 'NotFound') record(m, namespace, call.name, 'missing');
+      if (error instanceof ClusterError && error.reason === 'NotFound' && withinReach(m, namespace, call.name)) record(m, namespace, call.name, 'missing');
       throw error;
     }
     if (isOwnedBy(object, options.release, options.namespace)) {

@@ -13,4 +13,6 @@ export interface LookupRef {
   /** owned by the release, admitted by a matcher, or not found (ownership unknowable). */
   access: 'owned' | 'matched' | 'missing';
   fingerprint?: string;
+  /** The object's resourceVersion when it was read: a later list showing the same one proves it unchanged without a GET. */
+  resourceVersion?: string;
 }

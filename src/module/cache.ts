@@ -114,3 +114,9 @@ function modulePath(cache: CacheSettings, digest: string): string {
 function refPath(cache: CacheSettings, ref: string): string {
   return join(cache.dir, 'refs', `${sha256(new TextEncoder().encode(ref))}.json`);
 }
+
+/** Brings the cache under its bound and clears stale temp files: `jetway serve` runs it on start and periodically, so the bound holds between writes. */
+export async function tidyCache(cache: CacheSettings): Promise<void> {
+  await mkdir(join(cache.dir, 'sha256'), { recursive: true });
+  await evict(cache, '');
+}

@@ -16,9 +16,9 @@ interface AuthEntry {
   password?: unknown;
 }
 
-/** The directory holding config.json: the explicit one, else $DOCKER_CONFIG, else ~/.docker. */
+/** The directory holding config.json: the explicit one (DOCKER_CONFIG, read by src/settings), else ~/.docker. */
 export function dockerConfigDir(explicit: string | undefined): string {
-  return explicit ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  return explicit ?? join(homedir(), '.docker');
 }
 
 /** Credentials for `host` from `<dir>/config.json`, or undefined when there is no file or no entry (anonymous pull). */

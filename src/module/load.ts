@@ -34,9 +34,9 @@ export interface LoadOptions {
   mutableTtlMs?: number;
   /** JETWAY_MODULE_ALLOW: globs (Go path.Match, as yoke) the module reference must match; empty or unset allows all. */
   allow?: readonly string[];
-  /** JETWAY_MODULE_VERIFY: PEM public keys; when given, the module must carry a yoke signature by one of them. */
+  /** JETWAY_VERIFY_KEYS: PEM public keys; when given, the module must carry a yoke signature by one of them. */
   verify?: readonly string[];
-  /** Where docker's config.json with registry credentials lives. Default: $DOCKER_CONFIG, else ~/.docker. */
+  /** Where docker's config.json with registry credentials lives. Default: ~/.docker (generate, render and simulate pass DOCKER_CONFIG from src/settings). */
   dockerConfigDir?: string;
   /** Bound on a module's size, downloaded and decompressed (JETWAY_MAX_MODULE_BYTES). Default 128 MiB. */
   maxModuleBytes?: number;

@@ -1,4 +1,4 @@
-// JETWAY_MODULE_VERIFY: modules must carry a yoke signature (internal/xcrypto VerifyModule) made by one of the admin's keys.
+// JETWAY_VERIFY_KEYS: modules must carry a yoke signature (internal/xcrypto VerifyModule) made by one of the admin's keys.
 
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { reason } from './errors.js';
@@ -18,10 +18,10 @@ export function parseKeys(pems: readonly string[]): KeySet {
     try {
       key = createPublicKey(pem);
     } catch (error) {
-      throw new Error(`verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_MODULE_VERIFY)`);
+      throw new Error(`verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_VERIFY_KEYS)`);
     }
     if (!supported.has(key.asymmetricKeyType ?? '')) {
-      throw new Error(`verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_MODULE_VERIFY)`);
+      throw new Error(`verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_VERIFY_KEYS)`);
     }
     keys.set(fingerprint(key), key);
   });
@@ -47,7 +47,7 @@ export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet):
     throw new Error(`module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`);
   }
   const section = sections.find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
-  if (!section) throw new Error(`module ${source} is unsigned, but JETWAY_MODULE_VERIFY requires a signature (sign it with yoke sign)`);
+  if (!section) throw new Error(`module ${source} is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)`);
   const name = readU32(bytes, section.start);
   const payloadStart = name.next + name.value;
   const unsigned = new Uint8Array(bytes.length - (section.end - section.headerStart));
@@ -55,7 +55,7 @@ export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet):
   unsigned.set(bytes.subarray(section.end), section.headerStart);
   const payload = parsePayload(source, bytes.subarray(payloadStart, section.end));
   const key = keys.get(payload.fingerprint);
-  if (!key) throw new Error(`module ${source} is signed by key ${payload.fingerprint}, which is not among the JETWAY_MODULE_VERIFY keys`);
+  if (!key) throw new Error(`module ${source} is signed by key ${payload.fingerprint}, which is not among the JETWAY_VERIFY_KEYS keys`);
   if (!verifies(key, unsigned, payload.signature)) {
     throw new Error(`module ${source} has an invalid signature for key ${payload.fingerprint}: the module was changed after signing`);
   }

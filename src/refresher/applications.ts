@@ -34,36 +34,7 @@ export function applicationPath(ref: ApplicationRef): string {
 }
 
 interface ApplicationSpec {
-  source?: { plugin?: { name?: string } };
-  sources?: Array<{ plugin?: { name?: string } }>;
   syncPolicy?: { automated?: { selfHeal?: boolean } };
-}
-
-/** Whether a source's plugin is jetway: `<plugin>`, or `<plugin>-<version>` when the plugin.yaml sets spec.version. */
-function isPlugin(name: string | undefined, plugin: string): boolean {
-  return name === plugin || (name?.startsWith(`${plugin}-`) ?? false);
-}
-
-/** Whether any source of the Application runs the plugin. */
-export function usesPlugin(app: KubeObject, plugin: string): boolean {
-  const spec = (app['spec'] ?? {}) as ApplicationSpec;
-  return isPlugin(spec.source?.plugin?.name, plugin) || (spec.sources ?? []).some((s) => isPlugin(s.plugin?.name, plugin));
-}
-
-/** Every Application in every namespace that runs the plugin. */
-export async function pluginApplications(http: KubeHttp, plugin: string): Promise<ApplicationRef[]> {
-  const found: ApplicationRef[] = [];
-  let next: string | undefined;
-  do {
-    const query = `?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
-    const page = await http.getJson<{ metadata?: { continue?: string }; items?: KubeObject[] }>(`${base}/applications${query}`);
-    for (const item of page.items ?? []) {
-      const { namespace, name } = item.metadata ?? {};
-      if (namespace && name && usesPlugin(item, plugin)) found.push({ namespace, name });
-    }
-    next = page.metadata?.continue || undefined;
-  } while (next);
-  return found;
 }
 
 /** Reads an Application's uid and selfHeal setting; undefined when it does not exist. */
@@ -77,17 +48,31 @@ export async function applicationFacts(http: KubeHttp, ref: ApplicationRef): Pro
   return { uid: app.metadata?.['uid'] as string | undefined, selfHeal: spec.syncPolicy?.automated?.selfHeal === true };
 }
 
+/** The annotation Argo CD reads a refresh request from, and removes once it has reconciled with it. */
+export const refreshAnnotation = 'argocd.argoproj.io/refresh';
+
 /**
  * Merge-patches `argocd.argoproj.io/refresh: hard`: the only way to make the repo-server run generate again for the same
- * commit. With a new `refresh-timestamp`, as Argo CD's own RefreshApp sets it: a controller with argo-cd#28603 then keeps
- * a request that arrives while it reconciles the app, instead of removing it with the one it is finishing.
+ * commit. With `refresh-timestamp` = `at`, as Argo CD's own RefreshApp sets it: a controller with argo-cd#28603 (master)
+ * then keeps a request that arrives while it reconciles the app; released ones (v3.5.1) drop it, which the scheduler's
+ * confirmation catches.
  */
-export async function hardRefresh(http: KubeHttp, ref: ApplicationRef): Promise<'refreshed' | 'gone'> {
+export async function hardRefresh(http: KubeHttp, ref: ApplicationRef, at: Date): Promise<'refreshed' | 'gone'> {
   const path = applicationPath(ref);
-  const annotations = { 'argocd.argoproj.io/refresh': 'hard', 'argocd.argoproj.io/refresh-timestamp': new Date().toISOString() };
+  const annotations = { [refreshAnnotation]: 'hard', 'argocd.argoproj.io/refresh-timestamp': at.toISOString() };
   const body = JSON.stringify({ metadata: { annotations } });
   const res = await http.request(path, { method: 'PATCH', body, contentType: 'application/merge-patch+json' });
   if (res.status === 404) return 'gone';
   if (res.status < 200 || res.status >= 300) throw failureFor('PATCH', path, res.status, res.text);
   return 'refreshed';
+}
+
+/** Whether the Application still carries a refresh request (`pending`), no longer does (`dropped`), or is gone. */
+export async function refreshRequestState(http: KubeHttp, ref: ApplicationRef): Promise<'pending' | 'dropped' | 'gone'> {
+  const path = applicationPath(ref);
+  const res = await http.request(path);
+  if (res.status === 404) return 'gone';
+  if (res.status < 200 || res.status >= 300) throw failureFor('GET', path, res.status, res.text);
+  const app = JSON.parse(res.text) as KubeObject;
+  return app.metadata?.annotations?.[refreshAnnotation] ? 'pending' : 'dropped';
 }

@@ -39,11 +39,15 @@ export class ChangeDetector {
   private readonly targets = new Map<string, WatchTarget>();
   /** app => the (watch key, name) pairs it references. */
   private readonly byApp = new Map<string, Array<[string, string]>>();
+  /** watch key => the apps referencing something in it. */
+  private readonly appsByKey = new Map<string, Set<string>>();
   /** object key => the last fingerprint computed, with the resourceVersion it belongs to. */
   private readonly seen = new Map<string, { resourceVersion: string; fingerprint: string }>();
   /** object key => callers waiting for the next GET; a key in `fetching` has a GET running. */
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly fetching = new Set<string>();
+  /** Comparisons under way (a GET each), for settled(). */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly o: ChangeOptions) {}
 
@@ -59,7 +63,12 @@ export class ChangeDetector {
       const apps = names.get(ref.name) ?? new Map<string, Baseline>();
       names.set(ref.name, apps);
       apps.set(app, { ref, fingerprint: ref.fingerprint });
+      // what the run read seeds the cache: a list showing the same resourceVersion then needs no GET to compare
+      const objectKey = `${key}/${ref.name}`;
+      if (ref.resourceVersion && ref.fingerprint && !this.seen.has(objectKey)) this.seen.set(objectKey, { resourceVersion: ref.resourceVersion, fingerprint: ref.fingerprint });
       pairs.push([key, ref.name]);
+      const users = this.appsByKey.get(key) ?? new Set<string>();
+      this.appsByKey.set(key, users.add(app));
     }
     this.byApp.set(app, pairs);
   }
@@ -78,8 +87,19 @@ export class ChangeDetector {
         this.byWatch.delete(key);
         this.targets.delete(key);
       }
+      const users = this.appsByKey.get(key);
+      users?.delete(app);
+      if (users?.size === 0) this.appsByKey.delete(key);
     }
     this.byApp.delete(app);
+  }
+
+  /** How many collections would be watched if `app`'s refs were `refs`. */
+  watchesWith(app: string, refs: readonly LookupRef[]): number {
+    const keys = new Set(refs.map(watchKeyOf));
+    let count = keys.size;
+    for (const [key, users] of this.appsByKey) if (!keys.has(key) && (users.size > 1 || !users.has(app))) count++;
+    return count;
   }
 
   /** The collections some app references: what must be watched. */
@@ -107,8 +127,25 @@ export class ChangeDetector {
     for (const [key, name] of this.byApp.get(app) ?? []) if (listed(key)) void this.check(key, name, undefined);
   }
 
+  /** Whether any tracked work is under way. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Resolves once every comparison started so far (and any they started) has ended. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // Why: every comparison is tracked, so settled() can tell "nothing changed" from "not compared yet".
+  private check(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
+    const running = this.compareLive(key, name, resourceVersion).finally(() => this.inflight.delete(running));
+    this.inflight.add(running);
+    return running;
+  }
+
   // Why: one place turns "something happened to this object" into compare(); failures to read are logged, not guessed at.
-  private async check(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
+  private async compareLive(key: string, name: string, resourceVersion: string | undefined): Promise<void> {
     const objectKey = `${key}/${name}`;
     const cached = this.seen.get(objectKey);
     if (resourceVersion !== undefined && cached?.resourceVersion === resourceVersion) return this.compare(key, name, cached.fingerprint);

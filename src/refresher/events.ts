@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { failureFor, type KubeHttp } from '../cluster/http.js';
 import { applicationFacts, type ApplicationRef } from './applications.js';
 
-export type EventReason = 'FlightWaiting' | 'FlightProgressed' | 'FlightFailed' | 'HardRefreshTriggered' | 'SelfHealDisabled';
+export type EventReason = 'FlightWaiting' | 'FlightProgressed' | 'FlightFailed' | 'HardRefreshTriggered' | 'SelfHealDisabled' | 'WatchLimitReached';
 
 /** One thing to tell the user about an app. */
 export interface AppEvent {

@@ -16,7 +16,9 @@ export interface RunRecord {
   signal?: FlightState;
   /** The destination cluster lacks the FlightStatus CRD, so the dashboard cannot follow the flight (deploy/flight-status). */
   flightStatusCrdMissing?: boolean;
-  /** ISO timestamp of the run. */
+  /** ISO timestamp of when generate started: a hard refresh requested before it is answered by this run. */
+  startedAt: string;
+  /** ISO timestamp of when the run ended. */
   ranAt: string;
   moduleDigest?: string;
 }
@@ -24,6 +26,10 @@ export interface RunRecord {
 /** A record as `jetway status` shows it: with the next planned hard refresh, when one is planned. */
 export interface RecordView extends RunRecord {
   nextRefreshAt?: string;
+  /** Why nothing this run looked up is watched (a limit was reached); the app is re-checked periodically instead. */
+  notWatched?: string;
+  /** A hard refresh was requested then and no generate has started since. */
+  refreshUnansweredSince?: string;
 }
 
 /** Why a run record is unusable, or undefined when it is well formed: records arrive over a socket from generate. */
@@ -35,7 +41,9 @@ export function recordProblem(value: unknown): string | undefined {
   if (typeof r['waiting'] !== 'boolean') return `run record of ${r['app']}: "waiting" must be a boolean`;
   if (r['signal'] !== undefined && !['done', 'waiting', 'failed'].includes(r['signal'] as string)) return `run record of ${r['app']}: "signal" must be done, waiting or failed`;
   if (r['flightStatusCrdMissing'] !== undefined && typeof r['flightStatusCrdMissing'] !== 'boolean') return `run record of ${r['app']}: "flightStatusCrdMissing" must be a boolean`;
-  if (typeof r['ranAt'] !== 'string' || Number.isNaN(Date.parse(r['ranAt']))) return `run record of ${r['app']}: "ranAt" must be an ISO timestamp`;
+  for (const at of ['startedAt', 'ranAt']) {
+    if (typeof r[at] !== 'string' || Number.isNaN(Date.parse(r[at]))) return `run record of ${r['app']}: "${at}" must be an ISO timestamp`;
+  }
   if (!Array.isArray(r['refs'])) return `run record of ${r['app']}: "refs" must be an array`;
   for (const ref of r['refs'] as unknown[]) {
     const f = ref as Record<string, unknown> | null;
@@ -44,7 +52,9 @@ export function recordProblem(value: unknown): string | undefined {
       return `run record of ${r['app']}: each ref needs ${strings.join(', ')} as strings`;
     }
     if (!['owned', 'matched', 'missing'].includes(f['access'] as string)) return `run record of ${r['app']}: ref ${String(f['ref'])} has an unknown access`;
-    if (f['fingerprint'] !== undefined && typeof f['fingerprint'] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string fingerprint`;
+    for (const optional of ['fingerprint', 'resourceVersion']) {
+      if (f[optional] !== undefined && typeof f[optional] !== 'string') return `run record of ${r['app']}: ref ${String(f['ref'])} has a non-string ${optional}`;
+    }
   }
   return undefined;
 }

@@ -1,41 +1,83 @@
-// When to hard-refresh an app: debounced per app, at most once per minimum interval, globally rate-limited, periodic while waiting.
+// When to hard-refresh an app: debounced per app, at most once per minimum interval, globally rate-limited, confirmed by a
+// generate that started after the request (asked again when Argo CD dropped it), and periodic while waiting.
 
 import { ClusterError } from '../cluster/types.js';
+import type { Clock, Timer } from './clock.js';
 import type { Log } from './log.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export interface RefreshTimings {
   /** Changes arriving within this window after the first one make one refresh. */
   debounceMs: number;
-  /** The least time between two refreshes of one app. */
+  /** The least time between two change-driven refreshes of one app. */
   minIntervalMs: number;
   /** The period of the fallback refresh of apps whose last run was waiting or failed. */
   waitingRefreshMs: number;
+  /** How long after a hard refresh a generate that started after it is first looked for; doubles per check. */
+  confirmMs: number;
+  /** Checks of one unconfirmed refresh (each asks again if Argo CD dropped it) before only the periodic re-check is left. */
+  confirmAttempts: number;
 }
+
+/** What Argo CD did with a refresh no generate has answered yet. */
+export type RefreshState = 'pending' | 'dropped' | 'gone';
 
 export interface RefreshSchedulerOptions extends RefreshTimings {
   bucket: TokenBucket;
+  clock: Clock;
   log: Log;
-  /** Performs one hard refresh of `app`, saying why. */
-  refresh(app: string, reasons: string[]): Promise<void>;
+  /** Performs one hard refresh of `app` stamped `at`, saying why; resolves false if the Application is gone. */
+  refresh(app: string, reasons: string[], at: number): Promise<boolean>;
+  /** Whether Argo CD still holds the refresh request (`pending`), removed it (`dropped`), or the Application is gone. */
+  state(app: string): Promise<RefreshState>;
+}
+
+/** A hard refresh no generate has answered yet. */
+interface Unconfirmed {
+  requestedAt: number;
+  reasons: string[];
+  attempt: number;
+  timer?: Timer;
 }
 
 /** One app's planned refreshes. */
 interface Plan {
   reasons: string[];
+  /** When the newest pending reason was seen: a run that started later saw it. */
+  seenAt?: number;
   waiting: boolean;
   dueAt?: number;
-  timer?: NodeJS.Timeout;
+  timer?: Timer;
   periodicAt?: number;
-  periodic?: NodeJS.Timeout;
+  periodic?: Timer;
   lastAt?: number;
+  unconfirmed?: Unconfirmed;
 }
 
 /** Per-app refresh timers in front of the shared rate limit. */
 export class RefreshScheduler {
   private readonly plans = new Map<string, Plan>();
+  /** Refreshes and confirmation checks under way, for settled(). */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly o: RefreshSchedulerOptions) {}
+
+  /** Whether any tracked work is under way. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /** Resolves once every refresh and confirmation check started so far has ended (timers not yet due are not waited for). */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // Why: work a timer starts is tracked, so settled() covers it.
+  private track(work: Promise<void>): Promise<void> {
+    const running = work.finally(() => this.inflight.delete(running));
+    this.inflight.add(running);
+    return running;
+  }
 
   // Why: every entry point works on the same per-app state, created on first use.
   private plan(app: string): Plan {
@@ -47,31 +89,42 @@ export class RefreshScheduler {
   /** Plans a refresh of `app` because of `reason`; reasons arriving before it fires share it. */
   changed(app: string, reason: string): void {
     const plan = this.plan(app);
+    const now = this.o.clock.now();
+    plan.seenAt = now;
     if (!plan.reasons.includes(reason)) plan.reasons.push(reason);
     if (plan.timer) return;
-    const now = Date.now();
     plan.dueAt = Math.max(now + this.o.debounceMs, (plan.lastAt ?? -Infinity) + this.o.minIntervalMs);
-    plan.timer = setTimeout(() => {
+    plan.timer = this.o.clock.after(plan.dueAt - now, () => {
       plan.timer = undefined;
       plan.dueAt = undefined;
-      void this.fire(app, plan, plan.reasons.splice(0));
-    }, plan.dueAt - now);
+      void this.track(this.fire(app, plan, plan.reasons.splice(0), 0));
+    });
   }
 
-  /** Drops planned change refreshes of `app`: a newer run has seen those changes. */
-  superseded(app: string): void {
+  /**
+   * A generate of `app` started at `startedAt`: it answers every refresh requested before and, if it succeeded, acted on
+   * every change seen before; changes seen and refreshes requested after it started still stand.
+   */
+  ran(app: string, startedAt: number, succeeded: boolean): void {
     const plan = this.plans.get(app);
     if (!plan) return;
-    clearTimeout(plan.timer);
-    plan.timer = undefined;
-    plan.dueAt = undefined;
-    plan.reasons = [];
+    // a failed run answered the request but acted on no change (Argo CD keeps the last good manifests): changes stay planned
+    if (succeeded && plan.reasons.length > 0 && plan.seenAt !== undefined && startedAt >= plan.seenAt) {
+      plan.timer?.cancel();
+      plan.timer = undefined;
+      plan.dueAt = undefined;
+      plan.reasons = [];
+    }
+    if (plan.unconfirmed && startedAt >= plan.unconfirmed.requestedAt) {
+      plan.unconfirmed.timer?.cancel();
+      plan.unconfirmed = undefined;
+    }
   }
 
   /** Arms the fallback periodic refresh while the app's last run was waiting or failed; disarms it otherwise. */
   waiting(app: string, waiting: boolean): void {
     const plan = this.plan(app);
-    clearTimeout(plan.periodic);
+    plan.periodic?.cancel();
     plan.periodic = undefined;
     plan.periodicAt = undefined;
     plan.waiting = waiting;
@@ -80,20 +133,25 @@ export class RefreshScheduler {
 
   // Why: the periodic refresh counts from the last refresh of any kind, so a change-driven one postpones it.
   private armPeriodic(app: string, plan: Plan): void {
-    clearTimeout(plan.periodic);
-    plan.periodicAt = Date.now() + this.o.waitingRefreshMs;
-    plan.periodic = setTimeout(() => {
+    plan.periodic?.cancel();
+    plan.periodicAt = this.o.clock.now() + this.o.waitingRefreshMs;
+    plan.periodic = this.o.clock.after(this.o.waitingRefreshMs, () => {
       plan.periodic = undefined;
       plan.periodicAt = undefined;
-      void this.fire(app, plan, [`the flight is waiting or failed: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`]).then(() => {
-        if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
-      });
-    }, this.o.waitingRefreshMs);
+      const reason = plan.waiting
+        ? `the flight is waiting or failed: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`
+        : 'an earlier hard refresh was never followed by a generate: last-resort re-check';
+      void this.track(
+        this.fire(app, plan, [reason], 0).then(() => {
+          if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
+        }),
+      );
+    });
   }
 
-  /** Refreshes `app` as soon as the rate limit allows, outside change tracking (start-up). */
+  /** Refreshes `app` as soon as the rate limit allows, outside change tracking. */
   async now(app: string, reason: string): Promise<void> {
-    await this.fire(app, this.plan(app), [reason]);
+    await this.track(this.fire(app, this.plan(app), [reason], 0));
   }
 
   /** When the next refresh of `app` is planned, if one is. */
@@ -103,12 +161,18 @@ export class RefreshScheduler {
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
+  /** When a hard refresh of `app` was requested that no generate has answered yet, if one was. */
+  unansweredSince(app: string): number | undefined {
+    return this.plans.get(app)?.unconfirmed?.requestedAt;
+  }
+
   /** Forgets `app` entirely (its record was dropped). */
   forget(app: string): void {
     const plan = this.plans.get(app);
     if (!plan) return;
-    clearTimeout(plan.timer);
-    clearTimeout(plan.periodic);
+    plan.timer?.cancel();
+    plan.periodic?.cancel();
+    plan.unconfirmed?.timer?.cancel();
     this.plans.delete(app);
   }
 
@@ -118,16 +182,58 @@ export class RefreshScheduler {
   }
 
   // Why: the rate limit is taken last, so a refresh waiting for a token is never doubled by the debounce.
-  private async fire(app: string, plan: Plan, reasons: string[]): Promise<void> {
-    plan.lastAt = Date.now();
+  private async fire(app: string, plan: Plan, reasons: string[], attempt: number): Promise<void> {
+    plan.lastAt = this.o.clock.now();
     if (!(await this.o.bucket.take()) || this.plans.get(app) !== plan) return;
     if (plan.periodic) this.armPeriodic(app, plan);
+    // Registered before the PATCH is sent: the generate answering it may report before the PATCH's response arrives.
+    const u: Unconfirmed = { requestedAt: this.o.clock.now(), reasons, attempt };
+    plan.unconfirmed?.timer?.cancel();
+    plan.unconfirmed = u;
+    let requested: boolean;
     try {
-      await this.o.refresh(app, reasons);
+      requested = await this.o.refresh(app, reasons, u.requestedAt);
     } catch (error) {
+      if (plan.unconfirmed === u) plan.unconfirmed = undefined;
       const transient = error instanceof ClusterError && error.reason === 'Error';
       this.o.log('warn', `hard refresh of ${app} failed${transient ? ', will retry' : ''}: ${(error as Error).message}`, { app });
       if (transient && this.plans.get(app) === plan) for (const reason of reasons) this.changed(app, reason);
+      return;
     }
+    if (requested && this.plans.get(app) === plan && plan.unconfirmed === u) this.armConfirm(app, plan, u);
+  }
+
+  // Why: released Argo CD (v3.5.1) removes a refresh request that arrives while it reconciles the app, with no generate
+  // for it (argo-cd#28603 fixes that on master only), so a request counts as done only once a generate started after it.
+  private armConfirm(app: string, plan: Plan, u: Unconfirmed): void {
+    u.timer = this.o.clock.after(this.o.confirmMs * 2 ** u.attempt, () => {
+      u.timer = undefined;
+      void this.track(this.confirm(app, plan, u));
+    });
+  }
+
+  // Why: still requested = Argo CD is busy, wait longer; removed without a generate = dropped, ask again; both bounded.
+  private async confirm(app: string, plan: Plan, u: Unconfirmed): Promise<void> {
+    let state: RefreshState;
+    try {
+      state = await this.o.state(app);
+    } catch (error) {
+      this.o.log('warn', `cannot read the Application of ${app} to confirm its hard refresh: ${(error as Error).message}`, { app });
+      state = 'pending';
+    }
+    if (state === 'gone' || this.plans.get(app) !== plan || plan.unconfirmed !== u) return;
+    if (u.attempt + 1 >= this.o.confirmAttempts) {
+      plan.unconfirmed = undefined;
+      this.o.log('warn', `no generate of ${app} followed its hard refresh after ${this.o.confirmAttempts} checks: leaving it to the periodic re-check`, { app });
+      if (!plan.periodic) this.armPeriodic(app, plan);
+      return;
+    }
+    if (state === 'pending') {
+      u.attempt++;
+      this.armConfirm(app, plan, u);
+      return;
+    }
+    this.o.log('info', `Argo CD removed the hard refresh of ${app} without a generate: asking again`, { app, attempt: u.attempt + 1 });
+    await this.fire(app, plan, u.reasons, u.attempt + 1);
   }
 }

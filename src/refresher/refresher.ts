@@ -2,13 +2,14 @@
 
 import { hostname } from 'node:os';
 import type { KubeHttp } from '../cluster/http.js';
-import { appKey, applicationFacts, applicationRef, hardRefresh, pluginApplications, type ApplicationFacts, type ApplicationRef } from './applications.js';
+import { applicationFacts, applicationRef, hardRefresh, refreshRequestState, type ApplicationFacts, type ApplicationRef } from './applications.js';
 import type { BackoffOptions } from './backoff.js';
 import { ChangeDetector, type Change } from './changes.js';
+import { realClock, type Clock } from './clock.js';
 import { EventRecorder, type AppEvent } from './events.js';
 import { silent, type Log } from './log.js';
 import type { RecordView, RunRecord } from './records.js';
-import { RefreshScheduler } from './refresh.js';
+import { RefreshScheduler, type RefreshState } from './refresh.js';
 import { TokenBucket } from './token-bucket.js';
 import { Watches } from './watches.js';
 
@@ -22,17 +23,29 @@ export interface RefresherOptions {
   minIntervalMs?: number;
   /** Fallback refresh period for apps whose last run was waiting or failed. Default 300000. */
   waitingRefreshMs?: number;
+  /** First look for a generate answering a hard refresh this long after it; doubles per check. Default 5000. */
+  confirmMs?: number;
+  /** Checks of an unanswered hard refresh (asking again when Argo CD dropped it) before the periodic re-check takes over. Default 5. */
+  confirmAttempts?: number;
+  /** Time for every timer. Default the process's clock. */
+  clock?: Clock;
   /** Hard refreshes across all apps. Default 10 per second, burst 20. */
   rateLimit?: { perSecond: number; burst: number };
   /** Watch retry backoff. Default 500 ms doubling to 30 s. */
   backoff?: BackoffOptions;
   /** How long an Application's selfHeal setting and uid are trusted. Default 300000. */
   applicationCacheMs?: number;
-  /** The plugin name Applications select. Default "jetway" (also matches "jetway-<version>"). */
-  plugin?: string;
+  /** Bounds on what app records can make jetway watch (JETWAY_MAX_REFS_PER_APP, JETWAY_MAX_WATCHES); past them an app is re-checked periodically. */
+  limits: WatchLimits;
   /** reportingInstance of Events. Default the host name (the pod name in Kubernetes). */
   instance?: string;
   log?: Log;
+}
+
+/** Caps on watching, so no app's lookups can make the service hold unbounded state or connections. */
+export interface WatchLimits {
+  refsPerApp: number;
+  watches: number;
 }
 
 /** Counters for /metrics. */
@@ -72,6 +85,8 @@ function summarize(reasons: string[]): string {
 /** Keeps every app's flight re-running whenever something it looked up really changes. */
 export class Refresher {
   private readonly runs = new Map<string, RunRecord>();
+  /** Apps not watched because their record passed a limit, with the limit's message. */
+  private readonly limited = new Map<string, string>();
   private readonly facts = new Map<string, { facts: ApplicationFacts; at: number }>();
   private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0, refreshFailures: 0, watchErrors: 0 };
   private readonly detector: ChangeDetector;
@@ -80,15 +95,18 @@ export class Refresher {
   private readonly scheduler: RefreshScheduler;
   private readonly events: EventRecorder;
   private readonly log: Log;
+  private readonly clock: Clock;
   private stopped = false;
 
   constructor(private readonly o: RefresherOptions) {
     this.log = o.log ?? silent;
+    this.clock = o.clock ?? realClock;
     this.detector = new ChangeDetector({ http: o.http, log: this.log, onChange: (change) => this.changed(change) });
     this.watches = new Watches({
       http: o.http,
       log: this.log,
       backoff: o.backoff ?? { baseMs: 500, capMs: 30_000 },
+      clock: this.clock,
       handlers: {
         event: (key, event) => {
           this.counters.watchEvents++;
@@ -98,24 +116,20 @@ export class Refresher {
         failed: () => this.counters.watchErrors++,
       },
     });
-    this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20);
+    this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20, this.clock);
     this.scheduler = new RefreshScheduler({
       debounceMs: o.debounceMs ?? 2_000,
       minIntervalMs: o.minIntervalMs ?? 10_000,
       waitingRefreshMs: o.waitingRefreshMs ?? 300_000,
+      confirmMs: o.confirmMs ?? 5_000,
+      confirmAttempts: o.confirmAttempts ?? 5,
       bucket: this.bucket,
+      clock: this.clock,
       log: this.log,
-      refresh: (app, reasons) => this.refresh(app, reasons),
+      refresh: (app, reasons, at) => this.refresh(app, reasons, at),
+      state: (app) => this.refreshState(app),
     });
     this.events = new EventRecorder({ http: o.http, component: 'jetway', instance: o.instance ?? hostname() });
-  }
-
-  /** Hard-refreshes every Application using the plugin once, rate-limited, so their runs rebuild the records; resolves with how many. */
-  async start(): Promise<number> {
-    const apps = await pluginApplications(this.o.http, this.o.plugin ?? 'jetway');
-    this.log('info', `hard-refreshing ${apps.length} Applications using the plugin to rebuild run records`, { applications: apps.length });
-    await Promise.all(apps.map((ref) => this.scheduler.now(appKey(ref, this.o.argocdNamespace), 'jetway serve started and rebuilds its run records')));
-    return apps.length;
   }
 
   /** Closes every watch and clears every timer; final: later records are ignored. */
@@ -126,38 +140,74 @@ export class Refresher {
     this.bucket.stop();
   }
 
-  /** Replaces the app's record: watches follow its refs, and Events tell the user how the flight is doing. */
-  record(run: RunRecord): void {
+  /**
+   * Replaces the app's record: watches follow its refs, and Events tell the user how the flight is doing. A `replayed`
+   * record was stored before this refresher started (loaded on gaining the lease): its refs are compared with the live
+   * objects as their watches list, and only a change made meanwhile refreshes; its Events were told when it was new.
+   */
+  record(run: RunRecord, replayed = false): void {
     if (this.stopped) return;
     const previous = this.runs.get(run.app);
     if (previous && Date.parse(run.ranAt) < Date.parse(previous.ranAt)) {
       this.log('debug', `ignored a run record of ${run.app} older than the one held`, { app: run.app, ranAt: run.ranAt });
       return;
     }
+    if (previous && previous.startedAt === run.startedAt && previous.ranAt === run.ranAt) return; // the same run, delivered again
     // A failed run saw nothing new, and Argo CD keeps the last good manifests: keep watching what that run looked up,
     // from where the watches got to (re-tracking would compare against old fingerprints and refresh again and again).
     const keepTracking = run.outcome === 'failed' && run.refs.length === 0 && previous !== undefined;
     if (keepTracking) run = { ...run, refs: previous.refs };
+    const limit = keepTracking ? this.limited.get(run.app) : this.overLimit(run);
+    // A record past a limit keeps none of its refs: nothing of it is watched, and the periodic re-check stands in.
+    if (limit) run = { ...run, refs: [] };
     this.runs.set(run.app, run);
-    this.scheduler.superseded(run.app);
+    this.scheduler.ran(run.app, Date.parse(run.startedAt), run.outcome === 'ok');
     if (!keepTracking) {
+      if (limit) this.limited.set(run.app, limit);
+      else this.limited.delete(run.app);
       this.detector.track(run.app, run.refs);
       this.watches.sync(this.detector.watchTargets());
       this.detector.verify(run.app, (key) => this.watches.listed(key));
     }
     // Argo CD pauses generation after repeated failures; the periodic re-check keeps retrying a failed app too.
-    this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed');
+    this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed' || limit !== undefined);
+    if (replayed) return;
     this.announce(previous, run).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${run.app}: ${(error as Error).message}`, { app: run.app });
     });
   }
 
+  // Why: one app's lookups must not make the service hold unbounded refs or open unbounded watches (issue 11).
+  private overLimit(run: RunRecord): string | undefined {
+    const limits = this.o.limits;
+    if (run.refs.length > limits.refsPerApp) {
+      return `the flight looked up ${run.refs.length} objects, more than the ${limits.refsPerApp} jetway watches per app (JETWAY_MAX_REFS_PER_APP): it is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s instead`;
+    }
+    const watches = this.detector.watchesWith(run.app, run.refs);
+    if (watches > limits.watches) {
+      return `watching what the flight looked up would take jetway to ${watches} watches, more than its ${limits.watches} (JETWAY_MAX_WATCHES): it is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s instead`;
+    }
+    return undefined;
+  }
+
   /** Every record, with the next planned hard refresh where one is planned (`jetway status`). */
   records(): RecordView[] {
     return [...this.runs.values()].map((run) => {
+      const view: RecordView = { ...run };
       const next = this.scheduler.nextRefreshAt(run.app);
-      return next === undefined ? { ...run } : { ...run, nextRefreshAt: new Date(next).toISOString() };
+      if (next !== undefined) view.nextRefreshAt = new Date(next).toISOString();
+      const limit = this.limited.get(run.app);
+      if (limit) view.notWatched = limit;
+      const unanswered = this.scheduler.unansweredSince(run.app);
+      if (unanswered !== undefined) view.refreshUnansweredSince = new Date(unanswered).toISOString();
+      return view;
     });
+  }
+
+  /** Resolves once the comparisons, refreshes and checks started so far have ended: what it has seen is acted on. */
+  async settled(): Promise<void> {
+    do await Promise.all([this.detector.settled(), this.scheduler.settled()]);
+    while (this.detector.busy || this.scheduler.busy);
   }
 
   /** Counters for /metrics. */
@@ -174,30 +224,44 @@ export class Refresher {
     this.scheduler.changed(change.app, reason);
   }
 
-  // Why: the patch itself; a deleted Application takes its record, watches and timers with it.
-  private async refresh(app: string, reasons: string[]): Promise<void> {
+  // Why: the patch itself, timed so a generate can be told to answer it; a deleted Application takes its record, watches and timers with it.
+  private async refresh(app: string, reasons: string[], at: number): Promise<boolean> {
     const ref = applicationRef(app, this.o.argocdNamespace);
-    const result = await hardRefresh(this.o.http, ref).catch((error: unknown) => {
+    const result = await hardRefresh(this.o.http, ref, new Date(at)).catch((error: unknown) => {
       this.counters.refreshFailures++;
       throw error;
     });
     if (result === 'gone') {
       this.drop(app);
-      return;
+      return false;
     }
     this.counters.refreshes++;
     const message = `hard refresh: ${summarize(reasons)}`;
     this.log('info', `${message} (Application ${ref.namespace}/${ref.name})`, { app });
-    // the refresh is done: an Event that cannot be written must not make it count as failed (and be retried)
-    await this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
+    // the refresh is done: an Event that cannot be written must not make it count as failed (and be retried), nor hold up its confirmation
+    this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${app}: ${(error as Error).message}`, { app });
     });
+    return true;
+  }
+
+  // Why: tells a refresh Argo CD still holds from one it dropped without a generate (released Argo CD does that).
+  private async refreshState(app: string): Promise<RefreshState> {
+    const state = await refreshRequestState(this.o.http, applicationRef(app, this.o.argocdNamespace));
+    if (state === 'gone') this.drop(app);
+    return state;
+  }
+
+  /** Forgets `app`: its Application (and so its RunRecord) was deleted. */
+  forget(app: string): void {
+    if (this.runs.has(app)) this.drop(app);
   }
 
   // Why: the Application is gone, so nothing it looked up needs watching any more.
   private drop(app: string): void {
     this.log('info', `Application of ${app} no longer exists: dropped its run record`, { app });
     this.runs.delete(app);
+    this.limited.delete(app);
     this.detector.untrack(app);
     this.watches.sync(this.detector.watchTargets());
     this.scheduler.forget(app);
@@ -208,9 +272,9 @@ export class Refresher {
   // Why: selfHeal and uid change rarely; one GET per app per cache period is enough.
   private async applicationFacts(app: string, ref: ApplicationRef): Promise<ApplicationFacts | undefined> {
     const cached = this.facts.get(app);
-    if (cached && Date.now() - cached.at < (this.o.applicationCacheMs ?? 300_000)) return cached.facts;
+    if (cached && this.clock.now() - cached.at < (this.o.applicationCacheMs ?? 300_000)) return cached.facts;
     const facts = await applicationFacts(this.o.http, ref);
-    if (facts) this.facts.set(app, { facts, at: Date.now() });
+    if (facts) this.facts.set(app, { facts, at: this.clock.now() });
     return facts;
   }
 
@@ -222,6 +286,8 @@ export class Refresher {
     else if (previous && describeRun(previous) !== describeRun(run)) {
       events.push({ type: 'Normal', reason: 'FlightProgressed', message: `flight status changed from "${describeRun(previous)}" to "${describeRun(run)}"` });
     }
+    const limit = this.limited.get(run.app);
+    if (limit) events.push({ type: 'Warning', reason: 'WatchLimitReached', message: limit });
     let facts = this.facts.get(run.app)?.facts;
     if (run.waiting) {
       events.push({ type: 'Normal', reason: 'FlightWaiting', message: run.statusMessage || 'the flight waits on cluster state' });

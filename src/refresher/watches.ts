@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { failureFor, type KubeHttp } from '../cluster/http.js';
 import { collectionPath } from '../cluster/paths.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import type { Clock } from './clock.js';
 import type { Log } from './log.js';
 import { watchEvents } from './watch-stream.js';
 
@@ -43,6 +44,7 @@ export interface WatchesOptions {
   http: KubeHttp;
   handlers: WatchHandlers;
   backoff: BackoffOptions;
+  clock: Clock;
   log: Log;
 }
 
@@ -67,7 +69,7 @@ class CollectionWatch {
   private resourceVersion: string | undefined;
   private closed = false;
   private body: IncomingMessage | undefined;
-  private wake: (() => void) | undefined;
+  private readonly abort = new AbortController();
   private readonly backoff: Backoff;
   private readonly path: string;
 
@@ -105,7 +107,7 @@ class CollectionWatch {
         this.o.log('warn', `watch of ${this.key} failed: ${(error as Error).message}`, { watch: this.key });
         this.o.handlers.failed(this.key, error as Error);
       }
-      await this.sleep(this.backoff.next());
+      await this.o.clock.sleep(this.backoff.next(), this.abort.signal);
     }
   }
 
@@ -131,7 +133,7 @@ class CollectionWatch {
 
   // Why: one watch request; true when it ended normally after doing work (resume at once), false when it ended at once (back off).
   private async watch(): Promise<boolean> {
-    const started = Date.now();
+    const started = this.o.clock.now();
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
     const query = `?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion ?? '')}&timeoutSeconds=${timeoutSeconds}`;
     const body = await this.o.http.stream(this.path + query, metadataAccept('PartialObjectMetadata'));
@@ -146,7 +148,7 @@ class CollectionWatch {
     if (body.statusCode !== 200) throw failureFor('GET', this.path, body.statusCode ?? 0, await text(body));
     this.body = body;
     // A silent dead connection would otherwise hang here forever: the server ends the stream at timeoutSeconds.
-    const idle = setTimeout(() => body.destroy(new Error(`no data for ${timeoutSeconds + 30} s`)), (timeoutSeconds + 30) * 1000);
+    const idle = this.o.clock.after((timeoutSeconds + 30) * 1000, () => body.destroy(new Error(`no data for ${timeoutSeconds + 30} s`)));
     let events = 0;
     try {
       for await (const event of watchEvents(body, this.key)) {
@@ -162,29 +164,18 @@ class CollectionWatch {
         this.o.handlers.event(this.key, { type: event.type, name, resourceVersion });
       }
     } finally {
-      clearTimeout(idle);
+      idle.cancel();
       this.body = undefined;
       body.destroy();
     }
-    return events > 0 || Date.now() - started > 1000;
-  }
-
-  // Why: a backoff sleep that close() can cut short.
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return events > 0 || this.o.clock.now() - started > 1000;
   }
 
   /** Ends the stream and any backoff sleep; the loop then exits. */
   close(): void {
     this.closed = true;
     this.body?.destroy();
-    this.wake?.();
+    this.abort.abort();
   }
 }
 

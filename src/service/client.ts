@@ -5,6 +5,8 @@ import type { FlightRunner, ModuleBytes, RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
 import {
   fallbacksPath,
+  generateFailed,
+  generatePath,
   moduleMissing,
   modulePath,
   type FallbackReason,
@@ -27,7 +29,7 @@ class ServiceUnavailable extends Error {
 /** Our own deadline, told apart from a socket that is missing or refused. */
 class ServiceTimeout extends Error {}
 
-/** One request over the unix socket. */
+/** One request over the unix socket; `timeoutMs` 0 for none. */
 function call(socket: string, method: string, path: string, body: Uint8Array | string, timeoutMs: number): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: socket, method, path, headers: { 'Content-Type': typeof body === 'string' ? 'application/json' : 'application/octet-stream' } }, (res) => {
@@ -36,7 +38,7 @@ function call(socket: string, method: string, path: string, body: Uint8Array | s
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (e) => reject(new ServiceUnavailable(e.message, 'unreachable')));
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new ServiceTimeout(`jetway serve did not answer within ${timeoutMs} ms`)));
+    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new ServiceTimeout(`jetway serve did not answer within ${timeoutMs} ms`)));
     req.on('error', (e) => reject(new ServiceUnavailable(e.message, e instanceof ServiceTimeout ? 'timeout' : 'unreachable')));
     req.end(body);
   });
@@ -82,6 +84,27 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
       return fallback(module, spec);
     }
   };
+}
+
+/** What the service said about a whole generate: manifests, or the lines for stderr of a failed generate. */
+export type GenerateReply = { ok: true; manifests: string } | { ok: false; stderr: string };
+
+/**
+ * Asks the service to do the whole generate for the source directory `dir`, sending the caller's environment as
+ * /proc/self/environ holds it (the launcher sends that very file); undefined when the service is down or declines.
+ */
+export async function generateInService(socket: string, dir: string, env: NodeJS.ProcessEnv): Promise<GenerateReply | undefined> {
+  const environ = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}\0`).join('');
+  try {
+    // no deadline of its own: the service enforces the flight's, and Argo CD's ends the whole request
+    const res = await call(socket, 'POST', `${generatePath}?dir=${encodeURIComponent(dir)}`, Buffer.from(environ), 0);
+    if (res.status === 200 && res.text !== '') return { ok: true, manifests: res.text };
+    if (res.status === generateFailed && res.text !== '') return { ok: false, stderr: res.text };
+    return undefined;
+  } catch (error) {
+    if (error instanceof ServiceUnavailable) return undefined;
+    throw error;
+  }
 }
 
 /** Tells the service what a run saw; best effort, since the service re-learns everything on its start. */

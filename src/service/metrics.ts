@@ -41,7 +41,7 @@ export function createMetrics(refresher: () => RefresherStats | undefined = () =
     runs: new Counter({
       name: 'jetway_runs_total',
       // not `instance`: Prometheus sets that label on every scraped sample to the target's address
-      help: 'Flight runs by outcome, and whether the instance was prepared while idle or made on the request path (instance_origin)',
+      help: 'Flight runs by outcome (ok, failed, cancelled, overloaded), and whether the instance was prepared while idle or made on the request path (instance_origin)',
       labelNames: ['outcome', 'instance_origin'] as const,
       registers: [registry],
     }),
@@ -51,6 +51,8 @@ export function createMetrics(refresher: () => RefresherStats | undefined = () =
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    workers: new Gauge({ name: 'jetway_workers', help: 'Flight workers by state (idle, preparing an instance ahead, running a flight)', labelNames: ['state'] as const, registers: [registry] }),
+    waiting: new Gauge({ name: 'jetway_runs_waiting', help: 'Runs waiting for a flight worker', registers: [registry] }),
     lookups: new Counter({
       name: 'jetway_lookups_total',
       help: "Host calls by import and yoke's answer state (OK, NotFound, Forbidden, FeatureNotGranted, Error, Unauthenticated)",

@@ -1,42 +1,84 @@
-// The service's modules: bytes by digest and compiled modules by (digest, memory cap), bounded, least recently used out.
+// The service's modules: bytes by digest and compiled modules by (digest, memory cap), each bounded, least recently used out.
 
 import { compileFlight, sha256 } from '../module/compile.js';
 
-interface Entry {
-  bytes: Uint8Array;
-  compiled: Map<string, Promise<WebAssembly.Module>>;
+// Why a hand-written LRU: a Map keeps insertion order, so re-inserting on use is the whole algorithm.
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+
+  constructor(
+    private readonly max: number,
+    private readonly evicted: (key: string) => void = () => undefined,
+  ) {}
+
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) this.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    while (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value!;
+      this.map.delete(oldest);
+      this.evicted(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+
+  keys(): string[] {
+    return [...this.map.keys()];
+  }
 }
 
-/** Keeps compiled modules warm so a request pays neither download nor compile. */
+/**
+ * Keeps compiled modules warm so a request pays neither download nor compile. Both maps are bounded: the memory cap is
+ * the app author's parameter, so compiled variants are counted on their own (one module under 4096 different caps must
+ * not hold 4096 compiled copies).
+ */
 export class ModuleStore {
-  private readonly entries = new Map<string, Entry>();
+  private readonly compiledModules: Lru<Promise<WebAssembly.Module>>;
+  private readonly bytes: Lru<Uint8Array>;
 
-  constructor(private readonly maxModules = 16) {}
+  constructor(maxModules = 16, maxCompiled = maxModules) {
+    this.compiledModules = new Lru(maxCompiled);
+    this.bytes = new Lru(maxModules, (digest) => {
+      for (const key of this.compiledModules.keys()) if (key.startsWith(`${digest}/`)) this.compiledModules.delete(key);
+    });
+  }
 
   has(digest: string): boolean {
-    return this.entries.has(digest);
+    return this.bytes.has(digest);
   }
 
   // Why: bytes arrive once per digest; the digest is checked so a client cannot poison another's module.
   add(digest: string, bytes: Uint8Array): void {
     if (sha256(bytes) !== digest) throw new Error(`module bytes do not match digest ${digest}`);
-    if (this.entries.has(digest)) return;
-    this.entries.set(digest, { bytes, compiled: new Map() });
-    while (this.entries.size > this.maxModules) this.entries.delete(this.entries.keys().next().value!);
+    if (this.bytes.get(digest) === undefined) this.bytes.set(digest, bytes);
   }
 
-  /** The compiled module, compiling at most once per (digest, cap); undefined when the bytes are unknown. */
+  /** The compiled module, compiling at most once per (digest, cap) while it stays; undefined when the bytes are unknown. */
   compiled(digest: string, maxMemoryMib: number | undefined): Promise<WebAssembly.Module> | undefined {
-    const entry = this.entries.get(digest);
-    if (!entry) return undefined;
-    this.entries.delete(digest);
-    this.entries.set(digest, entry); // most recently used last
-    const key = String(maxMemoryMib ?? 'none');
-    let compiled = entry.compiled.get(key);
+    const bytes = this.bytes.get(digest);
+    if (!bytes) return undefined;
+    const key = `${digest}/${maxMemoryMib ?? 'none'}`;
+    let compiled = this.compiledModules.get(key);
     if (!compiled) {
-      compiled = compileFlight(entry.bytes, maxMemoryMib).then((c) => c.module);
-      compiled.catch(() => entry.compiled.delete(key));
-      entry.compiled.set(key, compiled);
+      compiled = compileFlight(bytes, maxMemoryMib).then((c) => c.module);
+      const mine = compiled;
+      compiled.catch(() => {
+        if (this.compiledModules.get(key) === mine) this.compiledModules.delete(key);
+      });
+      this.compiledModules.set(key, compiled);
     }
     return compiled;
   }

@@ -40,3 +40,17 @@ export interface FallbackReportBody {
   reason: FallbackReason;
 }
 export const fallbacksPath = '/v1/fallbacks';
+
+/**
+ * POST /v1/generate?dir=<the app's source directory>: the whole generate done by the service, for the launcher
+ * (bin/jetway-generate, over curl) and for `jetway generate`. The body is the caller's environment as
+ * /proc/self/environ holds it (NUL-separated `NAME=value`); the service keeps only Argo CD's variables from it and
+ * reads the source directory itself, through the plugin container's /tmp mounted at the same path.
+ * Answers: 200 with the YAML stream; 422 with the lines for stderr when generate failed (exit 1); 503 with a reason
+ * when the service declines (the caller then runs `jetway generate` in-process). Any other answer is a decline too.
+ */
+export const generatePath = '/v1/generate';
+export const generateFailed = 422;
+export const generateDeclined = 503;
+/** Timings of a generate answer: `generate;dur=<ms>` (the whole generate in the service) and `run;dur=<ms>` (the flight's run). */
+export const serverTimingHeader = 'Server-Timing';

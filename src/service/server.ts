@@ -4,19 +4,31 @@ import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname } from 'node:path';
 import type { Cluster } from '../cluster/types.js';
-import { runCompiled, type RunSpec } from '../flight/render.js';
+import { deadlineUnder, runCompiled, type FlightRunner, type RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
+import { FlightWorker } from '../wasi/flight-worker.js';
+import { GenerateRoute } from './generate-handler.js';
 import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
-import { WorkerPool } from './pool.js';
-import { fallbackReasons, fallbacksPath, moduleMissing, type FallbackReportBody, type RunRecordBody, type RunRequestBody, type RunResponseBody } from './protocol.js';
+import { PoolBusy, RunCancelled, WorkerPool } from './pool.js';
+import {
+  fallbackReasons,
+  fallbacksPath,
+  generatePath,
+  moduleMissing,
+  serverTimingHeader,
+  type FallbackReportBody,
+  type RunRecordBody,
+  type RunResponseBody,
+} from './protocol.js';
+import { RepoModules } from './repo-modules.js';
+import { specOf } from './request.js';
 
-/** Where run records go: the refresher, which watches what they reference. */
+/** Where run records go: stored in the cluster, where the elected refresher follows them. */
 export interface RecordSink {
-  record(record: RunRecordBody): void;
+  record(record: RunRecordBody): Promise<void>;
   records(): unknown[];
-  ready(): boolean;
 }
 
 export interface ServiceOptions {
@@ -24,6 +36,16 @@ export interface ServiceOptions {
   /** TCP port for /metrics, /healthz, /readyz; undefined = none. */
   listen: { host: string; port: number } | undefined;
   workers: number;
+  /** Runs one app may have on workers at once (default: half the workers). */
+  perApp?: number | undefined;
+  /** The deadline of a run that asks for none or a longer one (JETWAY_MAX_TIMEOUT). */
+  maxTimeoutMs: number;
+  /** The heap of each flight worker thread (JETWAY_WORKER_HEAP_MIB); default: flight-worker.ts's. */
+  workerHeapMib?: number;
+  /** How long preparing an instance ahead may take before its worker is replaced (default 5 s). */
+  prepareTimeoutMs?: number;
+  /** How long a run may wait for a worker before it is answered "overloaded" (default 10 s). */
+  queueTimeoutMs?: number;
   cluster: Cluster | undefined;
   sink: RecordSink;
   metrics: Metrics;
@@ -58,60 +80,103 @@ function send(res: http.ServerResponse, status: number, payload: unknown): void 
   res.writeHead(status, { 'Content-Type': typeof payload === 'string' ? 'text/plain' : 'application/json' }).end(text);
 }
 
-/** Turns the wire request into a RunSpec, checking every field the client sent. */
-function specOf(raw: RunRequestBody): RunSpec {
-  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
-  if (typeof raw.digest !== 'string' || !/^[0-9a-f]{64}$/.test(raw.digest)) throw new Error('digest must be a sha256 hex string');
-  if (typeof raw.release !== 'string' || typeof raw.namespace !== 'string' || typeof raw.input !== 'string') throw new Error('release, namespace and input must be strings');
-  if (!strings(raw.args) || !strings(raw.resourceMatchers) || (raw.ceiling !== null && !strings(raw.ceiling))) throw new Error('args, resourceMatchers and ceiling must be string lists');
-  if (typeof raw.env !== 'object' || raw.env === null || !Object.values(raw.env).every((v) => typeof v === 'string')) throw new Error('env must map strings to strings');
-  return {
-    input: Buffer.from(raw.input, 'base64'),
-    release: raw.release,
-    namespace: raw.namespace,
-    args: raw.args,
-    env: raw.env,
-    timeoutMs: raw.timeoutMs ?? undefined,
-    maxMemoryMib: raw.maxMemoryMib ?? undefined,
-    clusterAccess: raw.clusterAccess === true,
-    resourceMatchers: raw.resourceMatchers,
-    ceiling: raw.ceiling ?? undefined,
-  };
-}
-
 /** Starts the service; resolves once the socket (and the TCP port) listen. */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { metrics, log } = options;
   const modules = new ModuleStore();
-  const pool = new WorkerPool(options.workers);
+  const pool = new WorkerPool({
+    size: options.workers,
+    perApp: options.perApp,
+    prepareTimeoutMs: options.prepareTimeoutMs,
+    queueTimeoutMs: options.queueTimeoutMs,
+    spawn: () => new FlightWorker({ heapMib: options.workerHeapMib }),
+    onPrepareOverrun: () => log('warn', 'preparing an instance overran its deadline; the worker was replaced and the module is no longer prepared ahead', { deadlineMs: pool.prepareTimeoutMs }),
+  });
+
+  const generateRoute = new GenerateRoute({
+    ownEnv: process.env,
+    cluster: { get: () => (options.cluster ? Promise.resolve(options.cluster) : Promise.reject(new Error('jetway serve has no cluster connection'))) },
+    load: new RepoModules().load,
+    record: (record) => options.sink.record(record),
+    log,
+  });
+
+  // Why: the one way onto a worker: the app's turn in the pool, under the service's deadline ceiling, ended when its
+  // client goes away. Throws a FlightError (the flight's failure), PoolBusy (overloaded) or RunCancelled.
+  async function runModule(module: WebAssembly.Module, requested: RunSpec, signal: AbortSignal): ReturnType<typeof runCompiled> {
+    const deadline = deadlineUnder(requested.timeoutMs, options.maxTimeoutMs);
+    const spec = { ...requested, timeoutMs: deadline.timeoutMs };
+    const started = performance.now();
+    try {
+      const outcome = await pool.use({ app: spec.release, module, signal }, (worker) =>
+        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
+      );
+      metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
+      return outcome;
+    } catch (error) {
+      if (signal.aborted || error instanceof RunCancelled) {
+        metrics.runs.inc({ outcome: 'cancelled', instance_origin: 'unknown' });
+        log('info', 'run cancelled: the generate that asked for it has gone', { app: spec.release });
+        throw error instanceof RunCancelled ? error : new RunCancelled('the run was cancelled: its client went away');
+      }
+      if (error instanceof PoolBusy) {
+        metrics.runs.inc({ outcome: 'overloaded', instance_origin: 'unknown' });
+        log('warn', 'run refused: the service is overloaded', { app: spec.release, error: error.message });
+        throw error;
+      }
+      metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
+      const e = error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
+      throw e.kind === 'timeout' && deadline.clamped ? FlightError.ceilingTimeout(deadline.timeoutMs, e) : e;
+    } finally {
+      metrics.runSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
 
   // Why: the request path is a warm worker with an instance ready; compile and instantiate happen before, and the
   // next instance is prepared only once the answer is out (`warm`), so preparing never competes with answering.
-  async function run(raw: RunRequestBody): Promise<{ status: number; payload: unknown; warm?: WebAssembly.Module }> {
-    const spec = specOf(raw);
-    const compiled = modules.compiled(raw.digest, spec.maxMemoryMib);
+  async function run(raw: unknown, signal: AbortSignal): Promise<{ status: number; payload: unknown; warm?: WebAssembly.Module }> {
+    const { digest, ...spec } = specOf(raw);
+    const compiled = modules.compiled(digest, spec.maxMemoryMib);
     if (!compiled) {
       metrics.cache.inc({ result: 'miss' });
       return { status: 404, payload: { error: moduleMissing } };
     }
     metrics.cache.inc({ result: 'hit' });
     const module = await compiled;
-    const started = performance.now();
     try {
-      const outcome = await pool.use(module, (worker) =>
-        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
-      );
-      metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
+      const outcome = await runModule(module, spec, signal);
       const payload: RunResponseBody = { ok: true, stdout: Buffer.from(outcome.stdout).toString('base64'), stderr: outcome.stderr, refs: outcome.refs, durationMs: outcome.durationMs };
       return { status: 200, payload, warm: module };
     } catch (error) {
-      metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
-      const e = error instanceof FlightError ? error : new FlightError('crash', error instanceof Error ? error.message : String(error), '');
-      const payload: RunResponseBody = { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } };
-      return { status: 200, payload, warm: module };
-    } finally {
-      metrics.runSeconds.observe((performance.now() - started) / 1000);
+      // not the flight's fault: generate runs the flight itself (it does so on any answer but 200)
+      if (error instanceof PoolBusy) return { status: 503, payload: { error: `jetway serve is overloaded: ${error.message}` } };
+      if (error instanceof RunCancelled) return { status: 499, payload: { error: error.message } };
+      const e = error as FlightError;
+      // a module that failed is not prepared ahead: its next run instantiates it under that run's deadline
+      return { status: 200, payload: { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } } satisfies RunResponseBody };
     }
+  }
+
+  /** The runner of a generate done in the service: the module it loaded itself, compiled once, on a warm worker, cancelled with its client. */
+  function generateRunner(res: http.ServerResponse, signal: AbortSignal): FlightRunner {
+    return async (module, spec) => {
+      const known = modules.has(module.digest);
+      metrics.cache.inc({ result: known ? 'hit' : 'miss' });
+      if (!known) modules.add(module.digest, module.bytes);
+      const compiled = await modules.compiled(module.digest, spec.maxMemoryMib)!;
+      const outcome = await runModule(compiled, spec, signal);
+      res.once('finish', () => pool.warm(compiled)); // a module whose run failed is not prepared ahead
+      return outcome;
+    };
+  }
+
+  /** Aborts when the client hangs up before its answer is written: Argo CD killed the generate that asked. */
+  function clientGone(res: http.ServerResponse): AbortSignal {
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableEnded) gone.abort();
+    });
+    return gone.signal;
   }
 
   const socketServer = http.createServer((req, res) => {
@@ -119,9 +184,19 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       try {
         const url = new URL(req.url ?? '/', 'http://jetway');
         if (req.method === 'POST' && url.pathname === '/v1/run') {
-          const { status, payload, warm } = await run(JSON.parse((await body(req)).toString('utf8')) as RunRequestBody);
+          // Why: Argo CD kills generate at its deadline; a run nobody waits for must not keep a worker
+          const gone = clientGone(res);
+          const { status, payload, warm } = await run(JSON.parse((await body(req)).toString('utf8')) as unknown, gone);
+          if (gone.aborted) return;
           if (warm) res.once('finish', () => pool.warm(warm));
           return send(res, status, payload);
+        }
+        if (req.method === 'POST' && url.pathname === generatePath) {
+          const gone = clientGone(res);
+          const answer = await generateRoute.answer(url.searchParams.get('dir'), await body(req), generateRunner(res, gone));
+          if (gone.aborted) return;
+          res.setHeader(serverTimingHeader, answer.timing);
+          return send(res, answer.status, answer.text);
         }
         const put = /^\/v1\/modules\/([0-9a-f]{64})$/.exec(url.pathname);
         if (req.method === 'PUT' && put) {
@@ -129,7 +204,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
           return send(res, 204, '');
         }
         if (req.method === 'POST' && url.pathname === '/v1/records') {
-          options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
+          await options.sink.record(JSON.parse((await body(req)).toString('utf8')) as RunRecordBody);
           return send(res, 204, '');
         }
         if (req.method === 'GET' && url.pathname === '/v1/records') return send(res, 200, options.sink.records());
@@ -149,8 +224,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   const opsServer = http.createServer((req, res) => {
     if (req.url === '/healthz') return send(res, 200, 'ok');
-    if (req.url === '/readyz') return options.sink.ready() ? send(res, 200, 'ready') : send(res, 503, 'starting');
+    // Readiness is per pod, so it must never gate Argo CD's repo-server on refresher work: answering here means the socket listens.
+    if (req.url === '/readyz') return send(res, 200, 'ready');
     if (req.url === '/metrics') {
+      const stats = pool.stats();
+      for (const state of ['idle', 'preparing', 'running'] as const) options.metrics.workers.set({ state }, stats[state]);
+      options.metrics.waiting.set(stats.waiting);
       void options.metrics.registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': options.metrics.registry.contentType }).end(text));
       return;
     }
@@ -166,7 +245,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const address = opsServer.address();
     port = typeof address === 'object' && address ? address.port : undefined;
   }
-  log('info', 'jetway serve listening', { socket: options.socket, port, workers: options.workers });
+  log('info', 'jetway serve listening', { socket: options.socket, port, workers: options.workers, perApp: pool.perApp, maxTimeoutMs: options.maxTimeoutMs });
 
   return {
     port,

@@ -29,6 +29,17 @@ export class FlightError extends Error {
     }
   }
 
+  // Why: a run that asked for no deadline (or a longer one) was stopped by the admin's ceiling, not by its own timeout.
+  // A timeout that already names the ceiling is kept: the service may have applied a lower one than generate's.
+  static ceilingTimeout(ms: number, error?: FlightError): FlightError {
+    if (error?.message.includes('JETWAY_MAX_TIMEOUT')) return error;
+    return new FlightError(
+      'timeout',
+      `flight timed out after ${formatMs(ms)}, the admin ceiling JETWAY_MAX_TIMEOUT for flights with no timeout or a longer one: make the flight finish sooner, or ask the admin to raise JETWAY_MAX_TIMEOUT`,
+      '',
+    );
+  }
+
   // Why: a deadline that struck while the cluster had not answered is the cluster's slowness, not the flight's; say which.
   static timeout(ms: number, pending?: HostCall): FlightError {
     if (pending) {

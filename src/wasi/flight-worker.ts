@@ -87,11 +87,28 @@ export class FlightWorker {
     return this.preparedModule;
   }
 
-  // Why: instantiation costs as much as the run; doing it while idle takes it off the request path.
-  prepare(module: WebAssembly.Module): void {
-    if (this.busy || this.dead) return;
+  // Why: instantiation costs as much as the run; doing it while idle takes it off the request path. The worker is busy
+  // until its instance is ready, and the promise settles then (or rejects when the worker dies), so the caller can put
+  // a deadline on it: instantiating runs the module's wasm `start` function, which an app author may make never return.
+  prepare(module: WebAssembly.Module): Promise<void> {
+    if (this.busy || this.dead) return Promise.reject(new Error('flight worker is not idle'));
+    this.busy = true;
     this.preparedModule = module;
-    this.worker.postMessage({ type: 'prepare', module: moduleRef(module) });
+    return new Promise<void>((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        this.worker.off('message', onMessage);
+        this.worker.off('exit', onExit);
+        this.busy = false;
+        outcome();
+      };
+      const onMessage = (message: FromWorker) => {
+        if (message.type === 'prepared') finish(resolve);
+      };
+      const onExit = () => finish(() => reject(new Error('the flight worker exited while preparing an instance')));
+      this.worker.on('message', onMessage);
+      this.worker.once('exit', onExit);
+      this.worker.postMessage({ type: 'prepare', module: moduleRef(module) });
+    });
   }
 
   // Why: runs one flight; the deadline terminates the thread, which is the only way to stop a spinning guest.

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -33,6 +33,7 @@ before(async () => {
   // the sidecar image has `jetway` on PATH; here a shim runs the built CLI
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(bin, 'jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate'));
   const source = join(dir, 'repo');
   await mkdir(join(source, 'pipeline'), { recursive: true });
   await mkdir(join(source, 'yaml'), { recursive: true });
@@ -146,22 +147,22 @@ test('args reach the flight after the release name, in order (versioncheck takes
   assert.deepEqual(objects[0]!.data, { minimum: 'v0.1.0', yokeVersion: 'v0.20.27' });
 });
 
-test('refs fill {{ .name }} in an http wasm URL from a Secret read through the cluster; a failed download does not show the Secret value', async () => {
-  const secret = (token: string) => api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flight-source', namespace: 'flight-secrets' }, data: { token: Buffer.from(token).toString('base64') } });
+test('refs fill {{ .name }} in an http wasm URL from a Secret in the destination namespace; a failed download does not show the Secret value', async () => {
+  const secret = (token: string) => api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flight-source', namespace: 'team-a' }, data: { token: Buffer.from(token).toString('base64') } });
   secret('s3cr3t');
   const server = await startHttpServer((request, response) => {
     if (request.url !== '/flights/flight.wasm?token=s3cr3t') response.statusCode = 404;
     response.end(request.url === '/flights/flight.wasm?token=s3cr3t' ? yamlFlight : 'no such flight');
   });
   const parameters = [
-    { name: 'refs', map: { token: JSON.stringify({ secret: 'flight-source', key: 'token', namespace: 'flight-secrets' }) } },
+    { name: 'refs', map: { token: JSON.stringify({ secret: 'flight-source', key: 'token' }) } },
     { name: 'wasm', string: `${server.url}/flights/flight.wasm?token={{ .token }}` },
   ];
   try {
     const { manifests } = await repo.generate(app('refapp', 'yaml', parameters));
     assert.deepEqual(kindNames(manifests), ['Namespace/yaml-ns', 'ConfigMap/from-yaml']);
     assert.deepEqual(server.requests, ['/flights/flight.wasm?token=s3cr3t']);
-    assert.ok(api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/flight-secrets/secrets/flight-source'));
+    assert.ok(api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/team-a/secrets/flight-source'));
     // a token the server refuses: the ComparisonError names the templated URL, never the value from the Secret
     secret('revoked-token');
     await assert.rejects(repo.generate(app('refapp-revoked', 'yaml', parameters)), (error: Error) => {

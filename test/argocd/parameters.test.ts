@@ -11,7 +11,13 @@ test('a refs entry may be written as YAML or JSON, namespace optional', () => {
     { name: 'wasm', string: 'https://example.com/{{ .token }}/flight.wasm' },
     { name: 'refs', map: { token: '{secret: flight-source, key: token}', other: '{"secret":"s","key":"k","namespace":"ns"}' } },
   ]);
-  assert.deepEqual(params.refs, { token: { secret: 'flight-source', key: 'token', namespace: '' }, other: { secret: 's', key: 'k', namespace: 'ns' } });
+  assert.deepEqual(
+    params.refs,
+    new Map([
+      ['token', { secret: 'flight-source', key: 'token', namespace: '' }],
+      ['other', { secret: 's', key: 'k', namespace: 'ns' }],
+    ]),
+  );
 });
 
 test('a refs entry that is not an object with secret and key names the entry and the expected shape', () => {

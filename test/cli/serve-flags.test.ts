@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { settingsOf, type ServeFlags } from '../../src/cli/serve.js';
 import { jsonLogger } from '../../src/service/log.js';
 
-const defaults: ServeFlags = { socket: '/s', listen: ':9464', workers: '2', logLevel: 'info', debounce: '2s', minInterval: '10s', waitingRefresh: '5m' };
+const defaults: ServeFlags = { socket: '/s', listen: ':9464', workers: '2', logLevel: 'info', debounce: '2s', minInterval: '10s', waitingRefresh: '5m', leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' };
 
 test('Applications without a <ns>_ prefix are looked for in --argocd-namespace, else the pod namespace, else argocd', () => {
   // deploy/ sets POD_NAMESPACE from the downward API: Argo CD installed in `gitops` works without any flag

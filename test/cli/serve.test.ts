@@ -3,7 +3,7 @@
 // and SIGTERM shuts it down cleanly. When it is gone, generate runs the flight itself and the sync is unaffected.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import type { FlightRunner, ModuleBytes, RunSpec } from '../../src/flight/render
 import { reportFallback, serviceRunner } from '../../src/service/client.js';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { repoPath } from '../support/paths.js';
-import { metric, startServe } from '../support/serve.js';
+import { installRunRecords, metric, startServe } from '../support/serve.js';
 import { application, hardRefreshes, until } from '../refresher/support.js';
 
 const main = repoPath('dist/src/cli/main.js');
@@ -25,6 +25,7 @@ let cache: string;
 
 before(async () => {
   api = await startApiServer({ namespaces: ['argocd', 'demo'] });
+  installRunRecords(api);
   cache = await mkdtemp(join(tmpdir(), 'jetway-serve-cache-'));
 });
 after(async () => {
@@ -62,7 +63,8 @@ test('generate runs through jetway serve, which refreshes the Application when w
   const serve = await startServe(api, ['--debounce', '100ms', '--min-interval', '200ms']);
   try {
     assert.equal((await fetch(`${serve.opsUrl}/healthz`)).status, 200);
-    await until('the service is ready', () => serve.logs.some((l) => /hard-refreshing 1 Applications/.test(String(l['msg']))), 10_000);
+    assert.equal((await fetch(`${serve.opsUrl}/readyz`)).status, 200, 'ready at once: readiness never waits for refresher work');
+    await until('the only replica leads', () => serve.logs.some((l) => /^became the leader/.test(String(l['msg']))), 10_000);
 
     const first = await generate(serve.socket);
     assert.equal(first.exitCode, 0, first.stderr);
@@ -74,23 +76,27 @@ test('generate runs through jetway serve, which refreshes the Application when w
     assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="prepared"'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="miss"'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="hit"'), 2);
+    // the record went to the cluster (a RunRecord owned by the Application), and from there to the leading refresher
+    const stored = api.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'pipeline')!;
+    assert.equal((stored.metadata!['ownerReferences'] as Array<{ kind: string; name: string }>)[0]!.name, 'pipeline');
+    await until('the leader watches what the flight looked up', () => api.openWatches === 2); // RunRecords + the Jobs
     assert.equal(await metric(serve.opsUrl, 'jetway_watches_open'), 1);
     // lookup states by yoke's names: each run looked for job one, which does not exist yet
     assert.equal(await metric(serve.opsUrl, 'jetway_lookups_total', 'call="k8s_lookup",state="NotFound"'), 2);
     assert.equal(await metric(serve.opsUrl, 'jetway_leader'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_generate_fallbacks_total', 'reason="unreachable"'), 0);
 
-    const status = await execa(process.execPath, [main, 'status', 'pipeline', '--socket', serve.socket]);
+    const status = await execa(process.execPath, [main, 'status', 'pipeline', '--kubeconfig', api.kubeconfig()]);
     assert.match(status.stdout, /^pipeline: ok \(waiting\)/);
     assert.match(status.stdout, /status: waiting for job one to complete/);
     assert.match(status.stdout, /ref demo\/Job\.batch:pipeline-one \(missing, not found\)/);
 
-    const before = hardRefreshes(api, 'argocd', 'pipeline').length; // the start-up refresh
+    assert.equal(hardRefreshes(api, 'argocd', 'pipeline').length, 0, 'no start-up refresh');
     // Argo CD applies job one as generated (with jetway's ownership annotations), and it completes
     const jobOne = (yaml.loadAll(first.stdout) as KubeObject[]).find((o) => o?.metadata?.name === 'pipeline-one')!;
     api.put({ ...jobOne, metadata: { ...jobOne.metadata, namespace: 'demo' }, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });
-    await until('the Application is hard-refreshed', () => hardRefreshes(api, 'argocd', 'pipeline').length > before, 2_000);
-    assert.equal(await metric(serve.opsUrl, 'jetway_refreshes_total'), 2);
+    await until('the Application is hard-refreshed', () => hardRefreshes(api, 'argocd', 'pipeline').length > 0, 2_000);
+    assert.equal(await metric(serve.opsUrl, 'jetway_refreshes_total'), 1);
 
     const third = await generate(serve.socket);
     assert.deepEqual(jobNames(third.stdout), ['pipeline-one', 'pipeline-two']);
@@ -153,6 +159,44 @@ test('generate tells why it ran in-process: no service, or a service that answer
     assert.deepEqual(reasons, ['unreachable', 'error']);
   } finally {
     broken.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('jetway serve takes JETWAY_SOCKET, JETWAY_KUBECONFIG and JETWAY_CACHE_* from its container (deploy/ sets them) and keeps the shared module cache under its bound', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-serve-env-'));
+  const modules = join(dir, 'cache', 'sha256');
+  await mkdir(modules, { recursive: true });
+  // three 1 KB modules, oldest first; the bound keeps two
+  for (const [i, name] of ['old', 'mid', 'new'].entries()) {
+    const file = join(modules, `${name}.wasm`);
+    await writeFile(file, Buffer.alloc(1000));
+    await utimes(file, new Date(1_000_000 + i * 1000), new Date(1_000_000 + i * 1000));
+  }
+  const env = { JETWAY_SOCKET: join(dir, 'env.sock'), JETWAY_KUBECONFIG: api.kubeconfig(), JETWAY_CACHE_DIR: join(dir, 'cache'), JETWAY_CACHE_MAX_BYTES: '2500' };
+  // no --kubeconfig and no --socket: KUBECONFIG points nowhere, so listening at all shows JETWAY_KUBECONFIG was used
+  const serve = await startServe(api, [], undefined, env);
+  try {
+    assert.equal(serve.socket, env.JETWAY_SOCKET);
+    assert.ok(existsSync(env.JETWAY_SOCKET));
+    await until('the oldest module is evicted', () => !existsSync(join(modules, 'old.wasm')), 5_000);
+    assert.deepEqual((await readdir(modules)).sort(), ['mid.wasm', 'new.wasm']);
+  } finally {
+    await serve.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('jetway serve given a file that is not a kubeconfig says so in one line', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-serve-kc-'));
+  await writeFile(join(dir, 'kubeconfig'), '');
+  try {
+    const result = await execa(process.execPath, [main, 'serve', '--kubeconfig', join(dir, 'kubeconfig'), '--socket', join(dir, 's.sock'), '--listen', '127.0.0.1:0'], { reject: false });
+    assert.equal(result.exitCode, 1);
+    // the failure is the last line (a start-up log line may come before it)
+    assert.match(result.stderr.trimEnd().split('\n').at(-1)!, /^jetway: serve failed: kubeconfig \S+kubeconfig is not a usable kubeconfig \(a YAML map with clusters, users and contexts\): it is empty or not a YAML map$/);
+    assert.doesNotMatch(result.stderr, /Cannot read properties of undefined/);
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

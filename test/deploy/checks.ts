@@ -85,6 +85,20 @@ export function checkServeContainer(pod: Obj): void {
   assert.ok(c.resources?.requests && c.resources?.limits, 'requests and limits');
 }
 
+// Why: without these the service declines every generate (src/service/generate-handler.ts) and each one runs as a Node
+// process in the plugin container: correct, but several times slower.
+export function checkServeDoesGenerates(pod: Obj): void {
+  const serve = container(pod, 'jetway-serve');
+  const tmp = mounts(serve).get('/tmp');
+  assert.equal(tmp?.name, mounts(container(pod, 'jetway')).get('/tmp')?.name, "jetway-serve mounts the plugin's /tmp, where the cmp-server unpacks sources, at the same path");
+  assert.equal(tmp?.readOnly, true, 'the service only reads the sources');
+  const env = (c: Obj) => Object.fromEntries((c.env ?? []).filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
+  assert.equal(env(serve)['JETWAY_SOURCES_DIR'], '/tmp/_cmp_server', "Argo CD's cmp-server unpacks into $TMPDIR/_cmp_server");
+  const locations = ['JETWAY_SOCKET', 'JETWAY_CACHE_DIR', 'JETWAY_SOURCES_DIR'];
+  const policy = (e: Record<string, string>) => Object.entries(e).filter(([k]) => k.startsWith('JETWAY_') && !locations.includes(k)).sort();
+  assert.deepEqual(policy(env(serve)), policy(env(container(pod, 'jetway'))), 'the same JETWAY_* policy on both containers');
+}
+
 export function checkVolumes(pod: Obj): void {
   const volumes = new Map((pod.volumes ?? []).map((v: Obj) => [v.name, v]));
   const token: Obj = volumes.get('jetway-token');
@@ -146,6 +160,7 @@ export function checkPod(deployment: Obj, hardened: string[]): void {
   const pod = deployment.spec.template.spec;
   checkPluginContainer(pod);
   checkServeContainer(pod);
+  checkServeDoesGenerates(pod);
   checkVolumes(pod);
   checkTokenConfinement(pod);
   checkHardening(pod, hardened);
@@ -214,6 +229,8 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
     [
       '/events:create', '/events:patch',
       'argoproj.io/applications:get', 'argoproj.io/applications:list', 'argoproj.io/applications:patch', 'argoproj.io/applications:watch',
+      'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update',
+      'jetway.dev/runrecords:create', 'jetway.dev/runrecords:get', 'jetway.dev/runrecords:list', 'jetway.dev/runrecords:update', 'jetway.dev/runrecords:watch',
     ],
   );
 

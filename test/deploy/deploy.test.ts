@@ -27,7 +27,7 @@ test('the entry point is a Component at the repository root generating the Confi
   const deploy = loadDoc('deploy/kustomization.yaml');
   assert.equal(deploy.kind, 'Component');
   assert.equal(deploy.namespace, 'argocd');
-  assert.deepEqual(deploy.resources, ['rbac.yaml']);
+  assert.deepEqual(deploy.resources, ['rbac.yaml', 'runrecord-crd.yaml']);
   assert.deepEqual(deploy.patches, [{ path: 'repo-server-patch.yaml' }]);
   assert.equal(deploy.configMapGenerator, undefined);
 
@@ -82,6 +82,12 @@ test('the Dockerfile agrees with the manifests', () => {
   const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
   assert.equal(pkg.bin?.jetway, 'dist/src/cli/main.js');
   assert.ok(pkg.files.includes('dist/src') && pkg.files.includes('plugin.yaml'), 'the packed tarball carries the CLI');
+  // plugin.yaml's command is the launcher, installed on PATH by the package, and it relays over curl
+  const plugin = yaml.load(readFileSync(repoPath('plugin.yaml'), 'utf8')) as Obj;
+  assert.deepEqual(plugin.spec.generate.command, ['jetway-generate']);
+  assert.equal(pkg.bin?.['jetway-generate'], 'bin/jetway-generate');
+  assert.ok(pkg.files.includes('bin'), 'the packed tarball carries the launcher');
+  assert.match(dockerfile, /apt-get install -y --no-install-recommends curl/);
   // The image tag in the manifests follows the package version.
   const patch = loadDoc('deploy/repo-server-patch.yaml');
   for (const c of patch.spec.template.spec.containers) assert.equal(c.image, `ghcr.io/jetway-dev/jetway:${pkg.version}`);

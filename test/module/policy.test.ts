@@ -130,19 +130,19 @@ describe('signatures', () => {
 
   it('refuses unsigned, tampered and foreign-signed modules, each on one line', async () => {
     await assert.rejects(loadModule('unsigned.wasm', { baseDir: dir, verify: [pem(ed.publicKey)] }), {
-      message: 'module unsigned.wasm is unsigned, but JETWAY_MODULE_VERIFY requires a signature (sign it with yoke sign)',
+      message: 'module unsigned.wasm is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)',
     });
     await assert.rejects(loadModule('tampered.wasm', { baseDir: dir, verify: [pem(ed.publicKey)] }), {
       message: `module tampered.wasm has an invalid signature for key ${fingerprint(ed.publicKey)}: the module was changed after signing`,
     });
     await assert.rejects(loadModule('ed.wasm.gz', { baseDir: dir, verify: [pem(other.publicKey)] }), {
-      message: `module ed.wasm.gz is signed by key ${fingerprint(ed.publicKey)}, which is not among the JETWAY_MODULE_VERIFY keys`,
+      message: `module ed.wasm.gz is signed by key ${fingerprint(ed.publicKey)}, which is not among the JETWAY_VERIFY_KEYS keys`,
     });
   });
 
   it('says which configured key is not a key', async () => {
     await assert.rejects(loadModule('ed.wasm.gz', { baseDir: dir, verify: [pem(ed.publicKey), 'not a pem'] }), (error: Error) => {
-      assert.match(error.message, /^verification key 2 is not a PEM public key: .* \(fix JETWAY_MODULE_VERIFY\)$/);
+      assert.match(error.message, /^verification key 2 is not a PEM public key: .* \(fix JETWAY_VERIFY_KEYS\)$/);
       return true;
     });
   });

@@ -1,38 +1,61 @@
-// What a user notices: a real change to something a flight looked up hard-refreshes its Application once; anything else does not.
+// What a user notices: a real change to something a flight looked up hard-refreshes its Application once; anything else
+// does not. The refresher's timers run on a ManualClock: "not again" is checked by moving time past the point where a
+// second refresh would be due and waiting until the refresher has acted on everything it saw, never by sleeping.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
+import type { RefresherOptions } from '../../src/refresher/refresher.js';
 import type { FakeApiServer, RequestRecord } from '../support/apiserver.js';
-import { application, configMaps, hardRefreshes, jobs, lookedUp, refresher, run, secrets, sleep, stopped, until, usingRefresher, withApiServer } from './support.js';
+import { ManualClock, runUntil } from '../support/manual-clock.js';
+import { application, configMaps, hardRefreshes, jobs, lookedUp, ranAt, refresher, run, secrets, until, usingRefresher, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
 const debounceMs = 200;
+const minIntervalMs = 1_000;
 
 withApiServer((a, h) => ((api = a), (http = h)));
 
 const job = (name: string, status: Record<string, unknown> = {}) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { template: {} }, status });
 const complete = { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
 
-test('a Job turning Complete hard-refreshes the right Application exactly once, within debounce + 1 s', async () => {
+/** A refresher on its own manual clock. */
+function clocked(options: Partial<RefresherOptions> = {}) {
+  const clock = new ManualClock();
+  return { clock, r: refresher(http, { clock, ...options }) };
+}
+
+/** The refresh-timestamp a hard-refresh PATCH carried: the refresher's clock when it fired. */
+function stamp(patch: RequestRecord): number {
+  return Date.parse((patch.body as { metadata: { annotations: Record<string, string> } }).metadata.annotations['argocd.argoproj.io/refresh-timestamp']!);
+}
+
+/** The planned refresh of `app` as `jetway status` shows it. */
+const planned = (r: { records(): Array<{ app: string; nextRefreshAt?: string }> }, app: string) => r.records().find((x) => x.app === app)?.nextRefreshAt;
+
+test('a Job turning Complete hard-refreshes the right Application exactly once, at the end of the debounce', async () => {
   api.put(application('argocd', 'pipeline'));
   api.put(application('argocd', 'bystander'));
   api.put(job('job-one'));
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run('pipeline', [await lookedUp(http, jobs, 'default', 'job-one')], { waiting: true, statusMessage: 'waiting for job-one' }));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('pipeline', [await lookedUp(http, jobs, 'default', 'job-one')], { waiting: true, statusMessage: 'waiting for job-one', ...ranAt(clock.now()) }));
     await api.waitForWatches(1);
-    const changedAt = Date.now();
+    const changedAt = clock.now();
     api.setStatus('batch/v1', 'Job', 'default', 'job-one', complete);
-    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'pipeline').length > 0, debounceMs + 1_000);
-    assert.ok(Date.now() - changedAt <= debounceMs + 1_000);
-    await sleep(1_500); // past the minimum interval: a second patch would have happened by now
+    await until('the change is seen', () => r.stats().changes === 1);
+    assert.equal(Date.parse(planned(r, 'pipeline')!), changedAt + debounceMs);
+    clock.advance(debounceMs);
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'pipeline').length > 0);
+    clock.advance(minIntervalMs); // past the minimum interval: a second refresh would fire here
+    await r.settled();
     const patches = hardRefreshes(api, 'argocd', 'pipeline');
     assert.equal(patches.length, 1);
     assert.equal(patches[0]!.contentType, 'application/merge-patch+json');
     const annotations = (patches[0]!.body as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
     assert.equal(annotations['argocd.argoproj.io/refresh'], 'hard');
-    assert.ok(Date.parse(annotations['argocd.argoproj.io/refresh-timestamp']!) >= changedAt, 'a new refresh-timestamp marks this request');
+    assert.equal(stamp(patches[0]!), changedAt + debounceMs, 'a new refresh-timestamp marks this request');
     assert.equal(hardRefreshes(api, 'argocd', 'bystander').length, 0);
     assert.equal(r.stats().refreshes, 1);
     // The record stays until the next run replaces it.
@@ -42,14 +65,16 @@ test('a Job turning Complete hard-refreshes the right Application exactly once, 
 
 test('a Secret that was NotFound being created hard-refreshes an app named <ns>_<name> in its namespace', async () => {
   api.put(application('team-a', 'demo'));
-  await usingRefresher(api, refresher(http), async (r) => {
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
     const ref = await lookedUp(http, secrets, 'team-a', 'db-credentials');
     assert.equal(ref.access, 'missing');
-    r.record(run('team-a_demo', [ref]));
+    r.record(run('team-a_demo', [ref], ranAt(clock.now())));
     await api.waitForWatches(1);
     api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials', namespace: 'team-a' }, stringData: { password: 's3cret' } });
-    await until('team-a/demo is patched', () => hardRefreshes(api, 'team-a', 'demo').length > 0, debounceMs + 1_000);
-    await sleep(500);
+    await until('a refresh is planned', () => planned(r, 'team-a_demo') !== undefined);
+    clock.advance(debounceMs + minIntervalMs);
+    await r.settled();
     assert.equal(hardRefreshes(api, 'team-a', 'demo').length, 1);
     assert.equal(hardRefreshes(api, 'argocd', 'demo').length, 0);
     // Only metadata travels on the watch; the Secret itself is read only to fingerprint it.
@@ -62,8 +87,9 @@ test('unrelated changes, unchanged re-applies and bookkeeping-only resourceVersi
   api.put(application('argocd', 'quiet'));
   api.put(job('watched', complete));
   api.put(job('unrelated'));
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run('quiet', [await lookedUp(http, jobs, 'default', 'watched')]));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('quiet', [await lookedUp(http, jobs, 'default', 'watched')], ranAt(clock.now())));
     await api.waitForWatches(1);
     const before = api.resourceVersion;
     api.setStatus('batch/v1', 'Job', 'default', 'unrelated', complete); // same collection, not referenced
@@ -73,7 +99,10 @@ test('unrelated changes, unchanged re-applies and bookkeeping-only resourceVersi
     });
     assert.ok(api.resourceVersion > before + 1, 'the bookkeeping write bumped the resourceVersion');
     await until('both events are seen', () => r.stats().watchEvents >= 2);
-    await sleep(debounceMs + 600);
+    await r.settled(); // the bumped Job has been read and compared
+    assert.equal(planned(r, 'quiet'), undefined, 'no refresh is planned');
+    clock.advance(debounceMs + minIntervalMs);
+    await r.settled();
     assert.equal(hardRefreshes(api, 'argocd', 'quiet').length, 0);
     assert.equal(r.stats().changes, 0);
   });
@@ -108,16 +137,18 @@ async function changeWhileDisconnected(app: string, name: string, compact: boole
   api.put(application('argocd', app));
   api.put(job(name));
   let since: RequestRecord[] = [];
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run(app, [await lookedUp(http, jobs, 'default', name)]));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run(app, [await lookedUp(http, jobs, 'default', name)], ranAt(clock.now())));
     await api.waitForWatches(1);
     const mark = api.requests.length;
     api.closeWatches();
     api.setStatus('batch/v1', 'Job', 'default', name, complete);
     if (compact) api.compactHistory();
-    await until('the Application is patched', () => hardRefreshes(api, 'argocd', app).length > 0, debounceMs + 1_500);
+    await runUntil(clock, 'the Application is patched', () => hardRefreshes(api, 'argocd', app).length > 0);
     since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
-    await sleep(300);
+    clock.advance(minIntervalMs);
+    await r.settled();
     assert.equal(hardRefreshes(api, 'argocd', app).length, 1);
   });
   return since;
@@ -136,11 +167,12 @@ test('after 410 Gone the watch lists again and still catches a change made while
 
 test('a change for an Application that was deleted (404) drops its record and its watches', async () => {
   api.put(job('orphan-job'));
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run('deleted-app', [await lookedUp(http, jobs, 'default', 'orphan-job')]));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('deleted-app', [await lookedUp(http, jobs, 'default', 'orphan-job')], ranAt(clock.now())));
     await api.waitForWatches(1);
     api.setStatus('batch/v1', 'Job', 'default', 'orphan-job', complete);
-    await until('the record is dropped', () => r.records().length === 0, debounceMs + 1_500);
+    await runUntil(clock, 'the record is dropped', () => r.records().length === 0);
     assert.equal(hardRefreshes(api, 'argocd', 'deleted-app')[0]?.status, 404);
     assert.equal(r.stats().openWatches, 0);
     assert.equal(r.stats().refreshes, 0);
@@ -150,20 +182,22 @@ test('a change for an Application that was deleted (404) drops its record and it
 test('a watch answered 410 or 500 recovers (re-list, backoff) and still catches the change', async () => {
   api.put(application('argocd', 'flaky'));
   api.put(job('flaky-job'));
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run('flaky', [await lookedUp(http, jobs, 'default', 'flaky-job')]));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('flaky', [await lookedUp(http, jobs, 'default', 'flaky-job')], ranAt(clock.now())));
     await api.waitForWatches(1);
     const mark = api.requests.length;
     const gone = api.fail({ watch: true, pathPrefix: '/apis/batch/v1/namespaces/default/jobs' }, { status: 410 });
     const broken = api.fail({ watch: true, pathPrefix: '/apis/batch/v1/namespaces/default/jobs', times: 3 }, { status: 500 });
     api.closeWatches();
     api.setStatus('batch/v1', 'Job', 'default', 'flaky-job', complete);
-    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'flaky').length > 0, 3_000);
+    await runUntil(clock, 'the Application is patched', () => hardRefreshes(api, 'argocd', 'flaky').length > 0);
     assert.equal(gone.hits, 1);
-    await until('the watch is open again after three 500s', () => broken.hits === 3 && api.openWatches === 1);
+    await runUntil(clock, 'the watch is open again after three 500s', () => broken.hits === 3 && api.openWatches === 1);
     const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
     assert.ok(since.some((q) => !q.watch), 'listed again after 410');
-    await sleep(300);
+    clock.advance(minIntervalMs);
+    await r.settled();
     assert.equal(hardRefreshes(api, 'argocd', 'flaky').length, 1);
   });
 });
@@ -172,16 +206,22 @@ test('a change between the run and its record arriving is still caught', async (
   api.put(application('argocd', 'late'));
   api.put(job('late-job'));
   api.put(job('keeps-watch-open'));
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run('other', [await lookedUp(http, jobs, 'default', 'keeps-watch-open')]));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('other', [await lookedUp(http, jobs, 'default', 'keeps-watch-open')], ranAt(clock.now())));
     await api.waitForWatches(1);
     await until('the first list is done', () => api.requests.some((q) => q.watch && q.path.endsWith('/namespaces/default/jobs')));
+    const startedAt = clock.now();
     const seen = await lookedUp(http, jobs, 'default', 'late-job'); // the flight looks up...
-    api.setStatus('batch/v1', 'Job', 'default', 'late-job', complete); // ...the Job completes...
-    await sleep(100);
-    r.record(run('late', [seen])); // ...and only then the record arrives
-    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'late').length > 0, debounceMs + 1_000);
-    assert.match(r.records().find((x) => x.app === 'late')?.nextRefreshAt ?? 'none', /none/);
+    const events = r.stats().watchEvents;
+    api.setStatus('batch/v1', 'Job', 'default', 'late-job', complete); // ...the Job completes (the watch sees it)...
+    await until('the watch saw the completion', () => r.stats().watchEvents > events);
+    await r.settled();
+    r.record(run('late', [seen], ranAt(startedAt))); // ...and only then the record arrives
+    await until('a refresh is planned', () => planned(r, 'late') !== undefined);
+    clock.advance(debounceMs);
+    await until('the Application is patched', () => hardRefreshes(api, 'argocd', 'late').length > 0);
+    assert.equal(planned(r, 'late'), undefined);
   });
 });
 
@@ -189,61 +229,74 @@ test('changes within the debounce make one refresh; the next waits for the minim
   api.put(application('argocd', 'busy'));
   api.put(job('busy-a'));
   api.put(job('busy-b'));
-  const times: number[] = [];
-  const unsubscribe = api.onRequest((q) => {
-    if (q.method === 'PATCH' && q.path.endsWith('/applications/busy')) times.push(Date.now());
-  });
-  const r = refresher(http);
-  try {
-    r.record(run('busy', [await lookedUp(http, jobs, 'default', 'busy-a'), await lookedUp(http, jobs, 'default', 'busy-b')]));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('busy', [await lookedUp(http, jobs, 'default', 'busy-a'), await lookedUp(http, jobs, 'default', 'busy-b')], ranAt(clock.now())));
     await api.waitForWatches(1);
+    const first = clock.now();
     api.setStatus('batch/v1', 'Job', 'default', 'busy-a', complete);
-    await sleep(50);
+    await until('a refresh is planned', () => planned(r, 'busy') !== undefined);
+    clock.advance(50);
     api.setStatus('batch/v1', 'Job', 'default', 'busy-b', complete);
-    await until('one refresh', () => times.length === 1, debounceMs + 1_000);
-    await sleep(100);
+    await until('both changes are seen', () => r.stats().changes === 2);
+    assert.equal(Date.parse(planned(r, 'busy')!), first + debounceMs, 'the second change joins the planned refresh');
+    clock.advance(debounceMs - 50);
+    await until('one refresh', () => hardRefreshes(api, 'argocd', 'busy').length === 1);
     api.setStatus('batch/v1', 'Job', 'default', 'busy-a', { failed: 1 });
-    await until('a second refresh', () => times.length === 2, 2_500);
-    assert.ok(times[1]! - times[0]! >= 950, `second refresh ${times[1]! - times[0]!} ms after the first`);
-  } finally {
-    unsubscribe();
-    await stopped(api, r);
-  }
+    await until('the next change is planned', () => r.stats().changes === 3);
+    assert.equal(Date.parse(planned(r, 'busy')!), first + debounceMs + minIntervalMs, 'planned at the minimum interval, not the debounce');
+    clock.advance(minIntervalMs);
+    await until('a second refresh', () => hardRefreshes(api, 'argocd', 'busy').length === 2);
+    const [one, two] = hardRefreshes(api, 'argocd', 'busy');
+    assert.equal(stamp(two!) - stamp(one!), minIntervalMs);
+  });
 });
 
 test('an app whose last run was waiting is hard-refreshed periodically; a finished one is not', async () => {
   api.put(application('argocd', 'patient'));
   api.put(application('argocd', 'finished'));
-  await usingRefresher(api, refresher(http, { waitingRefreshMs: 300, minIntervalMs: 100 }), async (r) => {
-    r.record(run('patient', [], { waiting: true, statusMessage: 'waiting for an operator-created Secret' }));
-    r.record(run('finished', []));
-    await until('two periodic refreshes', () => hardRefreshes(api, 'argocd', 'patient').length >= 2, 1_500);
+  const { clock, r } = clocked({ waitingRefreshMs: 300, minIntervalMs: 100 });
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('patient', [], { waiting: true, statusMessage: 'waiting for an operator-created Secret', ...ranAt(clock.now()) }));
+    r.record(run('finished', [], ranAt(clock.now())));
+    clock.advance(300);
+    await r.settled();
+    clock.advance(300);
+    await r.settled();
+    const [one, two] = hardRefreshes(api, 'argocd', 'patient');
+    assert.equal(stamp(two!) - stamp(one!), 300, 'every re-check period');
     assert.equal(hardRefreshes(api, 'argocd', 'finished').length, 0);
-    r.record(run('patient', [], { statusMessage: 'done' }));
-    await sleep(100); // a periodic refresh already under way may still land
-    const count = hardRefreshes(api, 'argocd', 'patient').length;
-    await sleep(500);
-    assert.equal(hardRefreshes(api, 'argocd', 'patient').length, count);
+    r.record(run('patient', [], { statusMessage: 'done', ...ranAt(clock.now()) }));
+    assert.equal(planned(r, 'patient'), undefined, 'a finished app has no re-check planned');
+    clock.advance(3_000);
+    await r.settled();
+    assert.equal(hardRefreshes(api, 'argocd', 'patient').length, 2);
   });
 });
 
 test('a failed run keeps watching what the last good run looked up, and is re-checked periodically', async () => {
   api.put(application('argocd', 'retrying'));
   api.put(job('retrying-one'));
-  await usingRefresher(api, refresher(http, { waitingRefreshMs: 1_500 }), async (r) => {
-    r.record(run('retrying', [await lookedUp(http, jobs, 'default', 'retrying-one')], { waiting: true }));
+  const { clock, r } = clocked({ waitingRefreshMs: 1_500 });
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('retrying', [await lookedUp(http, jobs, 'default', 'retrying-one')], { waiting: true, ...ranAt(clock.now()) }));
     await api.waitForWatches(1);
     // generate failed (say the API server answered 500): the record carries no refs of its own
-    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500' }));
+    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500', ...ranAt(clock.now()) }));
     assert.equal(r.stats().openWatches, 1);
     assert.equal(r.records()[0]?.refs.length, 1);
     assert.ok(r.records()[0]?.nextRefreshAt, 'a failed app has a planned re-check');
     api.setStatus('batch/v1', 'Job', 'default', 'retrying-one', complete);
-    await until('the failed app is refreshed for the Job that completed', () => hardRefreshes(api, 'argocd', 'retrying').length > 0, debounceMs + 1_000);
-    // that refresh fails again: the change was already acted on, so it does not refresh again (only the periodic re-check will)
-    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500' }));
-    await sleep(1_200); // past debounce and the 1 s minimum interval
+    await until('a refresh is planned for the Job that completed', () => r.stats().changes === 1);
+    clock.advance(debounceMs);
+    await until('the failed app is refreshed', () => hardRefreshes(api, 'argocd', 'retrying').length === 1);
+    // that refresh's generate fails again: the change was acted on, so only the periodic re-check refreshes again
+    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500', ...ranAt(clock.now()) }));
+    clock.advance(minIntervalMs);
+    await r.settled();
     assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 1);
-    await until('the periodic re-check of the failed app', () => hardRefreshes(api, 'argocd', 'retrying').length === 2, 1_000);
+    clock.advance(1_500 - minIntervalMs);
+    await r.settled();
+    assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 2, 'the periodic re-check of the failed app');
   });
 });

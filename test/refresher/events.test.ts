@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import type { KubeHttp } from '../../src/cluster/http.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import type { FakeApiServer } from '../support/apiserver.js';
-import { application, refresher, run, until, usingRefresher, withApiServer } from './support.js';
+import type { Refresher } from '../../src/refresher/refresher.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { application, jobs, lookedUp, ranAt, refresher, run, until, usingRefresher, withApiServer } from './support.js';
 
 let api: FakeApiServer;
 let http: KubeHttp;
@@ -71,13 +73,14 @@ test('no selfHeal warning when the Application heals itself; a failed run is a W
   });
 });
 
-test('every Event carries the Application uid: a first run that failed, and the start-up hard refresh', async () => {
+test('every Event carries the Application uid: a first run that failed, and the hard refresh that re-checks it', async () => {
   // The Argo CD UI lists an app's Events by involvedObject.uid: an Event without it is recorded but never shown.
   const app = api.put(application('argocd', 'broken', { source: { plugin: { name: 'jetway' } }, syncPolicy: { automated: { selfHeal: true } } }));
-  await usingRefresher(api, refresher(http), async (r) => {
-    r.record(run('broken', [], { outcome: 'failed', statusMessage: 'flight crashed' }));
+  const clock = new ManualClock();
+  await usingRefresher(api, refresher(http, { clock }), async (r) => {
+    r.record(run('broken', [], { outcome: 'failed', statusMessage: 'flight crashed', ...ranAt(clock.now()) }));
     await until('the failure Event exists', () => eventsOf('argocd', 'broken').some((e) => e.reason === 'FlightFailed'));
-    await r.start();
+    clock.advance(60_000); // the periodic re-check of a failed app
     await until('the refresh Event exists', () => eventsOf('argocd', 'broken').some((e) => e.reason === 'HardRefreshTriggered'));
     const events = eventsOf('argocd', 'broken');
     assert.deepEqual(events.map((e) => [e.reason, e.involvedObject.uid]).sort(), [
@@ -87,13 +90,24 @@ test('every Event carries the Application uid: a first run that failed, and the 
   });
 });
 
+/** Records `app` (a finished run, so no Event of its own) watching Job `job`, then completes the Job: one hard refresh follows. */
+async function refreshOnce(r: Refresher, clock: ManualClock, app: string, job: string): Promise<void> {
+  api.put({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: job, namespace: 'default' }, spec: { template: {} } });
+  r.record(run(app, [await lookedUp(http, jobs, 'default', job)], ranAt(clock.now())));
+  await api.waitForWatches(1);
+  api.setStatus('batch/v1', 'Job', 'default', job, { succeeded: 1 });
+  await until('the change is seen', () => r.stats().changes === 1);
+  clock.advance(2_000);
+  await r.settled();
+}
+
 test('an Event that cannot be written is counted, and does not make its hard refresh count as failed or run again', async () => {
-  // its own plugin name, so start() refreshes this app alone
-  api.put(application('argocd', 'quiet', { source: { plugin: { name: 'quiet-plugin' } } }));
+  api.put(application('argocd', 'quiet'));
   const denied = api.fail({ method: 'POST', pathPrefix: '/api/v1/namespaces/argocd/events', times: 10 }, { status: 403, message: 'events is forbidden' });
-  const r = refresher(http, { plugin: 'quiet-plugin' });
+  const clock = new ManualClock();
+  const r = refresher(http, { clock });
   await usingRefresher(api, r, async () => {
-    await r.start();
+    await refreshOnce(r, clock, 'quiet', 'quiet-job');
     await until('the Event write was refused', () => denied.hits === 1 && r.stats().eventFailures === 1);
     assert.equal(r.stats().refreshes, 1);
     assert.equal(r.stats().refreshFailures, 0);
@@ -103,11 +117,12 @@ test('an Event that cannot be written is counted, and does not make its hard ref
 });
 
 test('a refresh PATCH that fails is counted', async () => {
-  api.put(application('argocd', 'flaky', { source: { plugin: { name: 'flaky-plugin' } } }));
+  api.put(application('argocd', 'flaky'));
   const refused = api.fail({ method: 'PATCH', pathPrefix: '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/flaky' }, { status: 403, message: 'patch is forbidden' });
-  const r = refresher(http, { plugin: 'flaky-plugin' });
+  const clock = new ManualClock();
+  const r = refresher(http, { clock });
   await usingRefresher(api, r, async () => {
-    await r.start();
+    await refreshOnce(r, clock, 'flaky', 'flaky-job');
     await until('the PATCH was refused', () => refused.hits === 1 && r.stats().refreshFailures === 1);
     assert.equal(r.stats().refreshes, 0);
   });

@@ -1,24 +1,16 @@
-// The plain pieces: app names to Application namespaces, plugin detection, and run records arriving from generate.
+// The plain pieces: app names to Application namespaces, and run records arriving from generate.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appKey, applicationRef, usesPlugin } from '../../src/refresher/applications.js';
+import { appKey, applicationRef } from '../../src/refresher/applications.js';
 import { recordProblem } from '../../src/refresher/records.js';
-import { application, run } from './support.js';
+import { run } from './support.js';
 
 test('ARGOCD_APP_NAME maps to the Application: <ns>_<name>, else the Argo CD namespace', () => {
   assert.deepEqual(applicationRef('team-a_demo', 'argocd'), { namespace: 'team-a', name: 'demo' });
   assert.deepEqual(applicationRef('demo', 'argocd'), { namespace: 'argocd', name: 'demo' });
   assert.equal(appKey({ namespace: 'argocd', name: 'demo' }, 'argocd'), 'demo');
   assert.equal(appKey({ namespace: 'team-a', name: 'demo' }, 'argocd'), 'team-a_demo');
-});
-
-test('jetway Applications are told by plugin name, versioned or in any of several sources', () => {
-  assert.ok(usesPlugin(application('argocd', 'a'), 'jetway'));
-  assert.ok(usesPlugin(application('argocd', 'a', { source: { plugin: { name: 'jetway-v1.0' } } }), 'jetway'));
-  assert.ok(usesPlugin(application('argocd', 'a', { sources: [{ chart: 'x' }, { plugin: { name: 'jetway' } }] }), 'jetway'));
-  assert.ok(!usesPlugin(application('argocd', 'a', { source: { plugin: { name: 'jetwayx' } } }), 'jetway'));
-  assert.ok(!usesPlugin(application('argocd', 'a', { source: { chart: 'x' } }), 'jetway'));
 });
 
 test('a run record from the socket is checked before use', () => {

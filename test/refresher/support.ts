@@ -42,16 +42,24 @@ export async function lookedUp(
   const ref: LookupRef = { ref: `${namespace}/${target.kind}${target.group ? `.${target.group}` : ''}:${name}`, ...target, namespace, name, access: 'missing' };
   const res = await http.request(objectPath(mapping, namespace, name));
   if (res.status === 404) return ref;
-  return { ...ref, access: 'owned', fingerprint: fingerprint(JSON.parse(res.text) as KubeObject) };
+  const object = JSON.parse(res.text) as KubeObject;
+  return { ...ref, access: 'owned', fingerprint: fingerprint(object), resourceVersion: object.metadata?.resourceVersion };
 }
 
 export const jobs = { group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job' };
 export const secrets = { group: '', version: 'v1', resource: 'secrets', kind: 'Secret' };
 export const configMaps = { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap' };
 
+/** A run's start and end at the given time (ms): a record made under a ManualClock. */
+export function ranAt(ms: number): { startedAt: string; ranAt: string } {
+  const iso = new Date(ms).toISOString();
+  return { startedAt: iso, ranAt: iso };
+}
+
 /** A run record as generate would post it. */
 export function run(app: string, refs: LookupRef[], extra: Partial<RunRecord> = {}): RunRecord {
-  return { app, refs, outcome: 'ok', waiting: false, ranAt: new Date().toISOString(), ...extra };
+  const now = new Date().toISOString();
+  return { app, refs, outcome: 'ok', waiting: false, startedAt: now, ranAt: now, ...extra };
 }
 
 /** An Application; `plugin` undefined gives a plain (non-plugin) source. */
@@ -68,6 +76,7 @@ export function refresher(http: KubeHttp, options: Partial<RefresherOptions> = {
     minIntervalMs: 1_000,
     waitingRefreshMs: 60_000,
     backoff: { baseMs: 50, capMs: 500 },
+    limits: { refsPerApp: 256, watches: 500 },
     ...options,
   });
 }
@@ -86,8 +95,6 @@ export async function until(what: string, check: () => boolean, timeoutMs = 3_00
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Stops a Refresher and waits until the server has seen its watches close, so the next test counts from zero. */
 export async function stopped(api: FakeApiServer, r: Refresher): Promise<void> {

@@ -1,9 +1,11 @@
 // `jetway serve` as a real child process against the fake API server: what the process tests, the scenarios and the benchmark run.
 
 import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { KubeObject } from '../../src/cluster/types.js';
 import type { FakeApiServer } from './apiserver.js';
 import { repoPath } from './paths.js';
 
@@ -19,17 +21,22 @@ export interface ServeProcess {
 }
 
 // Why: callers wait for the one log line that says the socket and the ops port listen, and read the port from it.
-// `env` adds to the process environment (e.g. POD_NAMESPACE, as the deploy's downward API sets it).
+// `env` adds to the process environment (e.g. POD_NAMESPACE, as the deploy's downward API sets it); the JETWAY_KUBECONFIG
+// and JETWAY_SOCKET it sets replace the matching flags.
 export async function startServe(
   api: FakeApiServer,
   flags: string[] = [],
-  socket = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock'),
+  socketPath = join(mkdtempSync(join(tmpdir(), 'jetway-serve-')), 'jetway.sock'),
   env: Record<string, string> = {},
 ): Promise<ServeProcess> {
-  const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', '--kubeconfig', api.kubeconfig(), '--socket', socket, '--listen', '127.0.0.1:0', ...flags], {
+  if (!api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'runrecords.jetway.dev')) installRunRecords(api);
+  const socket = env['JETWAY_SOCKET'] ?? socketPath;
+  const connection = [...(env['JETWAY_KUBECONFIG'] ? [] : ['--kubeconfig', api.kubeconfig()]), ...(env['JETWAY_SOCKET'] ? [] : ['--socket', socket])];
+  const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', ...connection, '--listen', '127.0.0.1:0', ...flags], {
     reject: false,
     buffer: false,
-    env: { ...env, KUBECONFIG: '/nonexistent' },
+    // each process is its own replica: its Lease identity (the pod name in Kubernetes) comes from its socket's directory
+    env: { POD_NAME: `jetway-serve-${basename(dirname(socket))}`, ...env, KUBECONFIG: '/nonexistent' },
   });
   const logs: Array<Record<string, unknown>> = [];
   let pending = '';
@@ -69,4 +76,9 @@ export async function metric(opsUrl: string, name: string, labels = ''): Promise
   const text = await (await fetch(`${opsUrl}/metrics`)).text();
   const selector = labels ? `${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\}` : name;
   return Number(new RegExp(`^${selector} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+/** Installs the RunRecord CRD jetway ships (deploy/runrecord-crd.yaml), as the install does, so serve can store records. */
+export function installRunRecords(api: FakeApiServer): void {
+  api.put(yaml.load(readFileSync(repoPath('deploy/runrecord-crd.yaml'), 'utf8')) as KubeObject);
 }

@@ -1,7 +1,7 @@
 // A jetway plugin sidecar for tenant-attack tests: Argo CD's cmp-server imitation running `jetway generate` with the
 // admin environment a test chooses, in front of one repository; the child's peak RSS is reported for memory bounds.
 
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CmpServer, RepoServerImitation, readPluginConfig, type Application } from '../support/cmp-server.js';
@@ -29,6 +29,7 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
   const probe = new URL('./rss-probe.js', import.meta.url).href;
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" --import "${probe}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(bin, 'jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate')); // plugin.yaml's command; no service here, so it runs `jetway`
   const source = join(dir, 'repo');
   await writeFiles(source, files);
   const cmp = new CmpServer({

@@ -1,5 +1,6 @@
 // The fake's type registry: built-in kinds, kinds registered by CRDs, and the discovery documents built from them.
 import type { KubeObject } from '../../../src/cluster/types.js';
+import { leaseType } from './lease.js';
 
 /** One served resource at one group version. */
 export interface ResourceType {
@@ -60,6 +61,7 @@ function builtins(): ResourceType[] {
     builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
     builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
     builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+    leaseType,
   ];
 }
 

@@ -1,11 +1,12 @@
 // One Argo CD installation, imitated, around a real `jetway serve`: the fake API server holds the cluster and the
-// Applications; the repo-server imitation runs `jetway generate` through the cmp-server imitation (plugin.yaml as
-// shipped, with JETWAY_SOCKET pointing at the service, and the sidecar's in-cluster service-account credentials); the
+// Applications; the repo-server imitation runs plugin.yaml's command as shipped (`jetway-generate`, which falls back
+// to `jetway generate` here) through the cmp-server imitation, with JETWAY_SOCKET pointing at the service, and the
+// sidecar's in-cluster service-account credentials; the
 // application controller and the workload controllers act on the cluster; every actor writes to one timeline. Argo CD
 // may live in any namespace (`argocdNamespace`), and Applications in other namespaces (apps in any namespace).
 
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -215,6 +216,9 @@ async function jetwayShim(dir: string, serviceAccount: string | undefined): Prom
       : `exec ${cli} "$@"`;
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\n${body}\n`);
   await chmod(join(bin, 'jetway'), 0o755);
+  // plugin.yaml's command; `jetway serve` here has no JETWAY_SOURCES_DIR (its credentials are not the repo-server's),
+  // so it declines the whole generate and the launcher runs the `jetway` above, with the sidecar's credentials
+  await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate'));
   return bin;
 }
 const saPath = '/var/run/secrets/kubernetes.io/serviceaccount';

@@ -1,0 +1,22 @@
+// The `jetway` commands, parsed by commander; only the named command's modules are loaded.
+
+import { Command } from 'commander';
+
+/** Each command's definition, imported on demand: a generate process (one per manifest request) loads only generate's. */
+const commands: Record<string, () => Promise<Command>> = {
+  generate: async () => (await import('./generate.js')).generateCommand(),
+  render: async () => (await import('./render.js')).renderCommand(),
+  serve: async () => (await import('./serve.js')).serveCommand(),
+  simulate: async () => (await import('./simulate.js')).simulateCommand(),
+  status: async () => (await import('./status.js')).statusCommand(),
+};
+
+/** Parses `argv` and runs the command it names; help, a typo or no command loads them all, so commander can list them. */
+export async function runProgram(argv: string[]): Promise<void> {
+  const named = argv[2] !== undefined && Object.hasOwn(commands, argv[2]) ? [argv[2]] : Object.keys(commands);
+  const program = new Command('jetway')
+    .description('run yoke flights as an Argo CD config-management plugin, and keep staged orchestration moving')
+    .showHelpAfterError();
+  for (const command of await Promise.all(named.map((name) => commands[name]!()))) program.addCommand(command);
+  await program.parseAsync(argv);
+}

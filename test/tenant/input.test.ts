@@ -1,0 +1,116 @@
+// Tenant attacks through `input`, `inputFiles` and parameter names (issue 11 items 3, 5 and 9): keys an Application
+// author writes never reach a JavaScript prototype, and an input cannot grow past the admin's bounds; each refusal is
+// one line naming what was refused and the setting that raises a bound.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
+import { repoPath } from '../support/paths.js';
+import { watModule } from '../support/wat.js';
+
+let api: FakeApiServer;
+let rig: PluginRig;
+
+/** An alias bomb: 9 levels of ten aliases each, 10^9 strings once expanded, from under 1 KB of YAML. */
+function aliasBomb(): string {
+  const lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i <= 9; i++) lines.push(`l${i}: &l${i} [${Array.from({ length: 10 }, () => `*l${i - 1}`).join(',')}]`);
+  return lines.join('\n') + '\n';
+}
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['team-a'] });
+  rig = await startPluginRig(api, {
+    'pipeline/pipeline.wasm.gz': readFileSync(repoPath('examples/pipeline/pipeline.wasm.gz')),
+    'pipeline/input.json': readFileSync(repoPath('examples/pipeline/input.json')),
+    'yaml/flight.wasm': await watModule('yaml-stages'),
+    'yaml/bomb.yaml': aliasBomb(),
+  });
+});
+
+after(async () => {
+  await rig.close();
+  await api.close();
+});
+
+/** A kubeconfig for the fake API server that trusts another CA: only a client that skips TLS verification would talk to it. */
+function impostorKubeconfig(): string {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '1', '-subj', '/CN=not-the-cluster-ca'], {
+    cwd: join(rig.source, '..'),
+    stdio: 'ignore',
+  });
+  const file = join(rig.source, '..', 'impostor-kubeconfig.yaml');
+  writeFileSync(file, readFileSync(api.kubeconfig(), 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${JSON.stringify(join(rig.source, '..', 'other-ca.crt'))}`));
+  return file;
+}
+
+test('an app author pollutes Object.prototype through an input path to switch off TLS verification of the API connection', async () => {
+  // the sidecar's kubeconfig does not trust the server it points at: a verifying client never sends it the token
+  const repo = rig.repoServer({ JETWAY_KUBECONFIG: impostorKubeconfig() });
+  const parameters = (input: Record<string, string>) => [
+    { name: 'wasm', string: 'pipeline.wasm.gz' },
+    { name: 'clusterAccess', string: 'true' },
+    { name: 'inputFiles', array: ['input.json'] },
+    { name: 'input', map: input },
+  ];
+  const before = api.requests.length;
+  await assert.rejects(repo.generate(rig.app('honest', 'pipeline', parameters({ 'metadata.name': 'honest' }))), /certificate/);
+  assert.equal(api.requests.length, before, 'without the attack, TLS verification stops the lookup');
+
+  await assert.rejects(repo.generate(rig.app('polluter', 'pipeline', parameters({ '__proto__.rejectUnauthorized': 'false' }))), (error: unknown) => {
+    assert.match(
+      jetwayLine(error),
+      /^jetway: generate for Application polluter failed: parameter input\.__proto__\.rejectUnauthorized: got "__proto__", expected a name other than "__proto__", "constructor" or "prototype"/,
+    );
+    return true;
+  });
+  assert.equal(api.requests.length, before, 'the API server (and its token) was never reached');
+});
+
+test('an app author names a parameter __proto__', async () => {
+  const parameters = [
+    { name: 'wasm', string: 'flight.wasm' },
+    { name: '__proto__', string: 'x' },
+  ];
+  await assert.rejects(rig.repoServer().generate(rig.app('proto-param', 'yaml', parameters)), (error: unknown) => {
+    const line = jetwayLine(error);
+    assert.match(line, /^jetway: generate for Application proto-param failed: parameter __proto__: got "__proto__", expected a name other than "__proto__"/);
+    assert.doesNotMatch(line, /is not a function/);
+    return true;
+  });
+});
+
+test('an app author expands a YAML alias bomb in inputFiles to exhaust the sidecar memory', async () => {
+  const parameters = [
+    { name: 'wasm', string: 'flight.wasm' },
+    { name: 'inputFiles', array: ['bomb.yaml'] },
+  ];
+  await assert.rejects(rig.repoServer().generate(rig.app('bomber', 'yaml', parameters)), (error: unknown) => {
+    assert.match(
+      jetwayLine(error),
+      /^jetway: generate for Application bomber failed: parameter input: got "more than 16777216 bytes", expected an input of at most 16777216 bytes once inputFiles are merged and YAML aliases expanded \(the admin limit JETWAY_MAX_INPUT_BYTES raises it\)$/m,
+    );
+    return true;
+  });
+  // the bound is the admin's: lowered, a small input that fits the default is refused too
+  const strict = rig.repoServer({ JETWAY_MAX_INPUT_BYTES: '8' });
+  await assert.rejects(strict.generate(rig.app('small', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }, { name: 'input', map: { greeting: 'hello world' } }])), /JETWAY_MAX_INPUT_BYTES/);
+});
+
+test('an app author pads a list to 150,000,000 items through the input key list.150000000', async () => {
+  const parameters = [
+    { name: 'wasm', string: 'flight.wasm' },
+    { name: 'input', map: { 'list.150000000': 'x' } },
+  ];
+  await assert.rejects(rig.repoServer().generate(rig.app('padder', 'yaml', parameters)), (error: unknown) => {
+    assert.match(
+      jetwayLine(error),
+      /^jetway: generate for Application padder failed: parameter input\.list\.150000000: got "150000000", expected a list index of at most 10000 \(the admin limit JETWAY_MAX_INPUT_LIST_INDEX raises it\)$/m,
+    );
+    return true;
+  });
+});

