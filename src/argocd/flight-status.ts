@@ -49,9 +49,16 @@ export function flightStatusName(release: string): string {
   return release.replace(/_/g, '.');
 }
 
-/** True when the destination cluster serves FlightStatus (Argo CD passes its API list as KUBE_API_VERSIONS). */
+/**
+ * True when the destination cluster serves FlightStatus (Argo CD passes its API list as KUBE_API_VERSIONS). Argo CD
+ * lists "group/version/Kind" beside each "group/version" (controller/state.go, APIResourcesToStrings with kinds), and
+ * jetway.dev/v1alpha1 also holds RunRecords, so only the kind entry proves it; a list without kinds can only say the
+ * group version exists.
+ */
 export function destinationServesFlightStatus(apiVersions: readonly string[]): boolean {
-  return apiVersions.includes(flightStatusApiVersion) || apiVersions.includes(`${flightStatusApiVersion}/${flightStatusKind}`);
+  if (apiVersions.includes(`${flightStatusApiVersion}/${flightStatusKind}`)) return true;
+  const listsKinds = apiVersions.some((v) => v.split('/').length === 3);
+  return !listsKinds && apiVersions.includes(flightStatusApiVersion);
 }
 
 /**

@@ -4,7 +4,7 @@
 // List items must carry jetway's ownership and sync-wave annotations like every other object.
 
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -22,6 +22,7 @@ before(async () => {
   await mkdir(join(dir, 'bin'));
   await writeFile(join(dir, 'bin', 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(dir, 'bin', 'jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(dir, 'bin', 'jetway-generate')); // plugin.yaml's command
   await mkdir(join(dir, 'repo', 'attack'), { recursive: true });
   // prints its input: the attacker chooses the flight's output through the input parameter
   await writeFile(join(dir, 'repo', 'attack', 'flight.wasm'), await watModule('print-input'));
