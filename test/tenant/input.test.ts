@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
@@ -117,6 +118,23 @@ test('an app author pads a list to 150,000,000 items through the input key list.
     /^jetway: generate for Application padder failed: parameter input\.list\.150000000: got "150000000", expected a list index of at most 10000 \(the admin limit JETWAY_MAX_INPUT_LIST_INDEX raises it\)$/m,
   );
   // unbounded, the padded list crashed V8 (exit 133, issue 11)
+  t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
+  assert.ok(peakRssBytes < peakRssBound, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB, bound ${peakRssBound / MiB} MiB`);
+});
+
+test('an app author commits a 256 MiB inputFile for generate to read whole into memory', async (t) => {
+  // sparse: the repository holds 256 MiB without writing it
+  await writeFile(join(sidecar.source, 'yaml/huge.yaml'), '');
+  await truncate(join(sidecar.source, 'yaml/huge.yaml'), 256 * MiB);
+  const parameters = [
+    { name: 'wasm', string: 'flight.wasm' },
+    { name: 'inputFiles', array: ['huge.yaml'] },
+  ];
+  const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('hoarder', 'yaml', parameters));
+  assert.match(
+    jetwayLine(failed(outcome)),
+    /^jetway: generate for Application hoarder failed: parameter inputFiles: got "huge\.yaml", expected a file of at most 16777216 bytes \(it has 268435456; the admin limit JETWAY_MAX_INPUT_BYTES raises it\)$/m,
+  );
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   assert.ok(peakRssBytes < peakRssBound, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB, bound ${peakRssBound / MiB} MiB`);
 });
