@@ -5,7 +5,9 @@ import { decodedComponent } from '../module/fetch-bounded.js';
 
 /** The forms a value can take once it sits in a URL and comes back in an error (normalized host, percent-encoding, JSON quoting). */
 function forms(value: string): string[] {
-  const whole = [value, encodeURIComponent(value), encodeURI(value), domainToASCII(value), JSON.stringify(value).slice(1, -1)];
+  // a URL object serializes a path or query by WHATWG's rules, which encode more than encodeURI (`'` in a query, for one)
+  const serialized = [new URL(`https://h/${value}`).pathname.slice(1), new URL(`https://h/?${value}`).search.slice(1)];
+  const whole = [value, encodeURIComponent(value), encodeURI(value), ...serialized, domainToASCII(value), JSON.stringify(value).slice(1, -1)];
   // a DNS or TLS error names only the host part of a value that spans host and path, so each piece counts too
   const pieces = value.split(/[/?#@:&=\s]+/).filter((piece) => piece.length >= 3);
   return [...whole, ...whole.map((s) => s.toLowerCase()), ...pieces, ...pieces.map((s) => s.toLowerCase())].filter((s) => s !== '');
