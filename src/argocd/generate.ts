@@ -51,6 +51,7 @@ async function moduleOf(
     return { bytes, digest: sha256(bytes) };
   }
   const reach = { namespace: env.destinationNamespace, ceiling: admin.lookupCeiling };
+  redactions.addUserinfo(params.wasm!);
   const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, reach, redactions);
   return load(ref, {
     baseDir: cwd,

@@ -1,6 +1,6 @@
 // yokecd's input: a string as given, or inputFiles merged in order with `a.b` / `list.0` / `list.-1` paths set over them.
 
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ParameterError } from '../params/flight-params.js';
@@ -122,8 +122,8 @@ function jsonBytes(value: string | number | boolean | null): number {
   return Buffer.byteLength(JSON.stringify(value));
 }
 
-/** Reads one input file, confined to the repository and required to hold a map. */
-async function readInputFile(repoRoot: string, cwd: string, file: string): Promise<JsonMap> {
+/** Reads one input file, confined to the repository, no larger than the input bound, and required to hold a map. */
+async function readInputFile(repoRoot: string, cwd: string, file: string, limits: InputLimits): Promise<JsonMap> {
   let path: string;
   try {
     path = await realpath(resolve(cwd, file));
@@ -131,6 +131,9 @@ async function readInputFile(repoRoot: string, cwd: string, file: string): Promi
     throw new ParameterError('inputFiles', file, 'a YAML or JSON file in the repository (this one does not exist)');
   }
   if (!isInside(await realpath(repoRoot), path)) throw new ParameterError('inputFiles', file, 'a file inside the repository (this path leaves it)');
+  // read whole only when it fits: a file past the bound is refused before it is read
+  const size = (await stat(path)).size;
+  if (size > limits.maxBytes) throw new ParameterError('inputFiles', file, `a file of at most ${limits.maxBytes} bytes (it has ${size}; the admin limit JETWAY_MAX_INPUT_BYTES raises it)`);
   let doc: unknown;
   try {
     doc = yaml.load(await readFile(path, 'utf8'));
@@ -155,7 +158,7 @@ export async function composeInput(spec: InputSpec, repoRoot: string, cwd: strin
     return new TextEncoder().encode(spec.input.text);
   }
   let result = emptyMap();
-  for (const file of spec.inputFiles) result = merge(result, await readInputFile(repoRoot, cwd, file), budget);
+  for (const file of spec.inputFiles) result = merge(result, await readInputFile(repoRoot, cwd, file, limits), budget);
   if (spec.input && 'paths' in spec.input) {
     for (const path of Object.keys(spec.input.paths).sort()) {
       const raw = spec.input.paths[path]!;

@@ -1,4 +1,5 @@
 // The on-disk module cache: modules by sha256 (atomic writes, bounded by LRU eviction) and an index of refs -> digest.
+// A ref can hold Secret values (refs filled into the URL), so the index stores only the ref's hash, never the ref.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
@@ -13,7 +14,6 @@ export interface CacheSettings {
 }
 
 interface RefEntry {
-  ref: string;
   digest: string;
   resolvedAt: number;
 }
@@ -57,7 +57,8 @@ export async function lookupRef(cache: CacheSettings, ref: string, ttlMs: number
   } catch {
     return undefined;
   }
-  if (entry.ref !== ref || typeof entry.digest !== 'string') return undefined;
+  // an entry written before refs were kept out of the index is a miss: the new entry replaces it (same file name)
+  if (typeof entry.digest !== 'string' || 'ref' in entry) return undefined;
   if (ttlMs !== undefined && !(Date.now() - entry.resolvedAt < ttlMs)) return undefined;
   return entry.digest;
 }
@@ -65,7 +66,7 @@ export async function lookupRef(cache: CacheSettings, ref: string, ttlMs: number
 /** Records that `ref` resolved to `digest` now. */
 export async function recordRef(cache: CacheSettings, ref: string, digest: string): Promise<void> {
   await mkdir(join(cache.dir, 'refs'), { recursive: true });
-  const entry: RefEntry = { ref, digest, resolvedAt: Date.now() };
+  const entry: RefEntry = { digest, resolvedAt: Date.now() };
   await writeAtomic(cache, refPath(cache, ref), new TextEncoder().encode(JSON.stringify(entry)));
 }
 
@@ -110,7 +111,7 @@ function modulePath(cache: CacheSettings, digest: string): string {
   return join(cache.dir, 'sha256', `${digest}.wasm`);
 }
 
-/** One small file per ref (named by the ref's sha256), so concurrent writers of different refs never share a file. */
+/** One small file per ref, named by the ref's sha256 (the file's only trace of the ref), so concurrent writers of different refs never share a file. */
 function refPath(cache: CacheSettings, ref: string): string {
   return join(cache.dir, 'refs', `${sha256(new TextEncoder().encode(ref))}.json`);
 }
@@ -119,4 +120,14 @@ function refPath(cache: CacheSettings, ref: string): string {
 export async function tidyCache(cache: CacheSettings): Promise<void> {
   await mkdir(join(cache.dir, 'sha256'), { recursive: true });
   await evict(cache, '');
+  await dropOldRefEntries(cache);
+}
+
+/** Deletes index entries of the earlier format, which held the ref itself (Secret values filled in) beside its digest. */
+async function dropOldRefEntries(cache: CacheSettings): Promise<void> {
+  const dir = join(cache.dir, 'refs');
+  for (const name of await readdir(dir).catch(() => [])) {
+    const text = await readFile(join(dir, name), 'utf8').catch(() => '');
+    if (text.includes('"ref":')) await rm(join(dir, name), { force: true });
+  }
 }

@@ -24,6 +24,8 @@ export async function fetchFollowing(url: string, options: FollowOptions): Promi
   let current = new URL(url);
   const headers = { ...options.headers };
   for (let hop = 0; ; hop++) {
+    const credentials = basicAuth(current);
+    if (credentials) [current, headers['authorization']] = credentials;
     const response = await fetch(current, { headers, signal: options.signal, redirect: 'manual' });
     const location = response.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
@@ -37,6 +39,28 @@ export async function fetchFollowing(url: string, options: FollowOptions): Promi
     options.checkTarget?.(next);
     if (next.origin !== current.origin) delete headers['authorization'];
     current = next;
+  }
+}
+
+/**
+ * A URL's userinfo as the Basic credentials Go's http.Client sends for it (yoke downloads with Go; fetch refuses such
+ * a URL and quotes it, token included, in its error), and the URL without them.
+ */
+function basicAuth(url: URL): [URL, string] | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  const bare = new URL(url);
+  bare.username = '';
+  bare.password = '';
+  const pair = `${decodedComponent(url.username)}:${decodedComponent(url.password)}`;
+  return [bare, `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`];
+}
+
+/** A percent-encoded URL component decoded, or as written when it is not valid percent-encoding. */
+export function decodedComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 

@@ -35,6 +35,13 @@ test('a ref in the destination namespace fills the URL, and its value is registe
   for (const form of ['Tok/en?x', 'tok/en?x', encodeURIComponent('Tok/en?x'), 'Tok']) assert.equal(redactions.apply(`a ${form} b`), `a ${placeholder} b`, form);
 });
 
+test("a ref value as a URL object serializes it in a path or query (WHATWG encodes ' in a query, which encodeURI keeps) is redacted", () => {
+  const redactions = new Redactions();
+  redactions.add('t', "it's a\"sec^ret");
+  const url = new URL(`https://h.example/${"it's a\"sec^ret"}?q=${"it's a\"sec^ret"}`);
+  assert.doesNotMatch(redactions.apply(url.href), /sec/);
+});
+
 test("a ref to another namespace's Secret is refused before any read, unless the admin ceiling admits that Secret", async () => {
   const cluster = secrets({ 'shared/creds': { token: 'v' } });
   const refs = new Map([['t', ref('creds', 'token', 'shared')]]);

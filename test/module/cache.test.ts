@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { tidyCache } from '../../src/module/cache.js';
 import { loadModule } from '../../src/module/load.js';
 import { startHttpServer, type TestServer } from '../support/http-server.js';
 import { gzip, tinyModule } from '../support/tiny-module.js';
@@ -90,5 +91,21 @@ describe('module cache', () => {
     const loaded = await loadModule(url, { baseDir: dir, cacheDir });
     assert.equal(loaded.cached, false);
     assert.equal(loaded.digest, hex(modules[3]!));
+  });
+
+  it('forgets index entries that held the ref itself (an older format, which wrote filled-in Secret values to disk)', async () => {
+    const cacheDir = join(dir, 'old-index');
+    const url = `${server.url}/s3cret/m4.wasm.gz`;
+    assert.equal((await loadModule(url, { baseDir: dir, cacheDir })).cached, false);
+    const [entry] = await readdir(join(cacheDir, 'refs'));
+    assert.doesNotMatch(await readFile(join(cacheDir, 'refs', entry!), 'utf8'), /s3cret/);
+    // the same entry as the older format wrote it: a miss, rewritten without the ref
+    await writeFile(join(cacheDir, 'refs', entry!), JSON.stringify({ ref: url, digest: hex(modules[4]!), resolvedAt: Date.now() }));
+    assert.equal((await loadModule(url, { baseDir: dir, cacheDir })).cached, false);
+    assert.doesNotMatch(await readFile(join(cacheDir, 'refs', entry!), 'utf8'), /s3cret/);
+    // one never used again is deleted when serve tidies the cache
+    await writeFile(join(cacheDir, 'refs', 'old.json'), JSON.stringify({ ref: url, digest: hex(modules[4]!), resolvedAt: Date.now() }));
+    await tidyCache({ dir: cacheDir, maxBytes: 1024 * 1024 * 1024 });
+    assert.deepEqual(await readdir(join(cacheDir, 'refs')), [entry]);
   });
 });

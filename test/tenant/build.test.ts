@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startSidecar, tenantApp, writeFiles, type Sidecar } from './sidecar.js';
+import { startSidecar, tenantApp, writeFiles, type Sidecar } from '../support/sidecar.js';
 
 const go = process.env['GO'] ?? '/usr/lib/go-1.24/bin/go';
 const skip = existsSync(go) ? false : `no Go toolchain at ${go}`;

@@ -5,15 +5,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
+import { failed, jetwayLine, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { repoPath } from '../support/paths.js';
 import { watModule } from '../support/wat.js';
 
 let api: FakeApiServer;
-let rig: PluginRig;
+let sidecar: Sidecar;
+
+const MiB = 1024 * 1024;
+/** A refused input stays far below the deploy's 512Mi container limit: the refusal comes before the input is built. */
+const peakRssBound = 128 * MiB;
 
 /** An alias bomb: 9 levels of ten aliases each, 10^9 strings once expanded, from under 1 KB of YAML. */
 function aliasBomb(): string {
@@ -24,33 +29,33 @@ function aliasBomb(): string {
 
 before(async () => {
   api = await startApiServer({ namespaces: ['team-a'] });
-  rig = await startPluginRig(api, {
+  sidecar = await startSidecar({
     'pipeline/pipeline.wasm.gz': readFileSync(repoPath('examples/pipeline/pipeline.wasm.gz')),
     'pipeline/input.json': readFileSync(repoPath('examples/pipeline/input.json')),
     'yaml/flight.wasm': await watModule('yaml-stages'),
     'yaml/bomb.yaml': aliasBomb(),
-  });
+  }, { JETWAY_KUBECONFIG: api.kubeconfig() });
 });
 
 after(async () => {
-  await rig.close();
+  await sidecar.close();
   await api.close();
 });
 
 /** A kubeconfig for the fake API server that trusts another CA: only a client that skips TLS verification would talk to it. */
 function impostorKubeconfig(): string {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '1', '-subj', '/CN=not-the-cluster-ca'], {
-    cwd: join(rig.source, '..'),
+    cwd: join(sidecar.source, '..'),
     stdio: 'ignore',
   });
-  const file = join(rig.source, '..', 'impostor-kubeconfig.yaml');
-  writeFileSync(file, readFileSync(api.kubeconfig(), 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${JSON.stringify(join(rig.source, '..', 'other-ca.crt'))}`));
+  const file = join(sidecar.source, '..', 'impostor-kubeconfig.yaml');
+  writeFileSync(file, readFileSync(api.kubeconfig(), 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${JSON.stringify(join(sidecar.source, '..', 'other-ca.crt'))}`));
   return file;
 }
 
 test('an app author pollutes Object.prototype through an input path to switch off TLS verification of the API connection', async () => {
   // the sidecar's kubeconfig does not trust the server it points at: a verifying client never sends it the token
-  const repo = rig.repoServer({ JETWAY_KUBECONFIG: impostorKubeconfig() });
+  const repo = sidecar.withEnv({ JETWAY_KUBECONFIG: impostorKubeconfig() });
   const parameters = (input: Record<string, string>) => [
     { name: 'wasm', string: 'pipeline.wasm.gz' },
     { name: 'clusterAccess', string: 'true' },
@@ -58,10 +63,10 @@ test('an app author pollutes Object.prototype through an input path to switch of
     { name: 'input', map: input },
   ];
   const before = api.requests.length;
-  await assert.rejects(repo.generate(rig.app('honest', 'pipeline', parameters({ 'metadata.name': 'honest' }))), /certificate/);
+  await assert.rejects(repo.generate(tenantApp('honest', 'pipeline', parameters({ 'metadata.name': 'honest' }))), /certificate/);
   assert.equal(api.requests.length, before, 'without the attack, TLS verification stops the lookup');
 
-  await assert.rejects(repo.generate(rig.app('polluter', 'pipeline', parameters({ '__proto__.rejectUnauthorized': 'false' }))), (error: unknown) => {
+  await assert.rejects(repo.generate(tenantApp('polluter', 'pipeline', parameters({ '__proto__.rejectUnauthorized': 'false' }))), (error: unknown) => {
     assert.match(
       jetwayLine(error),
       /^jetway: generate for Application polluter failed: parameter input\.__proto__\.rejectUnauthorized: got "__proto__", expected a name other than "__proto__", "constructor" or "prototype"/,
@@ -76,7 +81,7 @@ test('an app author names a parameter __proto__', async () => {
     { name: 'wasm', string: 'flight.wasm' },
     { name: '__proto__', string: 'x' },
   ];
-  await assert.rejects(rig.repoServer().generate(rig.app('proto-param', 'yaml', parameters)), (error: unknown) => {
+  await assert.rejects(sidecar.generate(tenantApp('proto-param', 'yaml', parameters)), (error: unknown) => {
     const line = jetwayLine(error);
     assert.match(line, /^jetway: generate for Application proto-param failed: parameter __proto__: got "__proto__", expected a name other than "__proto__"/);
     assert.doesNotMatch(line, /is not a function/);
@@ -84,33 +89,52 @@ test('an app author names a parameter __proto__', async () => {
   });
 });
 
-test('an app author expands a YAML alias bomb in inputFiles to exhaust the sidecar memory', async () => {
+test('an app author expands a YAML alias bomb in inputFiles to exhaust the sidecar memory', async (t) => {
   const parameters = [
     { name: 'wasm', string: 'flight.wasm' },
     { name: 'inputFiles', array: ['bomb.yaml'] },
   ];
-  await assert.rejects(rig.repoServer().generate(rig.app('bomber', 'yaml', parameters)), (error: unknown) => {
-    assert.match(
-      jetwayLine(error),
-      /^jetway: generate for Application bomber failed: parameter input: got "more than 16777216 bytes", expected an input of at most 16777216 bytes once inputFiles are merged and YAML aliases expanded \(the admin limit JETWAY_MAX_INPUT_BYTES raises it\)$/m,
-    );
-    return true;
-  });
+  const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('bomber', 'yaml', parameters));
+  assert.match(
+    jetwayLine(failed(outcome)),
+    /^jetway: generate for Application bomber failed: parameter input: got "more than 16777216 bytes", expected an input of at most 16777216 bytes once inputFiles are merged and YAML aliases expanded \(the admin limit JETWAY_MAX_INPUT_BYTES raises it\)$/m,
+  );
+  // unbounded, the expansion took generate to 776 MB (issue 11); the bound keeps it near an idle generate's footprint
+  t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
+  assert.ok(peakRssBytes < peakRssBound, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB, bound ${peakRssBound / MiB} MiB`);
   // the bound is the admin's: lowered, a small input that fits the default is refused too
-  const strict = rig.repoServer({ JETWAY_MAX_INPUT_BYTES: '8' });
-  await assert.rejects(strict.generate(rig.app('small', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }, { name: 'input', map: { greeting: 'hello world' } }])), /JETWAY_MAX_INPUT_BYTES/);
+  const strict = sidecar.withEnv({ JETWAY_MAX_INPUT_BYTES: '8' });
+  await assert.rejects(strict.generate(tenantApp('small', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }, { name: 'input', map: { greeting: 'hello world' } }])), /JETWAY_MAX_INPUT_BYTES/);
 });
 
-test('an app author pads a list to 150,000,000 items through the input key list.150000000', async () => {
+test('an app author pads a list to 150,000,000 items through the input key list.150000000', async (t) => {
   const parameters = [
     { name: 'wasm', string: 'flight.wasm' },
     { name: 'input', map: { 'list.150000000': 'x' } },
   ];
-  await assert.rejects(rig.repoServer().generate(rig.app('padder', 'yaml', parameters)), (error: unknown) => {
-    assert.match(
-      jetwayLine(error),
-      /^jetway: generate for Application padder failed: parameter input\.list\.150000000: got "150000000", expected a list index of at most 10000 \(the admin limit JETWAY_MAX_INPUT_LIST_INDEX raises it\)$/m,
-    );
-    return true;
-  });
+  const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('padder', 'yaml', parameters));
+  assert.match(
+    jetwayLine(failed(outcome)),
+    /^jetway: generate for Application padder failed: parameter input\.list\.150000000: got "150000000", expected a list index of at most 10000 \(the admin limit JETWAY_MAX_INPUT_LIST_INDEX raises it\)$/m,
+  );
+  // unbounded, the padded list crashed V8 (exit 133, issue 11)
+  t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
+  assert.ok(peakRssBytes < peakRssBound, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB, bound ${peakRssBound / MiB} MiB`);
+});
+
+test('an app author commits a 256 MiB inputFile for generate to read whole into memory', async (t) => {
+  // sparse: the repository holds 256 MiB without writing it
+  await writeFile(join(sidecar.source, 'yaml/huge.yaml'), '');
+  await truncate(join(sidecar.source, 'yaml/huge.yaml'), 256 * MiB);
+  const parameters = [
+    { name: 'wasm', string: 'flight.wasm' },
+    { name: 'inputFiles', array: ['huge.yaml'] },
+  ];
+  const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('hoarder', 'yaml', parameters));
+  assert.match(
+    jetwayLine(failed(outcome)),
+    /^jetway: generate for Application hoarder failed: parameter inputFiles: got "huge\.yaml", expected a file of at most 16777216 bytes \(it has 268435456; the admin limit JETWAY_MAX_INPUT_BYTES raises it\)$/m,
+  );
+  t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
+  assert.ok(peakRssBytes < peakRssBound, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB, bound ${peakRssBound / MiB} MiB`);
 });

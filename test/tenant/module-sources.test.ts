@@ -15,7 +15,7 @@ import { startHttpServer, type TestServer } from '../support/http-server.js';
 import { pushArtifact, startRegistry } from '../support/registry.js';
 import { gzip } from '../support/tiny-module.js';
 import { watModule } from '../support/wat.js';
-import { startSidecar, tenantApp, type Sidecar } from './sidecar.js';
+import { startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 
 const MiB = 1024 * 1024;
 let flight: Uint8Array;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { watModule } from '../support/wat.js';
-import { startSidecar, tenantApp, type Sidecar } from './sidecar.js';
+import { failed, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 
 const MiB = 1024 * 1024;
 let sidecar: Sidecar;
@@ -34,15 +34,9 @@ after(async () => {
   await sidecar?.close();
 });
 
-/** The failure's text, asserting the generate failed. */
-function failed(outcome: Record<string, unknown>[] | Error): string {
-  assert.ok(outcome instanceof Error, `generate emitted ${Array.isArray(outcome) ? outcome.length : 0} objects instead of failing`);
-  return outcome.message;
-}
-
 test('a flight writing one byte per fd_write to stdout under maxMemoryMib 1 is stopped at the output bound', async (t) => {
   const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('stdout-bytes', 'writes', [{ name: 'wasm', string: 'flight.wasm' }, { name: 'maxMemoryMib', string: '1' }, { name: 'timeout', string: '5m' }]));
-  assert.match(failed(outcome), /flight wrote more than 1048576 bytes to stdout \(JETWAY_MAX_OUTPUT_BYTES\)/);
+  assert.match(failed(outcome).message, /flight wrote more than 1048576 bytes to stdout \(JETWAY_MAX_OUTPUT_BYTES\)/);
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   assert.ok(peakRssBytes < 256 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
 });
@@ -51,7 +45,7 @@ test('a flight writing one byte per fd_write to stderr under maxMemoryMib 1 is s
   const { outcome, peakRssBytes } = await sidecar.measured(
     tenantApp('stderr-bytes', 'writes', [{ name: 'args', array: ['stderr'] }, { name: 'wasm', string: 'flight.wasm' }, { name: 'maxMemoryMib', string: '1' }, { name: 'timeout', string: '5m' }]),
   );
-  assert.match(failed(outcome), /flight wrote more than 1048576 bytes to stderr \(JETWAY_MAX_OUTPUT_BYTES\)/);
+  assert.match(failed(outcome).message, /flight wrote more than 1048576 bytes to stderr \(JETWAY_MAX_OUTPUT_BYTES\)/);
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   assert.ok(peakRssBytes < 256 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
 });
@@ -60,7 +54,7 @@ test('YAML aliases in flight output cannot expand 1.3 KB into more manifests tha
   const bomb = aliasBombOutput();
   assert.ok(bomb.length < 1400);
   const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('aliases', 'echo', [{ name: 'input', string: bomb }, { name: 'wasm', string: 'flight.wasm' }]));
-  assert.match(failed(outcome), /the flight's output renders to more than 67108864 bytes of manifests \(JETWAY_MAX_RENDERED_BYTES; YAML aliases and jetway's per-object metadata count\)/);
+  assert.match(failed(outcome).message, /the flight's output renders to more than 67108864 bytes of manifests \(JETWAY_MAX_RENDERED_BYTES; YAML aliases and jetway's per-object metadata count\)/);
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   assert.ok(peakRssBytes < 256 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
 });
@@ -71,7 +65,7 @@ test('millions of tiny objects cannot grow past the rendered bound once jetway a
   try {
     const { outcome, peakRssBytes } = await defaults.measured(tenantApp('tiny', 'tiny', [{ name: 'wasm', string: 'flight.wasm' }]));
     t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
-    assert.match(failed(outcome), /the flight's output renders to more than 67108864 bytes of manifests \(JETWAY_MAX_RENDERED_BYTES/);
+    assert.match(failed(outcome).message, /the flight's output renders to more than 67108864 bytes of manifests \(JETWAY_MAX_RENDERED_BYTES/);
     assert.ok(peakRssBytes < 512 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   } finally {
     await defaults.close();

@@ -3,23 +3,23 @@
 // admits it, and its value never shows in what jetway writes (argocd-contract.md: stderr becomes the ComparisonError).
 
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
+import { jetwayLine, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { startHttpServer, type TestServer } from '../support/http-server.js';
 import { watModule } from '../support/wat.js';
 
 let api: FakeApiServer;
-let rig: PluginRig;
+let sidecar: Sidecar;
 let modules: TestServer;
 
 before(async () => {
   api = await startApiServer({ namespaces: ['team-a', 'other-team'] });
-  rig = await startPluginRig(api, { 'app/README': 'an app whose module comes from a URL\n' });
+  sidecar = await startSidecar({ 'app/README': 'an app whose module comes from a URL\n' }, { JETWAY_KUBECONFIG: api.kubeconfig() });
   const flight = await watModule('yaml-stages');
   modules = await startHttpServer((request, response) => {
     response.end(request.url?.startsWith('/flight.wasm') ? flight : 'no');
@@ -28,12 +28,20 @@ before(async () => {
 
 after(async () => {
   await modules.close();
-  await rig.close();
+  await sidecar.close();
   await api.close();
 });
 
 const secret = (namespace: string, name: string, data: Record<string, string>) =>
   api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
+
+/** Files under `dir` whose bytes contain `value`. */
+async function filesHolding(dir: string, value: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  const holding = await Promise.all(files.map(async (file) => ((await readFile(file)).includes(value) ? [file] : [])));
+  return holding.flat();
+}
 
 const secretReads = (namespace: string, name: string) => api.requests.filter((r) => r.path === `/api/v1/namespaces/${namespace}/secrets/${name}`).length;
 
@@ -43,7 +51,7 @@ test("an app author reads another namespace's Secret through refs and sends it t
     { name: 'refs', map: { pw: JSON.stringify({ secret: 'db-password', key: 'password', namespace: 'other-team' }) } },
     { name: 'wasm', string: `${modules.url}/flight.wasm?stolen={{ .pw }}` },
   ];
-  await assert.rejects(rig.repoServer().generate(rig.app('thief', 'app', parameters)), (error: unknown) => {
+  await assert.rejects(sidecar.generate(tenantApp('thief', 'app', parameters)), (error: unknown) => {
     assert.match(
       jetwayLine(error),
       /^jetway: generate for Application thief failed: parameter refs\.pw: got "other-team\/db-password", expected a Secret in the destination namespace team-a; Secrets elsewhere only where the admin ceiling JETWAY_LOOKUP_CEILING admits them/,
@@ -56,12 +64,15 @@ test("an app author reads another namespace's Secret through refs and sends it t
   // the admin can grant exactly that Secret; then the same Application renders. JETWAY_MODULE_ALLOW judges the URL
   // with the value filled in (this glob admits only that one expanded URL, never the template)
   const allow = `${modules.url}/flight.wasm[?]stolen=hunter2`;
-  const granted = rig.repoServer({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password', JETWAY_MODULE_ALLOW: allow });
-  const { manifests } = await granted.generate(rig.app('granted', 'app', parameters));
+  const granted = sidecar.withEnv({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password', JETWAY_MODULE_ALLOW: allow });
+  const manifests = await granted.generate(tenantApp('granted', 'app', parameters));
   assert.equal(manifests.length, 2);
   assert.deepEqual(modules.requests, ['/flight.wasm?stolen=hunter2']);
+  // the module cache indexed the filled-in URL without writing the value anywhere under JETWAY_CACHE_DIR
+  assert.ok((await readdir(join(sidecar.cacheDir, 'refs'))).length > 0, 'the URL was indexed');
+  assert.deepEqual(await filesHolding(sidecar.cacheDir, 'hunter2'), []);
   secret('other-team', 'db-password', { password: 'hunter3' });
-  await assert.rejects(granted.generate(rig.app('granted-other-value', 'app', parameters)), (error: unknown) => {
+  await assert.rejects(granted.generate(tenantApp('granted-other-value', 'app', parameters)), (error: unknown) => {
     assert.match(jetwayLine(error), /module http:\/\/[\d.:]+\/flight\.wasm\?stolen=\{\{ \.pw \}\} is not in the allow-list \(JETWAY_MODULE_ALLOW\)/);
     assert.doesNotMatch(jetwayLine(error), /hunter3/);
     return true;
@@ -93,7 +104,7 @@ test("an app author puts a Secret's value in the module URL's host to read it fr
   ];
   const service = await recordingSocket();
   try {
-    await assert.rejects(rig.repoServer({ JETWAY_SOCKET: service.path }).generate(rig.app('leaker', 'app', parameters)), (error: unknown) => {
+    await assert.rejects(sidecar.withEnv({ JETWAY_SOCKET: service.path }).generate(tenantApp('leaker', 'app', parameters)), (error: unknown) => {
       const line = jetwayLine(error);
       // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
       assert.doesNotMatch(line, /s3crett0ken/i);

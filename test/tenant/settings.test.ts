@@ -7,19 +7,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { jetwayLine, startPluginRig, type PluginRig } from '../support/plugin-rig.js';
+import { jetwayLine, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { watModule } from '../support/wat.js';
 
 let api: FakeApiServer;
-let rig: PluginRig;
+let sidecar: Sidecar;
 
 before(async () => {
   api = await startApiServer({ namespaces: ['team-a'] });
-  rig = await startPluginRig(api, { 'yaml/flight.wasm': await watModule('yaml-stages') });
+  sidecar = await startSidecar({ 'yaml/flight.wasm': await watModule('yaml-stages') }, { JETWAY_KUBECONFIG: api.kubeconfig() });
 });
 
 after(async () => {
-  await rig.close();
+  await sidecar.close();
   await api.close();
 });
 
@@ -39,18 +39,18 @@ for (const [setting, value, expected] of [
   ['JETWAY_MAX_TIMEOUT', '5 minutes', 'a positive Go duration'],
 ] as const) {
   test(`a bad ${setting} on the sidecar ends every generate with one line naming it, not a stack trace`, async () => {
-    const repo = rig.repoServer({ [setting]: value });
-    await assert.rejects(repo.generate(rig.app('any-app', 'yaml', wasm)), (error: unknown) =>
+    const repo = sidecar.withEnv({ [setting]: value });
+    await assert.rejects(repo.generate(tenantApp('any-app', 'yaml', wasm)), (error: unknown) =>
       assertOneLine(error, new RegExp(`^jetway: generate for Application any-app failed: admin setting ${setting}: got "${value}", expected ${expected}`)),
     );
   });
 }
 
 test('an unsigned module under JETWAY_VERIFY_KEYS is refused naming JETWAY_VERIFY_KEYS, the variable that exists', async () => {
-  const keyFile = join(rig.source, '..', 'verify.pem');
+  const keyFile = join(sidecar.source, '..', 'verify.pem');
   writeFileSync(keyFile, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
-  const repo = rig.repoServer({ JETWAY_VERIFY_KEYS: keyFile });
-  await assert.rejects(repo.generate(rig.app('unsigned', 'yaml', wasm)), (error: unknown) => {
+  const repo = sidecar.withEnv({ JETWAY_VERIFY_KEYS: keyFile });
+  await assert.rejects(repo.generate(tenantApp('unsigned', 'yaml', wasm)), (error: unknown) => {
     assertOneLine(error, /^jetway: generate for Application unsigned failed: module flight\.wasm is unsigned, but JETWAY_VERIFY_KEYS requires a signature/);
     assert.doesNotMatch(jetwayLine(error), /JETWAY_MODULE_VERIFY/);
     return true;

@@ -1,0 +1,99 @@
+// A jetway plugin sidecar for tests that play an Application author: a repository the author controls, the real
+// plugin.yaml in Argo CD's cmp-server imitation running `jetway generate` with the admin environment a test chooses, a
+// repo-server in front; the child's peak RSS is reported for memory bounds.
+
+import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CmpServer, RepoServerImitation, readPluginConfig, type Application } from './cmp-server.js';
+import { repoPath } from './paths.js';
+
+export const repoURL = 'https://git.example/tenant.git';
+
+export interface Sidecar {
+  /** The repository's files (change them between generates to make a new commit). */
+  source: string;
+  /** The sidecar's JETWAY_CACHE_DIR (shared by every sidecar `withEnv` makes). */
+  cacheDir: string;
+  /** Generates as Argo CD would; a new revision each call, so Argo CD's manifest cache never answers. */
+  generate(app: Application): Promise<Record<string, unknown>[]>;
+  /** Generates and returns the child's peak RSS in bytes (NaN when it was killed), whatever the outcome. */
+  measured(app: Application): Promise<{ outcome: Record<string, unknown>[] | Error; peakRssBytes: number }>;
+  /** Another sidecar over the same repository and cache whose env adds `adminEnv` to this one's; closed with this one. */
+  withEnv(adminEnv: Record<string, string>): Sidecar;
+  close(): Promise<void>;
+}
+
+/** Writes `files` (path -> content) into a fresh repository and starts a sidecar with `adminEnv` on top of the base env. */
+export async function startSidecar(files: Record<string, string | Uint8Array>, adminEnv: Record<string, string> = {}): Promise<Sidecar> {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-tenant-'));
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
+  // the sidecar image has `jetway` on PATH; here a shim runs the built CLI, with a probe that reports its peak RSS on exit
+  const probe = new URL('./rss-probe.js', import.meta.url).href;
+  await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" --import "${probe}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
+  await chmod(join(bin, 'jetway'), 0o755);
+  await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate')); // plugin.yaml's command; no service here, so it runs `jetway`
+  const source = join(dir, 'repo');
+  await writeFiles(source, files);
+  const plugin = await readPluginConfig(repoPath('plugin.yaml'));
+  const cacheDir = join(dir, 'cache');
+  const servers: CmpServer[] = [];
+  let commit = 0;
+
+  // Why one function per env: the tests compare the same repository under different admin settings.
+  const sidecar = (env: Record<string, string>): Sidecar => {
+    const rssFile = join(dir, `peak-rss-${servers.length}`);
+    const cmp = new CmpServer({ plugin, baseEnv: { ...env, JETWAY_TEST_RSS_FILE: rssFile }, deadlineMs: 120_000, killGraceMs: 500 });
+    servers.push(cmp);
+    const repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: source } });
+    const generate = async (app: Application) => {
+      commit++;
+      return (await repo.generate({ ...app, revision: commit.toString(16).padStart(40, '0') })).manifests;
+    };
+    return {
+      source,
+      cacheDir,
+      generate,
+      async measured(app) {
+        await rm(rssFile, { force: true });
+        const outcome = await generate(app).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+        // a generate killed at Argo CD's deadline reports nothing: NaN fails every bound, after the outcome's own assertion
+        return { outcome, peakRssBytes: Number(await readFile(rssFile, 'utf8').catch(() => NaN)) };
+      },
+      withEnv: (more) => sidecar({ ...env, ...more }),
+      async close() {
+        await Promise.all(servers.map((s) => s.settle()));
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  };
+  return sidecar({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_CACHE_DIR: cacheDir, ...adminEnv });
+}
+
+/** Writes path -> content under `root`, making folders as needed. */
+export async function writeFiles(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  }
+}
+
+/** An Application of this repository using the jetway plugin. */
+export function tenantApp(name: string, path: string, parameters: NonNullable<Application['source']['plugin']>['parameters'], destinationNamespace = 'team-a'): Application {
+  return { name, project: 'default', destinationNamespace, revision: '0'.repeat(40), source: { repoURL, path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters } } };
+}
+
+/** A measured outcome's failure, asserting the generate failed instead of emitting manifests. */
+export function failed(outcome: Record<string, unknown>[] | Error): Error {
+  assert.ok(outcome instanceof Error, `generate emitted ${Array.isArray(outcome) ? outcome.length : 0} objects instead of failing`);
+  return outcome;
+}
+
+/** The jetway part of a ComparisonError: what Argo CD shows after the cmp-server's prefix. */
+export function jetwayLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const at = text.indexOf('jetway: ');
+  return at < 0 ? text : text.slice(at);
+}
