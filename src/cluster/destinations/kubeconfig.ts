@@ -23,8 +23,8 @@ function execInfo(exec: ExecProvider, cluster: KubeConfigCluster): string {
 }
 
 /**
- * The KubeConfig for a remote cluster. `identity` names the user: client-node caches exec credentials per user name, so
- * it must change whenever the Secret does (a rotated plugin config must not reuse the old credential).
+ * The KubeConfig for a remote cluster. `identity` (the Secret and its content hash) names its cluster and user entries; a
+ * new KubeConfig per Secret version also gives client-node's exec authenticator a fresh credential cache.
  */
 export function remoteKubeConfig(cluster: ArgoCluster, credentials: ClusterCredentials, identity: string): KubeConfig {
   const kubeCluster: KubeConfigCluster = {

@@ -88,6 +88,7 @@ async function rejectsWithLine(promise: Promise<unknown>, ...patterns: RegExp[])
 }
 
 test('a destination given by server reads the remote with the Secret\'s token and CA; the hub sees no lookup', async () => {
+  assert.notEqual(remote.ca, hub.ca, 'the remote trusts nothing of the hub');
   registerRemote();
   const resolved = await resolver().resolve(application('pipeline', { server: `${remote.url}/`, namespace: 'team' }));
   assert.deepEqual({ name: resolved.name, server: resolved.server, inCluster: resolved.inCluster, key: resolved.key }, {
