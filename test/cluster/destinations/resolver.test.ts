@@ -154,6 +154,15 @@ test('a rotated token is used by the next lookup without a restart; an unrelated
   assert.equal(r.openClients, 2, 'the replaced client stays open for runs still using it');
 });
 
+test('a destination changed between runs: the next resolve follows it (remote, then in-cluster)', async () => {
+  registerRemote();
+  const r = resolver();
+  assert.equal(seen(await lookupSettings(await r.resolve(application('pipeline', { name: 'remote', namespace: 'team' })))), 'remote');
+  assert.equal(seen(await lookupSettings(await r.resolve(application('pipeline', { name: 'in-cluster', namespace: 'team' })))), 'hub');
+  assert.equal(lookups(remote).length, 1);
+  assert.equal(lookups(hub).length, 1);
+});
+
 test('a rotated CA: the old one fails with a line naming the cluster, the updated Secret is picked up by the next lookup', async () => {
   registerRemote();
   const r = resolver();
