@@ -154,6 +154,19 @@ test('a rotated token is used by the next lookup without a restart; an unrelated
   assert.equal(r.openClients, 2, 'the replaced client stays open for runs still using it');
 });
 
+test('a replaced client is closed once the retirement delay has passed', async () => {
+  registerRemote('remote-token-1');
+  const r = resolver({ retireAfterMs: 0 });
+  const app = application('pipeline', { server: remote.url, namespace: 'team' });
+  await lookupSettings(await r.resolve(app));
+  remote.addToken('remote-token-2', readAll);
+  registerRemote('remote-token-2');
+  await r.resolve(app);
+  // Waits on the condition (polling, bounded), never a fixed sleep.
+  for (const deadline = Date.now() + 5_000; r.openClients > 1 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(r.openClients, 1);
+});
+
 test('a destination changed between runs: the next resolve follows it (remote, then in-cluster)', async () => {
   registerRemote();
   const r = resolver();
