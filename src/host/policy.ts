@@ -5,6 +5,7 @@ import { fingerprint } from '../cluster/fingerprint.js';
 import { groupKindString } from '../cluster/names.js';
 import { matchesObject, refString } from './matcher.js';
 import { isOwnedBy } from './ownership.js';
+import { projectDenial, type ProjectScope } from './project-scope.js';
 import type { LookupRef } from './refs.js';
 import { State, featureNotGrantedMessage, outsideOwnershipMessage, type HostAnswer, type HostCall, type StateCode } from './states.js';
 
@@ -17,6 +18,8 @@ export interface AccessOptions {
   matchers: readonly string[];
   /** An admin ceiling: when set, a non-owned object must match one of these as well. */
   ceiling?: readonly string[] | undefined;
+  /** The app's AppProject scope (when JETWAY_PROJECT_SCOPE is on): when set, a non-owned object must also be where the project deploys. */
+  project?: ProjectScope | undefined;
 }
 
 /** A host handler plus the references it recorded. */
@@ -107,22 +110,26 @@ export function createAccessHost(options: AccessOptions): AccessHost {
     checkSegment('namespace', call.namespace, false);
     // jetway's one difference from yoke: an empty namespace means the release namespace, not `default`.
     const namespace = m.Namespaced ? call.namespace || options.namespace : '';
+    // Outside the project, not even whether an object exists is told: a missing one is Forbidden too.
+    const denial = options.project && projectDenial(options.project, { group: m.Group, kind: m.Kind, namespace, name: call.name });
     let object: KubeObject;
     try {
       object = await cluster.get(m, namespace, call.name);
     } catch (error) {
-      if (error instanceof ClusterError && error.reason === 'NotFound' && withinReach(m, namespace, call.name)) record(m, namespace, call.name, 'missing');
+      if (error instanceof ClusterError && error.reason === 'NotFound') {
+        if (denial) throw new ClusterError('Forbidden', denial);
+        if (withinReach(m, namespace, call.name)) record(m, namespace, call.name, 'missing');
+      }
       throw error;
     }
     if (isOwnedBy(object, options.release, options.namespace)) {
       record(m, namespace, call.name, 'owned', object);
       return object;
     }
-    if (admitted(object)) {
-      record(m, namespace, call.name, 'matched', object);
-      return object;
-    }
-    throw new ClusterError('Forbidden', outsideOwnershipMessage);
+    if (!admitted(object)) throw new ClusterError('Forbidden', outsideOwnershipMessage);
+    if (denial) throw new ClusterError('Forbidden', denial);
+    record(m, namespace, call.name, 'matched', object);
+    return object;
   }
 
   async function restMapping(cluster: Cluster, call: Extract<HostCall, { op: 'k8s_rest_mapping' }>): Promise<RestMapping> {

@@ -57,6 +57,8 @@ export interface Settings {
   maxWatches: number;
   /** Where `jetway serve` sees the plugin's unpacked sources, `<plugin TMPDIR>/_cmp_server`; undefined: generate runs in the plugin container. */
   sourcesDir: string | undefined;
+  /** Whether non-owned lookups are bounded by the app's AppProject destinations; off = yoke's policy exactly. */
+  projectScope: 'on' | 'off';
 }
 
 /** Which process reads a setting: `generate` (the plugin container), `serve` (the service container, and `status`), or both. */
@@ -116,4 +118,5 @@ export const settingsTable: readonly SettingSpec[] = [
   setting({ key: 'sourcesDir', name: 'JETWAY_SOURCES_DIR', readBy: 'serve', default: 'unset: generate runs in the plugin container', doc: "where `jetway serve` sees the plugin container's unpacked sources (`<plugin /tmp>/_cmp_server`, mounted read-only): set, serve does the whole generate for the launcher; it declines requests outside it, `build`, and a plugin container whose other JETWAY_* settings differ from its own", parse: absolutePath }),
   setting({ key: 'maxRefsPerApp', name: 'JETWAY_MAX_REFS_PER_APP', readBy: 'serve', default: '256', doc: "looked-up objects one app's run record may have watched; past it the app is not watched but re-checked periodically, with a `WatchLimitReached` warning Event", parse: positiveInt(256) }),
   setting({ key: 'maxWatches', name: 'JETWAY_MAX_WATCHES', readBy: 'serve', default: '500', doc: 'watches (distinct resource and namespace) one `jetway serve` opens; an app that would pass it is re-checked periodically instead, with a warning Event', parse: positiveInt(500) }),
+  setting({ key: 'projectScope', name: 'JETWAY_PROJECT_SCOPE', readBy: 'serve', default: '`on`', doc: "`on`: a non-owned object is readable only in a namespace (and cluster) the app's AppProject `destinations` permit (Argo CD's globs, `!` negation; cluster-scoped kinds also need the project's cluster resource lists), owned objects always, others Forbidden naming the project; `off`: yoke's policy exactly. Takes effect when lookups resolve per destination (issue 14)", parse: oneOf(['on', 'off'] as const, 'on') }),
 ];

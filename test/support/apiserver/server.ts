@@ -67,6 +67,7 @@
  *                                  response {status, retryAfter?, message?} | {delayMs} (then served normally) | {hang: true} | {reset: true}
  *   openWatches / waitForWatches(n, timeoutMs?) / closeWatches() / sendBookmarks()
  *   ns(name)                       shorthand: put a Namespace
+ *   ca / caFile / useTls(material) the serving CA; useTls serves a new certificate (newTlsMaterial(name)) and cuts open connections
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -75,7 +76,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../../../src/cluster/types.js';
-import { tlsMaterial } from './certs.js';
+import { tlsMaterial, type TlsMaterial } from './certs.js';
 import { Registry, type ResourceType, apiGroup, apiGroupList, apiResourceList, argoApplicationCrd, joinApiVersion } from './discovery.js';
 import { StatusError, badRequest, injected, methodNotAllowed, notFound, pathNotFound, unauthorized } from './errors.js';
 import { type PolicyRule, type TokenEntry, authorize, isWatch, requestAttributes } from './auth.js';
@@ -95,6 +96,8 @@ export interface ApiServerOptions {
   objects?: KubeObject[];
   /** Interval of BOOKMARK events on watches that allow them. Default 60000. */
   bookmarkIntervalMs?: number;
+  /** The CA and serving certificate. Default: the process-wide tlsMaterial(); newTlsMaterial() gives a server a CA of its own. */
+  tls?: TlsMaterial;
 }
 
 /** One logged request. */
@@ -166,7 +169,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Fa
 
 export class FakeApiServer {
   readonly adminToken: string;
-  readonly caFile: string;
+  private tls: TlsMaterial;
   readonly requests: RequestRecord[] = [];
   private readonly registry = new Registry();
   private readonly store = new Store(this.registry);
@@ -185,8 +188,8 @@ export class FakeApiServer {
 
   // Builds the initial state; listen() opens the port.
   constructor(options: ApiServerOptions = {}) {
-    const tls = tlsMaterial();
-    this.caFile = tls.caFile;
+    const tls = options.tls ?? tlsMaterial();
+    this.tls = tls;
     this.adminToken = options.adminToken ?? 'admin-token';
     this.gitVersion = options.gitVersion ?? 'v1.31.2';
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
@@ -213,6 +216,23 @@ export class FakeApiServer {
     if (addr && typeof addr === 'object') this.port = addr.port;
   }
 
+  /** The file of the CA that signed the serving certificate. */
+  get caFile(): string {
+    return this.tls.caFile;
+  }
+
+  /** The PEM of the CA that signed the serving certificate. */
+  get ca(): string {
+    return this.tls.ca;
+  }
+
+  // Serves a new certificate (a CA rotation): new connections see it; open ones are cut, as a restarted API server would.
+  useTls(tls: TlsMaterial): void {
+    this.tls = tls;
+    this.server.setSecureContext({ key: tls.key, cert: tls.cert });
+    for (const s of this.sockets) s.destroy();
+  }
+
   /** https://127.0.0.1:<port> */
   get url(): string {
     return `https://127.0.0.1:${this.port}`;
@@ -232,7 +252,7 @@ export class FakeApiServer {
   kubeconfig(token = this.adminToken, opts: { namespace?: string; embedCa?: boolean } = {}): string {
     const file = join(this.dir, `kubeconfig-${++this.files}.yaml`);
     const ca = opts.embedCa
-      ? `    certificate-authority-data: ${Buffer.from(tlsMaterial().ca).toString('base64')}`
+      ? `    certificate-authority-data: ${Buffer.from(this.tls.ca).toString('base64')}`
       : `    certificate-authority: ${JSON.stringify(this.caFile)}`;
     writeFileSync(file, [
       'apiVersion: v1', 'kind: Config',
@@ -250,7 +270,7 @@ export class FakeApiServer {
     const sa = join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(sa, { recursive: true });
     writeFileSync(join(sa, 'token'), token);
-    writeFileSync(join(sa, 'ca.crt'), tlsMaterial().ca);
+    writeFileSync(join(sa, 'ca.crt'), this.tls.ca);
     writeFileSync(join(sa, 'namespace'), namespace);
     return prefix;
   }
