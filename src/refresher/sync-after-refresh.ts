@@ -204,26 +204,24 @@ export class SyncAfterRefresh {
   constructor(private readonly o: SyncAfterRefreshOptions) {}
 
   /**
-   * jetway hard-refreshed `app` (`why`: the refresh's reasons in one phrase): a new cycle. An unfinished cycle that has
-   * not synced yet takes the new refresh instead; one following its sync starts the new cycle when that sync has ended.
+   * jetway hard-refreshed `app` (`why`: the refresh's reasons in one phrase): a new cycle. It replaces a cycle that has
+   * not synced yet; a cycle following its sync starts the new one when that sync has ended.
    */
   refreshed(app: string, ref: ApplicationRef, why: string): void {
     if (this.stopped) return;
     this.begin(app, ref, why, Date.now());
   }
 
-  // Why: the one place a cycle starts, from a refresh now or one that waited for the previous cycle's sync.
+  // Why: the one place a cycle starts, from a refresh now or one that waited for the previous cycle's sync. A newer
+  // refresh replaces a cycle still waiting for Argo CD: its generate sees everything the older one would have.
   private begin(app: string, ref: ApplicationRef, why: string, at: number): void {
     const current = this.cycles.get(app);
     if (current?.started) {
-      const pending = current.next?.why;
-      current.next = { why: pending && pending !== why && pending.length + why.length < 512 ? `${pending}; ${why}` : why, at };
+      current.next = { why, at };
       return;
     }
     if (current) clearTimeout(current.timer);
-    // a cycle waiting on Argo CD takes the reasons of every refresh in it, within an Event's length
-    const merged = current && current.why !== why && current.why.length + why.length < 512 ? `${current.why}; ${why}` : why;
-    const cycle: Cycle = { ref, why: merged, refreshedAt: at, deadline: Date.now() + (this.o.cycleTimeoutMs ?? 600_000) };
+    const cycle: Cycle = { ref, why, refreshedAt: at, deadline: Date.now() + (this.o.cycleTimeoutMs ?? 600_000) };
     this.cycles.set(app, cycle);
     this.schedule(app, cycle, this.o.pollMs ?? 250);
   }
