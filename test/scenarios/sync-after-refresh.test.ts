@@ -24,11 +24,12 @@ test('ten stages of 300 ms Jobs on one commit with the opt-in: no stage waits on
   t.diagnostic(`wall ${result.wallMs} ms, ${result.refreshCycles} hard refreshes`);
   explain(result, () => {
     const stages = stageTimes(result, 'pipeline', tenSteps);
-    t.diagnostic(stages.map((s) => `${s.step} waited ${s.waitedMs.toFixed(0)} ms (synced by ${s.syncedBy})`).join('; '));
+    t.diagnostic(stages.map((s) => `${s.step} waited ${s.waitedMs.toFixed(0)} ms, synced ${s.syncDelayMs.toFixed(0)} ms after its generate by ${s.syncedBy}`).join('; '));
     assert.equal(stages.length, 10);
     assert.equal(result.timeline.maxActiveJobs(), 1);
-    // the self-heal backoff's first wait is 2 s, and it grows to 300 s: every stage starts well within it
-    for (const s of stages.slice(1)) assert.ok(s.waitedMs < productionTimings.selfHealBackoff.baseMs, `${s.step} waited ${s.waitedMs} ms`);
+    // the self-heal backoff's waits are 2 s, 6 s, 18 s, ... up to 300 s between a stage's generate and its sync: every
+    // stage's sync starts within the first of them
+    for (const s of stages.slice(1)) assert.ok(s.syncDelayMs < productionTimings.selfHealBackoff.baseMs, `${s.step} was synced ${s.syncDelayMs} ms after its generate`);
     // jetway started syncs, each of exactly the new Job, marked automated, at the one commit
     const jetway = result.timeline.of('sync-started').filter((s) => s.initiatedBy === 'jetway');
     assert.ok(jetway.length > 0);
@@ -46,12 +47,14 @@ test('without the opt-in (selfHeal on) the same pipeline waits on the growing se
   const result = await runLongPipelineScenario({ optIn: false, steps: tenSteps.slice(0, 4) });
   explain(result, () => {
     const stages = stageTimes(result, 'pipeline', tenSteps.slice(0, 4));
-    t.diagnostic(stages.map((s) => `${s.step} waited ${s.waitedMs.toFixed(0)} ms (synced by ${s.syncedBy})`).join('; '));
+    t.diagnostic(stages.map((s) => `${s.step} waited ${s.waitedMs.toFixed(0)} ms, synced ${s.syncDelayMs.toFixed(0)} ms after its generate by ${s.syncedBy}`).join('; '));
     assert.equal(stages.length, 4);
     assert.ok(stages.every((s) => s.syncedBy === 'automated'));
-    // stage 3 waits the backoff's 2 s after stage 2's sync finished, stage 4 its 6 s
-    assert.ok(stages[3]!.waitedMs >= 3 * productionTimings.selfHealBackoff.baseMs - 1_000, `stage 4 waited ${stages[3]!.waitedMs} ms`);
-    assert.ok(stages[3]!.waitedMs > stages[2]!.waitedMs);
+    // stage 4's sync waits the backoff's 6 s from stage 3's sync's end (of which the Job and its generate took part)
+    const { baseMs, factor } = productionTimings.selfHealBackoff;
+    assert.ok(stages[3]!.syncDelayMs >= baseMs, `stage 4 was synced ${stages[3]!.syncDelayMs} ms after its generate`);
+    assert.ok(stages[3]!.created - stages[2]!.created >= baseMs * factor, 'stage 4 came at least 6 s after stage 3');
+    assert.ok(stages[3]!.syncDelayMs > stages[2]!.syncDelayMs);
   });
 });
 

@@ -22,6 +22,10 @@ export interface StageTimes {
   completed: number;
   /** From the previous Job's completion to this Job's creation: what the stage waited for. */
   waitedMs: number;
+  /** From the first generate that emitted the Job to the start of the sync that applied it: where a backoff shows. */
+  syncDelayMs: number;
+  /** That generate's own duration. */
+  generateMs: number;
   /** Who started the sync that created the Job: `jetway`, `automated` (Argo CD's autoSync) or a user. */
   syncedBy: string;
 }
@@ -36,7 +40,16 @@ export function stageTimes(result: ScenarioResult, app: string, steps: string[])
     if (created === Infinity) break;
     const previous = out.at(-1);
     const sync = tl.of('sync-started').filter((s) => s.at < created && s.resources.includes(resource)).at(-1);
-    out.push({ step, created, completed: tl.first('job-completed', resource), waitedMs: previous ? created - previous.completed : 0, syncedBy: sync?.initiatedBy ?? '?' });
+    const generated = tl.of('generated').find((g) => g.result === 'ran' && g.objects.includes(resource));
+    out.push({
+      step,
+      created,
+      completed: tl.first('job-completed', resource),
+      waitedMs: previous ? created - previous.completed : 0,
+      syncDelayMs: sync && generated ? sync.at - generated.at : NaN,
+      generateMs: generated?.durationMs ?? NaN,
+      syncedBy: sync?.initiatedBy ?? '?',
+    });
   }
   return out;
 }
