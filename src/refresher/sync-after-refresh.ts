@@ -90,19 +90,18 @@ export const resourceLabel = (r: SyncResource) => `${r.kind}/${r.name}`;
 const completedPhase = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed' || phase === 'Error';
 
 /**
- * Whether and what jetway syncs for `app`, whose hard refresh jetway patched at `refreshedAt` (ms). Pure: the caller
- * adds its own backoff. The rules mirror autoSync (controller/appcontroller.go) where they apply to a self-heal sync.
+ * Whether and what jetway syncs for `app`, read after jetway's hard refresh of it. Pure: the caller adds its own
+ * backoff. The rules mirror autoSync (controller/appcontroller.go) where they apply to a self-heal sync.
  */
-export function decide(app: StoredApplication, refreshedAt: number, windows: SyncWindow[] | undefined, now: Date): Decision {
+export function decide(app: StoredApplication, windows: SyncWindow[] | undefined, now: Date): Decision {
   const optIn = optInOf(app.metadata?.annotations);
   if (optIn !== 'on') return { kind: 'skip', why: `the Application does not set ${syncAfterRefreshAnnotation}: "true"` };
   if (app.metadata?.deletionTimestamp) return { kind: 'skip', why: 'the Application is being deleted' };
   if (app.metadata?.annotations?.[refreshAnnotation] !== undefined) return { kind: 'wait', why: 'Argo CD has not yet reconciled the hard refresh' };
   const status = app.status ?? {};
-  // reconciledAt has second precision in Argo CD
-  if (!status.reconciledAt || Date.parse(status.reconciledAt) < Math.floor(refreshedAt / 1000) * 1000) {
-    return { kind: 'wait', why: 'Argo CD has not yet reconciled the hard refresh' };
-  }
+  // the annotation jetway set before the cycle began is gone: a reconcile that began with it has written its status
+  // (reconciledAt, second precision in Argo CD, cannot order it against the patch, so it only has to exist)
+  if (!status.reconciledAt) return { kind: 'wait', why: 'Argo CD has not yet reconciled the hard refresh' };
   if (app.operation !== undefined && app.operation !== null) return { kind: 'skip', why: 'another operation is in progress' };
   if ((app.spec?.sources ?? []).length > 0) return { kind: 'skip', why: 'multi-source Applications are not synced by jetway' };
   if (status.sync?.status !== 'OutOfSync') return { kind: 'skip', why: `the app is ${status.sync?.status ?? 'not compared yet'}` };
@@ -176,15 +175,14 @@ interface Cycle {
   ref: ApplicationRef;
   /** Why jetway refreshed, as its HardRefreshTriggered Event says it. */
   why: string;
-  refreshedAt: number;
   deadline: number;
   timer?: NodeJS.Timeout;
   /** Set once jetway started its sync: the cycle follows it to its end. */
-  started?: { at: number; resources: string };
+  started?: { resources: string };
   denied?: string;
   backedOff?: number;
   /** A refresh that arrived while the cycle followed its sync: the next cycle, started when this one ends. */
-  next?: { why: string; at: number };
+  next?: string;
 }
 
 /** What jetway remembers of its own syncs of an app. */
@@ -209,19 +207,19 @@ export class SyncAfterRefresh {
    */
   refreshed(app: string, ref: ApplicationRef, why: string): void {
     if (this.stopped) return;
-    this.begin(app, ref, why, Date.now());
+    this.begin(app, ref, why);
   }
 
   // Why: the one place a cycle starts, from a refresh now or one that waited for the previous cycle's sync. A newer
   // refresh replaces a cycle still waiting for Argo CD: its generate sees everything the older one would have.
-  private begin(app: string, ref: ApplicationRef, why: string, at: number): void {
+  private begin(app: string, ref: ApplicationRef, why: string): void {
     const current = this.cycles.get(app);
     if (current?.started) {
-      current.next = { why, at };
+      current.next = why;
       return;
     }
     if (current) clearTimeout(current.timer);
-    const cycle: Cycle = { ref, why, refreshedAt: at, deadline: Date.now() + (this.o.cycleTimeoutMs ?? 600_000) };
+    const cycle: Cycle = { ref, why, deadline: Date.now() + (this.o.cycleTimeoutMs ?? 600_000) };
     this.cycles.set(app, cycle);
     this.schedule(app, cycle, this.o.pollMs ?? 250);
   }
@@ -265,7 +263,7 @@ export class SyncAfterRefresh {
   private end(app: string, cycle: Cycle): void {
     if (this.cycles.get(app) !== cycle) return;
     this.cycles.delete(app);
-    if (cycle.next && !this.stopped) this.begin(app, cycle.ref, cycle.next.why, cycle.next.at);
+    if (cycle.next && !this.stopped) this.begin(app, cycle.ref, cycle.next);
   }
 
   // Why: one look at the Application: follow jetway's running sync, or decide.
@@ -286,7 +284,7 @@ export class SyncAfterRefresh {
     const project = await this.project(stored);
     if (project === 'unreadable') return this.denied(app, cycle, `cannot read AppProject ${stored.spec?.project ?? 'default'} to check its sync windows`);
     if (project === undefined) return this.end(app, cycle);
-    const decision = decide(stored, cycle.refreshedAt, project, new Date());
+    const decision = decide(stored, project, new Date());
     if (decision.kind === 'wait') return this.again(app, cycle, this.o.pollMs ?? 250);
     if (decision.kind === 'skip') {
       this.o.log('info', `no sync of ${app} by jetway: ${decision.why}`, { app });
@@ -313,7 +311,7 @@ export class SyncAfterRefresh {
     const result = await this.setOperation(cycle.ref, stored, syncOperation(stored, decision, why));
     if (result === 'conflict') return this.again(app, cycle, this.o.pollMs ?? 250); // changed meanwhile: decide again
     if (result === 'gone') return this.end(app, cycle);
-    cycle.started = { at: Date.now(), resources };
+    cycle.started = { resources };
     history.lastSucceeded = undefined;
     this.o.log('info', `jetway started a sync of ${app}: ${why}`, { app, revision: decision.revision });
     await this.o.emit(app, cycle.ref, { type: 'Normal', reason: 'SyncStarted', message: `${why} at revision ${decision.revision.slice(0, 7)}` });
@@ -329,7 +327,8 @@ export class SyncAfterRefresh {
     this.again(app, cycle, this.o.windowRecheckMs ?? 60_000);
   }
 
-  // Why: jetway's sync has ended when the operation is gone and the operation state is one that started after it.
+  // Why: jetway's sync has ended when the operation is gone and the operation state, cleared when jetway set its
+  // operation, is a completed one of jetway's.
   private async follow(app: string, cycle: Cycle, stored: StoredApplication): Promise<void> {
     const state = stored.status?.operationState;
     const ours = state?.operation?.initiatedBy?.username === jetwayInitiator && state.startedAt !== undefined;
@@ -352,6 +351,7 @@ export class SyncAfterRefresh {
     history.failures++;
     const delay = Math.min(capMs, baseMs * 2 ** (history.failures - 1));
     history.notBefore = Date.now() + delay;
+    cycle.backedOff = history.notBefore; // this Warning says it; the cycle does not say it again
     const message = `${what}; jetway will not sync this app again for ${Math.round(delay / 1000)} s (unsuccessful syncs: ${history.failures})`;
     this.o.log('warn', message, { app });
     this.o.emit(app, cycle.ref, { type: 'Warning', reason: 'SyncBackoff', message }).catch(() => {});

@@ -98,23 +98,22 @@ function reconciled(patch: (a: StoredApplication) => void = () => {}): StoredApp
   patch(a);
   return a;
 }
-const refreshedAt = Date.parse('2026-03-01T12:30:04.500Z');
 
 test('decide: syncs only the OutOfSync resources at the revision Argo CD last synced, prune as the automated policy says', () => {
-  assert.deepEqual(decide(reconciled(), refreshedAt, [], now), {
+  assert.deepEqual(decide(reconciled(), [], now), {
     kind: 'sync',
     revision,
     resources: [{ group: 'batch', kind: 'Job', name: 'pipeline-two', namespace: 'pipelines' }],
     prune: true,
   });
-  assert.equal((decide(reconciled((a) => (a.spec!.syncPolicy = {})), refreshedAt, [], now) as { prune: boolean }).prune, false);
+  assert.equal((decide(reconciled((a) => (a.spec!.syncPolicy = {})), [], now) as { prune: boolean }).prune, false);
 });
 
 test('decide: waits for Argo CD, and leaves every other case to Argo CD or the user', () => {
   const cases: Array<[string, (a: StoredApplication) => void, string, RegExp]> = [
     ['no opt-in', (a) => delete a.metadata!.annotations, 'skip', /does not set jetway\.dev\/sync-after-refresh/],
     ['refresh not yet consumed', (a) => (a.metadata!.annotations!['argocd.argoproj.io/refresh'] = 'hard'), 'wait', /not yet reconciled/],
-    ['reconciled before the refresh', (a) => (a.status!.reconciledAt = '2026-03-01T12:30:03Z'), 'wait', /not yet reconciled/],
+    ['never reconciled', (a) => delete a.status!.reconciledAt, 'wait', /not yet reconciled/],
     ['an operation runs', (a) => (a.operation = { sync: {} }), 'skip', /another operation is in progress/],
     ['in sync', (a) => (a.status!.sync!.status = 'Synced'), 'skip', /the app is Synced/],
     ['never synced', (a) => delete a.status!.operationState, 'skip', /has not synced this app yet/],
@@ -128,14 +127,14 @@ test('decide: waits for Argo CD, and leaves every other case to Argo CD or the u
     ['wipe out', (a) => (a.status!.resources = [{ group: 'batch', kind: 'Job', name: 'old', status: 'OutOfSync', requiresPruning: true }]), 'skip', /wipe out all resources/],
   ];
   for (const [name, change, kind, why] of cases) {
-    const d = decide(reconciled(change), refreshedAt, [], now);
+    const d = decide(reconciled(change), [], now);
     assert.equal(d.kind, kind, name);
     assert.match((d as { why: string }).why, why, name);
   }
   // a failed sync of jetway's own is for jetway's backoff to pace, not a reason to stop
   const ownFailure = reconciled((a) => Object.assign(a.status!.operationState!, { phase: 'Failed', operation: { initiatedBy: { username: 'jetway', automated: true } } }));
-  assert.equal(decide(ownFailure, refreshedAt, [], now).kind, 'sync');
-  assert.equal(decide(reconciled(), refreshedAt, [{ kind: 'deny', schedule: '0 12 * * *', duration: '1h', applications: ['*'] }], now).kind, 'denied');
+  assert.equal(decide(ownFailure, [], now).kind, 'sync');
+  assert.equal(decide(reconciled(), [{ kind: 'deny', schedule: '0 12 * * *', duration: '1h', applications: ['*'] }], now).kind, 'denied');
 });
 
 /** Puts the default AppProject (with `windows`) and an opted-in Application reconciled after a refresh now. */

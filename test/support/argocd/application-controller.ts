@@ -227,7 +227,7 @@ export class ApplicationController {
     return this.o.api.get(applicationApiVersion, 'Application', namespace, name) as ApplicationObject | undefined;
   }
 
-  /** A user pressing Sync: a full sync of the compared revision, without retries. */
+  /** A user pressing Sync: a full sync of the compared revision, without retries (the API server's Sync, SetAppOperation). */
   sync(name: string, namespace = this.argocdNamespace): void {
     this.o.api.mutate(applicationApiVersion, 'Application', namespace, name, (o) => {
       const app = o as ApplicationObject;
@@ -236,6 +236,8 @@ export class ApplicationController {
         initiatedBy: { username: 'admin' },
       };
       app.operation = operation;
+      // SetAppOperation clears the previous operation's state
+      if (app.status) delete app.status.operationState;
     });
   }
 
