@@ -170,7 +170,7 @@ test('the operation is set as Argo CD\'s Sync API sets it: partial, jetway-initi
   const s = syncer(events);
   try {
     s.refreshed('sync-one', { namespace: 'argocd', name: 'sync-one' }, 'Job pipelines/pipeline-one changed');
-    await until('jetway set the operation', () => stored('sync-one').operation !== undefined);
+    await until('jetway set the operation', () => stored('sync-one').operation !== undefined, 10_000);
     const patch = api.requests.find((r) => r.method === 'PATCH' && r.path.endsWith('/applications/sync-one'))!;
     const body = patch.body as { metadata: { resourceVersion: string }; status: { operationState: null } };
     assert.ok(body.metadata.resourceVersion, 'the patch carries the resourceVersion it decided on');
@@ -181,6 +181,8 @@ test('the operation is set as Argo CD\'s Sync API sets it: partial, jetway-initi
       info: [{ name: 'Reason', value: 'Job pipelines/pipeline-one changed: syncing Job/pipeline-two' }],
     });
     assert.equal(stored('sync-one').status?.operationState, undefined);
+    // the Event follows the patch
+    await until('jetway recorded the sync', () => events.length > 0, 10_000);
     assert.deepEqual(events.map((e) => [e.type, e.reason, e.message]), [['Normal', 'SyncStarted', 'Job pipelines/pipeline-one changed: syncing Job/pipeline-two at revision 3f1c9a7']]);
   } finally {
     s.stop();
@@ -193,7 +195,7 @@ test('a failed jetway sync backs the next one off with a Warning; a deny window 
   const s = syncer(events);
   try {
     s.refreshed('sync-two', { namespace: 'argocd', name: 'sync-two' }, 'Job pipelines/pipeline-one changed');
-    await until('jetway set the operation', () => stored('sync-two').operation !== undefined);
+    await until('jetway set the operation', () => stored('sync-two').operation !== undefined, 10_000);
     // the application controller runs it, and it fails
     const operation = stored('sync-two').operation;
     api.mutate('argoproj.io/v1alpha1', 'Application', 'argocd', 'sync-two', (o) => {
@@ -202,11 +204,11 @@ test('a failed jetway sync backs the next one off with a Warning; a deny window 
       a.status!.operationState = { phase: 'Failed', message: 'one or more objects failed to apply', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), operation: operation as never, syncResult: { revision, source } };
       a.status!.reconciledAt = new Date(Date.now() + 1_000).toISOString();
     });
-    await until('jetway warned it backs off', () => events.some((e) => e.reason === 'SyncBackoff'));
+    await until('jetway warned it backs off', () => events.some((e) => e.reason === 'SyncBackoff'), 10_000);
     assert.match(events.find((e) => e.reason === 'SyncBackoff')!.message, /^jetway's sync of Job\/pipeline-two ended Failed: one or more objects failed to apply; jetway will not sync this app again for 60 s \(unsuccessful syncs: 1\)$/);
     // the next refresh cycle does not sync within the backoff
     s.refreshed('sync-two', { namespace: 'argocd', name: 'sync-two' }, 'Job pipelines/pipeline-one changed');
-    await until('the backoff is announced for the new cycle', () => events.filter((e) => e.reason === 'SyncBackoff').length === 2);
+    await until('the backoff is announced for the new cycle', () => events.filter((e) => e.reason === 'SyncBackoff').length === 2, 10_000);
     assert.equal(stored('sync-two').operation, undefined);
     assert.match(events.at(-1)!.message, /^jetway backs off syncing Job\/pipeline-two for \d+ s after 1 unsuccessful syncs$/);
   } finally {
@@ -217,7 +219,7 @@ test('a failed jetway sync backs the next one off with a Warning; a deny window 
   const d = syncer(denied);
   try {
     d.refreshed('sync-three', { namespace: 'argocd', name: 'sync-three' }, 'Job pipelines/pipeline-one changed');
-    await until('jetway said the window denies it', () => denied.length === 1);
+    await until('jetway said the window denies it', () => denied.length === 1, 10_000);
     assert.deepEqual([denied[0]!.type, denied[0]!.reason], ['Normal', 'SyncWindowDenied']);
     assert.equal(stored('sync-three').operation, undefined);
   } finally {
@@ -234,7 +236,7 @@ test('a waiting flight of an opted-in app without selfHeal gets no SelfHealDisab
   await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('opted', [], { waiting: true, statusMessage: 'waiting for job two to complete' }));
     r.record(run('plain', [], { waiting: true, statusMessage: 'waiting for job two to complete' }));
-    await until('both waiting Events exist', () => reasons('opted').includes('FlightWaiting') && reasons('plain').includes('SelfHealDisabled'));
+    await until('both waiting Events exist', () => reasons('opted').includes('FlightWaiting') && reasons('plain').includes('SelfHealDisabled'), 10_000);
     assert.deepEqual(reasons('opted'), ['FlightWaiting']);
     const warning = api.list('v1', 'Event', 'argocd').find((e) => e['reason'] === 'SelfHealDisabled' && (e['involvedObject'] as { name: string }).name === 'plain')!;
     assert.match(String(warning['message']), /enable spec\.syncPolicy\.automated\.selfHeal, or let jetway sync each new stage with the annotation jetway\.dev\/sync-after-refresh: "true"$/);
