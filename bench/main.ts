@@ -7,7 +7,7 @@ import { benchGenerate } from './generate.js';
 import { benchRefresher } from './refresher.js';
 import { Report } from './report.js';
 import { benchRuntime } from './runtime.js';
-import { benchScenarios } from './scenarios.js';
+import { benchLongPipeline, benchScenarios } from './scenarios.js';
 import { benchService } from './service.js';
 
 const report = new Report();
@@ -16,6 +16,7 @@ await benchService(report, runtime);
 await benchGenerate(report);
 await benchRefresher(report);
 await benchScenarios(report);
+await benchLongPipeline(report);
 
 const markdown = report.markdown();
 const file = join(root, 'docs/benchmark.md');

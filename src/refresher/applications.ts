@@ -2,6 +2,7 @@
 
 import { failureFor, type KubeHttp } from '../cluster/http.js';
 import type { KubeObject } from '../cluster/types.js';
+import { optInOf } from './sync-opt-in.js';
 
 /** Where an Application lives. */
 export interface ApplicationRef {
@@ -13,6 +14,8 @@ export interface ApplicationRef {
 export interface ApplicationFacts {
   uid: string | undefined;
   selfHeal: boolean;
+  /** The app opted in to syncs by jetway after its refreshes (`jetway.dev/sync-after-refresh: "true"`). */
+  syncAfterRefresh: boolean;
 }
 
 const base = '/apis/argoproj.io/v1alpha1';
@@ -37,7 +40,7 @@ interface ApplicationSpec {
   syncPolicy?: { automated?: { selfHeal?: boolean } };
 }
 
-/** Reads an Application's uid and selfHeal setting; undefined when it does not exist. */
+/** Reads an Application's uid, selfHeal setting and sync opt-in; undefined when it does not exist. */
 export async function applicationFacts(http: KubeHttp, ref: ApplicationRef): Promise<ApplicationFacts | undefined> {
   const path = applicationPath(ref);
   const res = await http.request(path);
@@ -45,7 +48,11 @@ export async function applicationFacts(http: KubeHttp, ref: ApplicationRef): Pro
   if (res.status < 200 || res.status >= 300) throw failureFor('GET', path, res.status, res.text);
   const app = JSON.parse(res.text) as KubeObject;
   const spec = (app['spec'] ?? {}) as ApplicationSpec;
-  return { uid: app.metadata?.['uid'] as string | undefined, selfHeal: spec.syncPolicy?.automated?.selfHeal === true };
+  return {
+    uid: app.metadata?.['uid'] as string | undefined,
+    selfHeal: spec.syncPolicy?.automated?.selfHeal === true,
+    syncAfterRefresh: optInOf(app.metadata?.annotations) === 'on',
+  };
 }
 
 /** The annotation Argo CD reads a refresh request from, and removes once it has reconciled with it. */

@@ -4,7 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { failureFor, type KubeHttp } from '../cluster/http.js';
 import { applicationFacts, type ApplicationRef } from './applications.js';
 
-export type EventReason = 'FlightWaiting' | 'FlightProgressed' | 'FlightFailed' | 'HardRefreshTriggered' | 'SelfHealDisabled' | 'WatchLimitReached';
+export type EventReason =
+  | 'FlightWaiting'
+  | 'FlightProgressed'
+  | 'FlightFailed'
+  | 'HardRefreshTriggered'
+  | 'SelfHealDisabled'
+  | 'WatchLimitReached'
+  // syncs jetway starts after its refreshes (sync-after-refresh.ts)
+  | 'SyncStarted'
+  | 'SyncWindowDenied'
+  | 'SyncBackoff'
+  | 'SyncOptInInvalid';
 
 /** One thing to tell the user about an app. */
 export interface AppEvent {

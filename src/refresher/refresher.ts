@@ -10,6 +10,8 @@ import { EventRecorder, type AppEvent } from './events.js';
 import { silent, type Log } from './log.js';
 import type { RecordView, RunRecord } from './records.js';
 import { RefreshScheduler, type RefreshState } from './refresh.js';
+import { SyncAfterRefresh } from './sync-after-refresh.js';
+import { syncAfterRefreshAnnotation } from './sync-opt-in.js';
 import { TokenBucket } from './token-bucket.js';
 import { Watches } from './watches.js';
 
@@ -94,6 +96,7 @@ export class Refresher {
   private readonly bucket: TokenBucket;
   private readonly scheduler: RefreshScheduler;
   private readonly events: EventRecorder;
+  private readonly syncs: SyncAfterRefresh;
   private readonly log: Log;
   private readonly clock: Clock;
   private stopped = false;
@@ -130,6 +133,12 @@ export class Refresher {
       state: (app) => this.refreshState(app),
     });
     this.events = new EventRecorder({ http: o.http, component: 'jetway', instance: o.instance ?? hostname() });
+    this.syncs = new SyncAfterRefresh({
+      http: o.http,
+      argocdNamespace: o.argocdNamespace,
+      log: this.log,
+      emit: (app, ref, event) => this.events.emit(app, ref, event, this.facts.get(app)?.facts.uid),
+    });
   }
 
   /** Closes every watch and clears every timer; final: later records are ignored. */
@@ -137,6 +146,7 @@ export class Refresher {
     this.stopped = true;
     this.watches.stop();
     this.scheduler.stop();
+    this.syncs.stop();
     this.bucket.stop();
   }
 
@@ -237,6 +247,8 @@ export class Refresher {
     }
     this.counters.refreshes++;
     const message = `hard refresh: ${summarize(reasons)}`;
+    // an opted-in app's next stage is synced by jetway once Argo CD has reconciled this refresh
+    this.syncs.refreshed(app, ref, summarize(reasons));
     this.log('info', `${message} (Application ${ref.namespace}/${ref.name})`, { app });
     // the refresh is done: an Event that cannot be written must not make it count as failed (and be retried), nor hold up its confirmation
     this.events.emit(app, ref, { type: 'Normal', reason: 'HardRefreshTriggered', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
@@ -265,6 +277,7 @@ export class Refresher {
     this.detector.untrack(app);
     this.watches.sync(this.detector.watchTargets());
     this.scheduler.forget(app);
+    this.syncs.forget(app);
     this.events.forget(app);
     this.facts.delete(app);
   }
@@ -292,12 +305,13 @@ export class Refresher {
     if (run.waiting) {
       events.push({ type: 'Normal', reason: 'FlightWaiting', message: run.statusMessage || 'the flight waits on cluster state' });
       facts = await this.applicationFacts(run.app, ref);
-      if (facts && !facts.selfHeal) {
+      if (facts && !facts.selfHeal && !facts.syncAfterRefresh) {
         events.push({
           type: 'Warning',
           reason: 'SelfHealDisabled',
           message:
-            'the flight waits on cluster state but automated.selfHeal is off: Argo CD will not apply the next stage by itself; enable spec.syncPolicy.automated.selfHeal',
+            'the flight waits on cluster state but automated.selfHeal is off: Argo CD will not apply the next stage by itself; enable ' +
+            `spec.syncPolicy.automated.selfHeal, or let jetway sync each new stage with the annotation ${syncAfterRefreshAnnotation}: "true"`,
         });
       }
     }

@@ -239,8 +239,14 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'argocd-repo-server', ...(namespace === undefined ? {} : { namespace }) }]);
   }
+  // the opt-in syncs read AppProjects (sync windows): get only, and only in Argo CD's namespace (a Role)
+  const appprojects = find(objects, 'Role', 'jetway-appprojects');
+  assert.deepEqual(grantSet(appprojects.rules), ['argoproj.io/appprojects:get']);
+  const appprojectsBinding = find(objects, 'RoleBinding', 'jetway-appprojects');
+  assert.deepEqual(appprojectsBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'jetway-appprojects' });
+  assert.deepEqual(appprojectsBinding.subjects, [{ kind: 'ServiceAccount', name: 'argocd-repo-server', ...(namespace === undefined ? {} : { namespace }) }]);
   for (const o of objects.filter((x) => x.kind === 'RoleBinding' || x.kind === 'ClusterRoleBinding')) {
-    assert.ok(['jetway-lookup', 'jetway-refresh'].includes(o.metadata.name), `no other binding (${o.metadata.name})`);
+    assert.ok(['jetway-lookup', 'jetway-refresh', 'jetway-appprojects'].includes(o.metadata.name), `no other binding (${o.metadata.name})`);
   }
 }
 

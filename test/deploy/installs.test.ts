@@ -60,7 +60,7 @@ for (const install of ['install-v3.5.1.yaml', 'ha-install-v3.5.1.yaml']) {
 
       // RBAC subjects follow the namespace, with no patch by the user
       const jetway = objects.filter((o) => o.metadata?.labels?.['app.kubernetes.io/name'] === 'jetway');
-      checkRbac(jetway.filter((o) => o.kind.startsWith('Cluster')), false, namespace);
+      checkRbac(jetway.filter((o) => o.kind.startsWith('Cluster') || o.kind === 'Role' || o.kind === 'RoleBinding'), false, namespace);
       assert.equal(find(objects, 'ServiceAccount', 'argocd-repo-server').metadata.namespace, namespace);
       for (const o of objects.filter((x) => !x.kind.startsWith('Cluster') && x.kind !== 'CustomResourceDefinition')) {
         assert.equal(o.metadata.namespace, namespace, `${o.kind} ${o.metadata.name} in ${namespace}`);
@@ -180,6 +180,12 @@ test('Helm: the same containers, volumes, plugin and RBAC as deploy/, under the 
       { kind: 'ServiceAccount', name: '{{ include "argo-cd.repoServer.serviceAccountName" . }}', namespace: '{{ include "argo-cd.namespace" . }}' },
     ]);
   }
+  // the AppProject Role and its binding, in the release's namespace
+  const helmNamespace = '{{ include "argo-cd.namespace" . }}';
+  assert.deepEqual(find(objects, 'Role', 'jetway-appprojects'), { ...find(rbac, 'Role', 'jetway-appprojects'), metadata: { ...find(rbac, 'Role', 'jetway-appprojects').metadata, namespace: helmNamespace } });
+  const roleBinding = find(objects, 'RoleBinding', 'jetway-appprojects');
+  assert.deepEqual(roleBinding.roleRef, find(rbac, 'RoleBinding', 'jetway-appprojects').roleRef);
+  assert.deepEqual(roleBinding.subjects, [{ kind: 'ServiceAccount', name: '{{ include "argo-cd.repoServer.serviceAccountName" . }}', namespace: helmNamespace }]);
   assert.equal(objects.length, rbac.length, 'RBAC only');
 });
 

@@ -22,6 +22,7 @@ import { ManifestGenerationError, type Application as CmpApplication, type Clust
 import { applicationHealth, type Health } from './health.js';
 import { appliedConfiguration, lastAppliedAnnotation, type Kubectl } from './kubectl.js';
 import { Loop } from './loop.js';
+import { automatedSyncVerdict, type SyncWindow } from '../../../src/refresher/sync-windows.js';
 import { groupOf, keyOf, resourceName, syncPass, waveOf, type OperationPhase, type ResourceKey, type ResourceResult, type SyncCandidate } from './sync-operation.js';
 import type { Timeline } from './timeline.js';
 
@@ -78,15 +79,24 @@ export interface SyncOperation {
   revision: string;
   prune: boolean;
   source: ApplicationSource;
-  /** Set for self-heal syncs: only these (the OutOfSync ones) are synced. */
-  resources?: Array<{ group: string; kind: string; name: string }>;
+  /** Set for self-heal syncs and partial syncs: only these are synced. */
+  resources?: Array<{ group: string; kind: string; name: string; namespace?: string }>;
   selfHealAttemptsCount?: number;
+  /** SyncStrategy: `hook` (the default when absent) or `apply`; either skips hooks here, as the imitation has none. */
+  syncStrategy?: { hook?: { force?: boolean }; apply?: { force?: boolean } };
+  syncOptions?: string[];
 }
 
 export interface Operation {
   sync: SyncOperation;
   initiatedBy: { automated?: boolean; username?: string };
   retry?: RetryStrategy;
+  info?: Array<{ name: string; value: string }>;
+}
+
+/** AppProject.spec, as far as the controller reads it here: the sync windows. */
+export interface AppProjectSpec {
+  syncWindows?: SyncWindow[];
 }
 
 export interface OperationState {
@@ -217,7 +227,7 @@ export class ApplicationController {
     return this.o.api.get(applicationApiVersion, 'Application', namespace, name) as ApplicationObject | undefined;
   }
 
-  /** A user pressing Sync: a full sync of the compared revision, without retries. */
+  /** A user pressing Sync: a full sync of the compared revision, without retries (the API server's Sync, SetAppOperation). */
   sync(name: string, namespace = this.argocdNamespace): void {
     this.o.api.mutate(applicationApiVersion, 'Application', namespace, name, (o) => {
       const app = o as ApplicationObject;
@@ -226,6 +236,8 @@ export class ApplicationController {
         initiatedBy: { username: 'admin' },
       };
       app.operation = operation;
+      // SetAppOperation clears the previous operation's state
+      if (app.status) delete app.status.operationState;
     });
   }
 
@@ -309,7 +321,8 @@ export class ApplicationController {
     await this.o.afterCompare?.(this.instanceName(app), began[refreshAnnotation] !== undefined);
     const current = this.application(app.metadata!.name!, app.metadata!.namespace);
     if (!current) return;
-    const syncError = this.autoSync(current, comparison, memory);
+    // processAppRefreshQueueItem: autoSync only when the project's sync windows allow an automated sync now
+    const syncError = this.windowsAllow(current) ? this.autoSync(current, comparison, memory) : undefined;
     this.o.timeline.add({ what: 'compared', app: this.instanceName(app), sync: comparison.sync, health: comparison.health.status });
     this.patchApp(app, (stored) => {
       const next: ApplicationStatus = { ...(stored.status ?? {}) };
@@ -509,6 +522,13 @@ export class ApplicationController {
     return undefined;
   }
 
+  /** The project's sync windows allow an automated sync now (CanSync(false, nil)); an invalid window does not. */
+  private windowsAllow(app: ApplicationObject): boolean {
+    const project = this.o.api.get(applicationApiVersion, 'AppProject', this.argocdNamespace, app.spec.project) as (KubeObject & { spec?: AppProjectSpec }) | undefined;
+    const target = { name: app.metadata!.name!, destination: app.spec.destination };
+    return automatedSyncVerdict(project?.spec?.syncWindows, target, new Date()).allowed;
+  }
+
   /** selfHealRemainingBackoff's delay: wait.Backoff stepped `attempts` times (0 for the first self-heal of a revision). */
   private selfHealDelay(attempts: number): number {
     const { baseMs, factor, capMs } = this.o.selfHealBackoff ?? { baseMs: 2_000, factor: 3, capMs: 300_000 };
@@ -572,6 +592,11 @@ export class ApplicationController {
     const operation = state.operation;
     const fresh = state.syncResult === undefined;
     state.syncResult ??= { revision: operation.sync.revision, source: operation.sync.source, resources: [] };
+    // syncWindowPreventsSync: an automated operation waits while the windows deny it (manual ones and overrun: not modelled)
+    if (operation.initiatedBy.automated && !this.windowsAllow(app)) {
+      state.message = 'Sync operation blocked by sync window';
+      return;
+    }
     // the operation's own source (syncResult.source), not the spec's: an edit during the sync does not change its plan
     const comparison = await this.compare(app, memory, { hard: false, noRevisionCache: true, operation: true }, state.syncResult.source);
     if (comparison === 'ignored' || comparison.loadError !== undefined) {
@@ -583,10 +608,19 @@ export class ApplicationController {
     const wanted = operation.sync.resources;
     const selected = [...comparison.candidates.values()].filter(({ target, live }) => {
       const key = keyOf((target ?? live)!);
-      return wanted === undefined || wanted.some((w) => w.group === key.group && w.kind === key.kind && w.name === key.name);
+      // SyncOperationResource.HasIdentity: a resource named without a namespace matches it in any
+      return wanted === undefined || wanted.some((w) => w.group === key.group && w.kind === key.kind && w.name === key.name && (!w.namespace || w.namespace === key.namespace));
     });
     if (fresh && state.retryCount === undefined) {
-      this.o.timeline.add({ what: 'sync-started', app: instance, selfHeal: wanted !== undefined, resources: selected.map((c) => resourceName(keyOf((c.target ?? c.live)!))) });
+      this.o.timeline.add({
+        what: 'sync-started',
+        app: instance,
+        selfHeal: operation.sync.selfHealAttemptsCount !== undefined,
+        initiatedBy: operation.initiatedBy.username ?? (operation.initiatedBy.automated ? 'automated' : ''),
+        automated: operation.initiatedBy.automated === true,
+        revision: operation.sync.revision,
+        resources: selected.map((c) => resourceName(keyOf((c.target ?? c.live)!))),
+      });
     }
     const pass = await syncPass(
       { kubectl: this.o.kubectl, timeline: this.o.timeline, app: instance, prune: operation.sync.prune, waveDelayMs: this.o.waveDelayMs ?? 2_000 },

@@ -17,6 +17,7 @@ import { repoPath } from '../paths.js';
 import { startServe, type ServeProcess } from '../serve.js';
 import { ApplicationController, refreshAnnotation, refreshTimestampAnnotation, resourcesFinalizer, type ApplicationObject, type ApplicationSpec, type RefreshAnnotationRule } from './application-controller.js';
 import { Kubectl } from './kubectl.js';
+import type { SyncWindow } from '../../../src/refresher/sync-windows.js';
 import { Timeline } from './timeline.js';
 import { DatabaseOperator, DeploymentController, GarbageCollector, JobController } from './workload-controllers.js';
 
@@ -122,6 +123,10 @@ export interface ApplicationRequest {
   selfHeal?: boolean;
   /** The Application's own namespace. Default Argo CD's. */
   namespace?: string;
+  /** syncPolicy.automated at all (with prune). Default true; false leaves every sync to a user (or jetway). */
+  automated?: boolean;
+  /** metadata.annotations, e.g. jetway's sync opt-in. */
+  annotations?: Record<string, string>;
   /** Carry resources-finalizer.argocd.argoproj.io (deleting the app deletes its resources). Default false. */
   cascade?: boolean;
 }
@@ -148,6 +153,12 @@ export interface ArgoCdEnvironment {
   setParameters(name: string, parameters: PluginParameter[], namespace?: string): void;
   /** Deletes an Application through the API (`kubectl delete application`): with its finalizer, Argo CD cascades first. */
   deleteApplication(name: string, namespace?: string): Promise<void>;
+  /** Replaces the sync windows of the `default` AppProject (an admin editing the project). */
+  setSyncWindows(windows: SyncWindow[]): void;
+  /** A new commit on the branch every Application tracks: `targetRevision: HEAD` resolves to `sha` from now on. */
+  pushCommit(sha: string): void;
+  /** The commit HEAD resolves to now. */
+  readonly revision: string;
   /** A user pressing Hard Refresh (RefreshApp of the Argo CD version the annotation rule comes from). */
   requestHardRefresh(name: string, namespace?: string): void;
   /** The next reconcile of `app` (its instance name) that began with a requested refresh pauses after its comparison until released. */
@@ -233,6 +244,10 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   const api = await startApiServer({ namespaces: [...new Set(['default', home, options.namespace, ...appNamespaces])] });
   if (options.databaseOperator) api.put(makeCrd({ group: 'db.example.com', kind: 'Database' }));
   if (options.flightStatusCrd) api.put(yaml.load(await readFile(repoPath('deploy/flight-status/flightstatus-crd.yaml'), 'utf8')) as KubeObject);
+  // Argo CD's AppProject CRD and the `default` project every install has (no sync windows until a scenario sets some)
+  api.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', shortNames: ['appproj', 'appprojs'], versions: ['v1alpha1'] }));
+  api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: home }, spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }] } });
+  let headRevision = revision;
   // the repo-server's service account, as the deploy binds it: read access to the cluster
   const repoServerUser = `system:serviceaccount:${home}:argocd-repo-server`;
   api.addToken('argocd-repo-server-token', [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*'] }], repoServerUser);
@@ -289,7 +304,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     kubectl,
     repo: counted,
     timeline,
-    resolveRevision: () => revision,
+    resolveRevision: () => headRevision,
     argocdNamespace: home,
     applicationNamespaces: appNamespaces,
     tickMs: timings.tickMs,
@@ -331,9 +346,14 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
         project: 'default',
         destination: { server: 'https://kubernetes.default.svc', namespace: options.namespace },
         source: { repoURL, path: request.path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters: request.parameters } },
-        syncPolicy: { automated: { prune: true, selfHeal: request.selfHeal ?? true } },
+        syncPolicy: request.automated === false ? {} : { automated: { prune: true, selfHeal: request.selfHeal ?? true } },
       };
-      const metadata = { name: request.name, namespace: request.namespace ?? home, ...(request.cascade ? { finalizers: [resourcesFinalizer] } : {}) };
+      const metadata = {
+        name: request.name,
+        namespace: request.namespace ?? home,
+        ...(request.cascade ? { finalizers: [resourcesFinalizer] } : {}),
+        ...(request.annotations ? { annotations: request.annotations } : {}),
+      };
       return api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata, spec }) as ApplicationObject;
     },
     setParameters(name, parameters, namespace = home) {
@@ -344,6 +364,19 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     },
     async deleteApplication(name, namespace = home) {
       await kubectl.delete(application(name, namespace), 'Background');
+    },
+    setSyncWindows(windows) {
+      api.mutate('argoproj.io/v1alpha1', 'AppProject', home, 'default', (o) => {
+        (o as KubeObject & { spec: { syncWindows?: SyncWindow[] } }).spec.syncWindows = structuredClone(windows);
+      });
+      timeline.add({ what: 'user', action: `set the sync windows of AppProject default: ${JSON.stringify(windows)}` });
+    },
+    pushCommit(sha) {
+      headRevision = sha;
+      timeline.add({ what: 'user', action: `pushed commit ${sha}` });
+    },
+    get revision() {
+      return headRevision;
     },
     requestHardRefresh(name, namespace = home) {
       // RefreshApp: v3.5.1 sets the annotation alone; master (with #28603) adds a new refresh-timestamp

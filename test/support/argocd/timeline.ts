@@ -10,7 +10,7 @@ export type TimelineEntry = { at: number } & (
   | { what: 'refresh-patched'; app: string; refresh: string }
   | { what: 'generated'; app: string; refresh: 'normal' | 'hard'; result: 'ran' | 'cached' | 'failed'; durationMs: number; objects: string[]; error?: string }
   | { what: 'compared'; app: string; sync: string; health: string }
-  | { what: 'sync-started'; app: string; selfHeal: boolean; resources: string[] }
+  | { what: 'sync-started'; app: string; selfHeal: boolean; initiatedBy: string; automated: boolean; revision: string; resources: string[] }
   | { what: 'wave-applied'; app: string; wave: number; resources: string[] }
   | { what: 'created' | 'updated' | 'pruned' | 'deleted'; app: string; resource: string }
   | { what: 'sync-failed'; app: string; message: string }
