@@ -5,6 +5,8 @@ import { failureFor, type KubeHttp } from '../cluster/http.js';
 import { objectPath } from '../cluster/paths.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
+import { Backoff } from './backoff.js';
+import type { Clock, Timer } from './clock.js';
 import type { Log } from './log.js';
 import { watchKeyOf, type ObjectEvent, type WatchTarget } from './watches.js';
 
@@ -18,8 +20,13 @@ export interface Change {
 export interface ChangeOptions {
   http: KubeHttp;
   log: Log;
+  clock: Clock;
   onChange(change: Change): void;
 }
+
+/** A read that fails (the API server answering 500, a timeout) is tried again this often, backed off, before the periodic re-check is all that is left. */
+const rereadAttempts = 6;
+const rereadBackoff = { baseMs: 1_000, capMs: 30_000 };
 
 /** What an app last knew of one object: the fingerprint its flight saw, moved on once a change was reported. */
 interface Baseline {
@@ -48,6 +55,8 @@ export class ChangeDetector {
   private readonly fetching = new Set<string>();
   /** Comparisons under way (a GET each), for settled(). */
   private readonly inflight = new Set<Promise<void>>();
+  /** object key => the re-read planned after a failed one, with its backoff. */
+  private readonly rereads = new Map<string, { timer: Timer; backoff: Backoff; attempts: number }>();
 
   constructor(private readonly o: ChangeOptions) {}
 
@@ -82,6 +91,7 @@ export class ChangeDetector {
       if (apps?.size === 0) {
         names!.delete(name);
         this.seen.delete(`${key}/${name}`);
+        this.cancelReread(`${key}/${name}`);
       }
       if (names?.size === 0) {
         this.byWatch.delete(key);
@@ -154,9 +164,39 @@ export class ChangeDetector {
     const mapping = { Group: target.group, Version: target.version, Resource: target.resource, Namespaced: target.namespace !== '' };
     try {
       this.compare(key, name, await this.fetch(key, name, objectPath(mapping, target.namespace, name)));
+      this.cancelReread(objectKey);
     } catch (error) {
-      this.o.log('warn', `cannot read ${target.resource} ${target.namespace ? `${target.namespace}/` : ''}${name} to compare it with what flights saw: ${(error as Error).message}`, { watch: key, name });
+      const again = this.planReread(key, name);
+      this.o.log('warn', `cannot read ${target.resource} ${target.namespace ? `${target.namespace}/` : ''}${name} to compare it with what flights saw: ${(error as Error).message}${again ? '; reading it again' : ''}`, { watch: key, name });
     }
+  }
+
+  // Why: a change whose read failed must not be lost until the next event on that object (there may be none): read it
+  // again, backed off, a bounded number of times; after that the periodic re-check of the app is the last resort.
+  private planReread(key: string, name: string): boolean {
+    const objectKey = `${key}/${name}`;
+    const current = this.rereads.get(objectKey);
+    current?.timer.cancel();
+    const backoff = current?.backoff ?? new Backoff(rereadBackoff);
+    const attempts = (current?.attempts ?? 0) + 1;
+    if (attempts > rereadAttempts || !this.byWatch.get(key)?.has(name)) {
+      this.rereads.delete(objectKey);
+      return false;
+    }
+    const timer = this.o.clock.after(backoff.next(), () => void this.check(key, name, undefined));
+    this.rereads.set(objectKey, { timer, backoff, attempts });
+    return true;
+  }
+
+  /** Drops the planned re-read of an object (read at last, or no longer referenced). */
+  private cancelReread(objectKey: string): void {
+    this.rereads.get(objectKey)?.timer.cancel();
+    this.rereads.delete(objectKey);
+  }
+
+  /** Cancels every planned re-read (the refresher stops). */
+  stop(): void {
+    for (const objectKey of [...this.rereads.keys()]) this.cancelReread(objectKey);
   }
 
   // Why: a change is reported once per app; the baseline then moves on, so later heartbeats compare equal.

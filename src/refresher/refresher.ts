@@ -104,7 +104,7 @@ export class Refresher {
   constructor(private readonly o: RefresherOptions) {
     this.log = o.log ?? silent;
     this.clock = o.clock ?? realClock;
-    this.detector = new ChangeDetector({ http: o.http, log: this.log, onChange: (change) => this.changed(change) });
+    this.detector = new ChangeDetector({ http: o.http, log: this.log, clock: this.clock, onChange: (change) => this.changed(change) });
     this.watches = new Watches({
       http: o.http,
       log: this.log,
@@ -144,6 +144,7 @@ export class Refresher {
   /** Closes every watch and clears every timer; final: later records are ignored. */
   stop(): void {
     this.stopped = true;
+    this.detector.stop();
     this.watches.stop();
     this.scheduler.stop();
     this.syncs.stop();

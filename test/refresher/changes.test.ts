@@ -300,3 +300,22 @@ test('a failed run keeps watching what the last good run looked up, and is re-ch
     assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 2, 'the periodic re-check of the failed app');
   });
 });
+
+test('a change whose read fails (the API server answering 500) is read again, backed off, and still hard-refreshes its Application', async () => {
+  api.put(application('argocd', 'reread'));
+  api.put(job('job-reread'));
+  const { clock, r } = clocked();
+  await usingRefresher(api, r, async (r) => {
+    r.record(run('reread', [await lookedUp(http, jobs, 'default', 'job-reread')], { waiting: true, statusMessage: 'waiting for job-reread', ...ranAt(clock.now()) }));
+    await api.waitForWatches(1);
+    // every GET of the Job fails until the fault is lifted: the watch event alone says nothing of its content
+    const fault = api.fail({ method: 'GET', pathPrefix: '/apis/batch/v1/namespaces/default/jobs/job-reread', watch: false, times: Infinity }, { status: 500 });
+    api.setStatus('batch/v1', 'Job', 'default', 'job-reread', complete);
+    await until('the read fails', () => fault.hits > 0);
+    await r.settled();
+    assert.equal(r.stats().changes, 0, 'nothing is guessed from a read that failed');
+    fault.cancel();
+    await runUntil(clock, 'the change is read again and acted on', () => hardRefreshes(api, 'argocd', 'reread').length === 1, 1_000, 120);
+    assert.equal(r.stats().changes, 1);
+  });
+});
