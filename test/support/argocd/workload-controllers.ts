@@ -194,9 +194,10 @@ export class DatabaseOperator extends WorkloadController {
 }
 
 /**
- * The garbage collector's part in foreground deletion: an object marked for deletion with the `foregroundDeletion`
+ * The garbage collector: in foreground deletion, an object marked for deletion with the `foregroundDeletion`
  * finalizer loses that finalizer (through the API, so the API server deletes it) `collectMs` after it was marked, the
- * time its dependents (a Job's Pods, a Deployment's ReplicaSets) take to go. Scans the kinds the scenarios deploy.
+ * time its dependents (a Job's Pods, a Deployment's ReplicaSets) take to go; and, as in background deletion, jetway's
+ * RunRecords whose owner (their Application) is gone are deleted. Scans the kinds the scenarios deploy.
  */
 export class GarbageCollector extends WorkloadController {
   private readonly kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap'], ['v1', 'Secret']];
@@ -217,6 +218,21 @@ export class GarbageCollector extends WorkloadController {
         await this.o.kubectl.mergePatch(object, { metadata: { finalizers: finalizers.filter((f) => f !== 'foregroundDeletion') } });
         this.o.timeline.add({ what: 'garbage-collected', resource: `${kind}/${object.metadata?.name}` });
       }
+    }
+    await this.collectOrphanedRunRecords();
+  }
+
+  // Why: a RunRecord is owned by its Application (ownerReferences with the Application's uid); the real garbage
+  // collector deletes it once that owner is gone, which is how jetway learns an Application was deleted.
+  private async collectOrphanedRunRecords(): Promise<void> {
+    if (!this.o.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'runrecords.jetway.dev')) return;
+    for (const record of this.o.api.list('jetway.dev/v1alpha1', 'RunRecord')) {
+      const owners = (record.metadata?.['ownerReferences'] as Array<{ apiVersion: string; kind: string; name: string; uid: string }> | undefined) ?? [];
+      const namespace = String(record.metadata?.namespace ?? '');
+      const orphaned = owners.length > 0 && owners.every((o) => this.o.api.get(o.apiVersion, o.kind, namespace, o.name)?.metadata?.['uid'] !== o.uid);
+      if (!orphaned) continue;
+      this.o.api.remove('jetway.dev/v1alpha1', 'RunRecord', namespace, String(record.metadata?.name));
+      this.o.timeline.add({ what: 'garbage-collected', resource: `RunRecord/${record.metadata?.name}` });
     }
   }
 }
