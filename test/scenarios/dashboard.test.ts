@@ -107,10 +107,12 @@ for (const variant of ['yaml', 'json', 'ready-condition'] as const) {
       const waiting = views.filter((v) => v.flight?.message === `waiting for connection secret ${app}-db-conn`);
       assert.ok(waiting.length > 0, 'the dashboard showed the wait for the connection secret');
       for (const view of waiting) assert.deepEqual([view.liveHealth, view.flight?.status], ['Progressing', 'Progressing']);
-      // Argo CD leaves resources that are not live yet out of app health (controller/health.go), so until the FlightStatus
-      // is first applied the Database alone can read Healthy for a moment; from then on Healthy means the flight is ready
-      const applied = views.findIndex((v) => v.flight !== undefined);
-      const early = views.slice(applied).filter((v) => v.health === 'Healthy' && v.flight?.message !== 'ready');
+      // Argo CD leaves resources that are not live yet out of app health (controller/health.go), so a comparison made
+      // before the FlightStatus was first applied can read Healthy from the Database alone, and the app shows it until
+      // the next comparison; from the first comparison after that on, Healthy means the flight is ready
+      const applied = env.timeline.first('created', `FlightStatus/${app}`);
+      const recompared = env.timeline.of('compared').find((c) => c.app === app && c.at > applied)?.at ?? Infinity;
+      const early = views.filter((v) => v.at > recompared && v.health === 'Healthy' && v.flight?.message !== 'ready');
       assert.deepEqual(early, [], `Healthy only once the flight is ready\n--- timeline ---\n${env.timeline}`);
       const moved = views.find((v) => v.flight?.message !== undefined && v.at > waiting[0]!.at && !waiting.includes(v))!;
       assert.ok(moved.at > env.timeline.first('secret-published'), 'the dashboard moved past the wait only after the Secret was published');
