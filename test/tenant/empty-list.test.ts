@@ -4,35 +4,20 @@
 // List items must carry jetway's ownership and sync-wave annotations like every other object.
 
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CmpServer, RepoServerImitation, readPluginConfig, type Application, type PluginParameter } from '../support/cmp-server.js';
-import { repoPath } from '../support/paths.js';
+import type { Application, PluginParameter } from '../support/cmp-server.js';
+import { repoURL, startSidecar, type Sidecar } from '../support/sidecar.js';
 import { watModule } from '../support/wat.js';
 
-const repoURL = 'https://git.example/tenant.git';
-let dir: string;
-let cmp: CmpServer;
-let repo: RepoServerImitation;
+let sidecar: Sidecar;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jetway-empty-list-'));
-  await mkdir(join(dir, 'bin'));
-  await writeFile(join(dir, 'bin', 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
-  await chmod(join(dir, 'bin', 'jetway'), 0o755);
-  await symlink(repoPath('bin/jetway-generate'), join(dir, 'bin', 'jetway-generate')); // plugin.yaml's command
-  await mkdir(join(dir, 'repo', 'attack'), { recursive: true });
   // prints its input: the attacker chooses the flight's output through the input parameter
-  await writeFile(join(dir, 'repo', 'attack', 'flight.wasm'), await watModule('print-input'));
-  cmp = new CmpServer({ plugin: await readPluginConfig(repoPath('plugin.yaml')), baseEnv: { PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}`, HOME: dir }, deadlineMs: 30_000, killGraceMs: 500 });
-  repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: join(dir, 'repo') } });
+  sidecar = await startSidecar({ 'attack/flight.wasm': await watModule('print-input') });
 });
 
 after(async () => {
-  await cmp.settle();
-  await rm(dir, { recursive: true, force: true });
+  await sidecar.close();
 });
 
 /** The attacker's Application: its flight prints `output`. */
@@ -50,20 +35,20 @@ test('a flight printing an empty kind: List (or items: null, or a List of Lists 
   ];
   for (const [name, output] of outputs) {
     await assert.rejects(
-      repo.generate(attack(name, output)),
+      sidecar.generate(attack(name, output)),
       /jetway: generate for Application [a-z-]+ failed: the flight emitted no resources \(Lists flattened\): empty output would make Argo CD prune the whole app, so it is refused; set the parameter allowEmpty: "true"/,
       name,
     );
   }
   // rendering nothing on purpose is the Application's explicit choice
-  const { manifests } = await repo.generate(attack('on-purpose', { apiVersion: 'v1', kind: 'List', items: [] }, [{ name: 'allowEmpty', string: 'true' }]));
+  const manifests = await sidecar.generate(attack('on-purpose', { apiVersion: 'v1', kind: 'List', items: [] }, [{ name: 'allowEmpty', string: 'true' }]));
   assert.deepEqual(manifests, []);
 });
 
 test('a flight wrapping its resources in Lists cannot shed jetway\'s ownership and sync-wave annotations', async () => {
   const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } });
   const output = [[{ apiVersion: 'v1', kind: 'List', items: [configMap('first')] }], [{ apiVersion: 'v1', kind: 'ConfigMapList', items: [configMap('second'), configMap('third')] }]];
-  const { manifests } = await repo.generate(attack('wrapped', output));
+  const manifests = await sidecar.generate(attack('wrapped', output));
   type Manifest = { kind: string; metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> } };
   assert.deepEqual(
     (manifests as unknown as Manifest[]).map((m) => [m.kind, m.metadata.name, m.metadata.annotations?.['instance.atc.yoke.cd/release'], m.metadata.annotations?.['argocd.argoproj.io/sync-wave'], m.metadata.labels?.['app.kubernetes.io/managed-by']]),
