@@ -21,6 +21,8 @@ export interface RunRecord {
   /** ISO timestamp of when the run ended. */
   ranAt: string;
   moduleDigest?: string;
+  /** The destination cluster the flight's lookups read (its Argo CD server URL, as resolved); absent: the in-cluster destination. Watches for this record go there. */
+  destination?: string;
 }
 
 /** A record as `jetway status` shows it: with the next planned hard refresh, when one is planned. */
@@ -41,6 +43,7 @@ export function recordProblem(value: unknown): string | undefined {
   if (typeof r['waiting'] !== 'boolean') return `run record of ${r['app']}: "waiting" must be a boolean`;
   if (r['signal'] !== undefined && !['done', 'waiting', 'failed'].includes(r['signal'] as string)) return `run record of ${r['app']}: "signal" must be done, waiting or failed`;
   if (r['flightStatusCrdMissing'] !== undefined && typeof r['flightStatusCrdMissing'] !== 'boolean') return `run record of ${r['app']}: "flightStatusCrdMissing" must be a boolean`;
+  if (r['destination'] !== undefined && (typeof r['destination'] !== 'string' || r['destination'] === '')) return `run record of ${r['app']}: "destination" must be a non-empty string`;
   for (const at of ['startedAt', 'ranAt']) {
     if (typeof r[at] !== 'string' || Number.isNaN(Date.parse(r[at]))) return `run record of ${r['app']}: "${at}" must be an ISO timestamp`;
   }
