@@ -8,7 +8,7 @@ import type { LookupRef } from '../host/refs.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
 import { defaultRenderedLimit, metadataBytes } from '../stages/bounds.js';
 import { parseStages, type Stage } from '../stages/parse.js';
-import type { FlightWorker } from '../wasi/flight-worker.js';
+import { FlightWorker } from '../wasi/flight-worker.js';
 import { runFlight, type FlightOutput, type FlightSettings } from '../wasi/run.js';
 
 /** Module bytes and their sha256: what travels to a runner. */
@@ -81,15 +81,22 @@ export async function runCompiled(
   return { ...output, refs: access.refs() };
 }
 
-/** The in-process runner: compile, then run on a fresh worker. */
+/** The in-process runner: compile, then run on a fresh worker started meanwhile. */
 export function localRunner(cluster: () => Promise<Cluster | undefined>): FlightRunner {
   return async (module, spec) => {
     // Why: opening a connection imports client-node (most of a second of CPU); begun now, it overlaps compiling the
     // module and running the flight up to its first lookup, instead of adding to them (docs/benchmark.md)
     const connection = spec.clusterAccess ? cluster() : undefined;
     connection?.catch(() => undefined); // a failure to connect is the first lookup's error, as before
-    const { module: compiled } = await compileFlight(module.bytes, spec.maxMemoryMib);
-    return runCompiled(compiled, spec, connection ? deferredCluster(connection) : undefined);
+    // Why: a worker thread starts a new isolate and loads the WASI shim (tens of ms); started first, it boots while
+    // the module compiles
+    const worker = new FlightWorker({ heapMib: spec.workerHeapMib });
+    try {
+      const { module: compiled } = await compileFlight(module.bytes, spec.maxMemoryMib);
+      return await runCompiled(compiled, spec, connection ? deferredCluster(connection) : undefined, worker);
+    } finally {
+      await worker.terminate();
+    }
   };
 }
 
