@@ -3,7 +3,7 @@
 // module not yet cached. Every process runs as the cmp-server starts it: in `<TMPDIR>/_cmp_server/<uuid>/<path>`.
 
 import { execa } from 'execa';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -153,7 +153,8 @@ async function sideBySide(report: Report, s: Sidecar): Promise<void> {
   report.value(
     'whole `jetway-generate` / yokecd\'s whole generate',
     `${(launcherMs / yokecdGenerateMs).toFixed(2)}×`,
-    `yokecd ${yokecdGenerateMs} ms as quoted in issue 15, NOT measured here: yokecd cannot be built on this machine (its go.mod needs Go 1.26.0 and 155 modules; Go 1.24 and no module proxy here)`,
+    `yokecd ${yokecdGenerateMs} ms as quoted in issue 15, NOT measured here: yokecd cannot be built on this machine. yoke v0.20.3+ needs Go 1.26, v0.16.7-v0.20.2 Go 1.25; ` +
+      'v0.16.6, the last for Go 1.24, needs 137 modules (wazero, client-go, helm...): the module cache is empty, the module proxy does not resolve, Debian 12 packages neither',
   );
 }
 
@@ -162,13 +163,28 @@ function load(): string {
   return `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
 }
 
+/**
+ * CPU time (user + system, ms) of process `pid`, or with `children`, of this process's waited-for children, from
+ * /proc/<pid>/stat (fields 14-17, in USER_HZ = 100 ticks a second on Linux). Why: on a shared machine wall-clock
+ * throughput says how busy the neighbours were; CPU per generate says what a generate costs.
+ */
+function cpuMs(pid: number | 'self', children = false): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const [user, system] = children ? [fields[13], fields[14]] : [fields[11], fields[12]];
+  return (Number(user) + Number(system)) * 10;
+}
+
 async function concurrency(report: Report, s: Sidecar, serve: ServeProcess): Promise<void> {
   report.section(
     `Generates at once through the service (whole \`jetway-generate\` processes, ${requestsPerLevel} per level, each request for its own Application, \`jetway serve\` at its default worker pool)`,
   );
   const workers = serve.logs.find((l) => l['msg'] === 'jetway serve listening')?.['workers'];
   const perSecond: Record<number, number> = {};
+  const servicePid = serve.process.pid!;
+  let cpuPerGenerate = 0;
   for (const level of concurrencyLevels) {
+    const serviceCpu = cpuMs(servicePid);
+    const clientCpu = cpuMs('self', true);
     let next = 0;
     let failed = 0;
     let empty = 0;
@@ -188,14 +204,25 @@ async function concurrency(report: Report, s: Sidecar, serve: ServeProcess): Pro
       }),
     );
     const wallMs = performance.now() - started;
+    const serviceMs = (cpuMs(servicePid) - serviceCpu) / requestsPerLevel;
+    const clientMs = (cpuMs('self', true) - clientCpu) / requestsPerLevel;
+    cpuPerGenerate = Math.max(cpuPerGenerate, serviceMs + clientMs);
     perSecond[level] = (requestsPerLevel * 1000) / wallMs;
     const ratio = level === 1 ? '' : `, ${(perSecond[level]! / perSecond[1]!).toFixed(2)}× single-stream (goal ≥ 1.7×)`;
     report.value(
       `${level} at once: throughput`,
       `${perSecond[level]!.toFixed(1)} generates/s`,
-      `p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms; failed or timed out ${failed}, empty or not this app's ${empty}${ratio}; ${load()}`,
+      `p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms; failed or timed out ${failed}, empty or not this app's ${empty}${ratio}; ` +
+        `CPU per generate: service ${serviceMs.toFixed(1)} ms, launcher (sh + curl) ${clientMs.toFixed(1)} ms; ${load()}`,
     );
   }
+  // on an idle machine with C cores, generates at once cannot beat C / (CPU per generate), however the work is spread
+  const ceiling = (cpus().length * 1000) / cpuPerGenerate;
+  report.value(
+    'ceiling on this machine\'s cores: cores / CPU per generate',
+    `${ceiling.toFixed(1)} generates/s`,
+    `${(ceiling / perSecond[1]!).toFixed(2)}× the single stream measured here; the single stream is faster on an idle machine, which lowers this ratio`,
+  );
   report.value('service worker pool', String(workers), '`jetway serve --workers`, as started');
 }
 
