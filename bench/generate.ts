@@ -221,7 +221,7 @@ async function concurrency(report: Report, s: Sidecar, serve: ServeProcess): Pro
   report.value(
     'ceiling on this machine\'s cores: cores / CPU per generate',
     `${ceiling.toFixed(1)} generates/s`,
-    `${(ceiling / perSecond[1]!).toFixed(2)}× the single stream measured here; the single stream is faster on an idle machine, which lowers this ratio`,
+    'what the cores could serve with nothing else running; the goal\'s ratio is measured on a quiet machine, where the single stream is faster too',
   );
   report.value('service worker pool', String(workers), '`jetway serve --workers`, as started');
 }
