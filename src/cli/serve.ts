@@ -5,7 +5,7 @@ import { parseGoDuration } from '../params/duration.js';
 import type { ServeSettings } from '../service/run.js';
 import { levels, type Level } from '../service/log.js';
 import { defaultSocket, readSettings } from '../settings/settings.js';
-import { defaultWorkers } from '../service/tuning.js';
+import { defaultMemoryBudgetMib, defaultWorkers } from '../service/tuning.js';
 import { reportFailure } from './fail.js';
 
 export interface ServeFlags {
@@ -63,7 +63,7 @@ function parseCount(flag: string, value: string | undefined, fallback: number): 
   return n;
 }
 
-/** The flags over the admin settings (JETWAY_SOCKET, JETWAY_KUBECONFIG, JETWAY_CACHE_*, JETWAY_MAX_TIMEOUT, JETWAY_WORKER_HEAP_MIB), checked and converted, so a typo fails before anything starts. */
+/** The flags over the admin settings (JETWAY_SOCKET, JETWAY_KUBECONFIG, JETWAY_CACHE_*, JETWAY_MAX_TIMEOUT, JETWAY_WORKER_HEAP_MIB, JETWAY_SERVE_MEMORY_MIB, JETWAY_MAX_QUEUED_RUNS), checked and converted, so a typo fails before anything starts. */
 export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeSettings {
   const admin = readSettings(env, 'serve');
   const workers = parseCount('--workers', flags.workers, defaultWorkers());
@@ -76,6 +76,8 @@ export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
     perApp: flags.maxRunsPerApp === undefined ? undefined : parseCount('--max-runs-per-app', flags.maxRunsPerApp, workers),
     maxTimeoutMs: admin.maxTimeoutMs,
     workerHeapMib: admin.workerHeapMib,
+    memoryBudgetMib: admin.serveMemoryMib ?? defaultMemoryBudgetMib(workers, admin.workerHeapMib),
+    maxQueued: admin.maxQueuedRuns,
     watchLimits: { refsPerApp: admin.maxRefsPerApp, watches: admin.maxWatches },
     argocdNamespace: argocdNamespaceOf(flags.argocdNamespace, env),
     logLevel: parseLevel(flags.logLevel),

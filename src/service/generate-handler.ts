@@ -149,7 +149,8 @@ export async function answerGenerate(dir: string | null, environ: Uint8Array, de
     return { status: 200, text, runMs: outcome.durationMs };
   } catch (error) {
     // not the flight's fault (the service is overloaded, or the caller left): the plugin container generates instead
-    if (error instanceof PoolBusy || error instanceof RunCancelled) return declined(error.message);
+    if (error instanceof PoolBusy) return declined(`jetway serve is overloaded: ${error.message}`);
+    if (error instanceof RunCancelled) return declined(error.message);
     if (env['ARGOCD_APP_NAME']) deps.record(failedRecord(app, error, redactions, startedAt));
     return { status: generateFailed, text: redactions.apply(failureText(error, `generate for Application ${app}`)) };
   }

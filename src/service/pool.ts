@@ -1,5 +1,6 @@
 // A bounded set of flight workers kept warm and shared fairly between apps: each worker holds an instance of the module
-// it ran last, ready for the next request; no app can hold every worker, and no worker can be wedged by one module.
+// it ran last, ready for the next request; no app can hold every worker, the queue, or the memory of the process, and
+// no worker can be wedged by one module.
 
 /** What the pool needs of a worker (a FlightWorker; a fake in unit tests). */
 export interface PoolWorker {
@@ -31,6 +32,10 @@ export interface PoolOptions<W extends PoolWorker> {
   prepareTimeoutMs?: number;
   /** How long a run may wait for a worker before the pool gives up on it (PoolBusy). Default 10 s. */
   queueTimeoutMs?: number;
+  /** Guest memory (MiB) the running flights may reserve together; undefined: no budget. */
+  memoryBudgetMib?: number | undefined;
+  /** Runs that may wait for a worker at once; past it the app with the most waiting gives way (PoolBusy). Default 64. */
+  maxQueued?: number | undefined;
   /** Makes a worker: `() => new FlightWorker()` in the service. */
   spawn: () => W;
   clock?: PoolClock;
@@ -53,10 +58,22 @@ export class PoolBusy extends Error {}
 /** The run was cancelled (its client went away) before it finished. */
 export class RunCancelled extends Error {}
 
+/** The run's memory bound is larger than the pool's whole budget: it can never run here, so it fails at once. */
+export class OverBudget extends Error {
+  constructor(
+    readonly memoryMib: number,
+    readonly budgetMib: number,
+  ) {
+    super(`the flight's memory bound ${memoryMib} MiB is more than the ${budgetMib} MiB all flights in jetway serve may reserve together`);
+  }
+}
+
 /** Who a run is for: the app is the unit of fairness. */
 export interface RunTicket {
   app: string;
   module: WebAssembly.Module;
+  /** The most guest memory the run can take (its maxMemoryMib, else the wasm limit), reserved while it runs. */
+  memoryMib: number;
   /** Aborting cancels the run: a waiting run leaves the queue, a running one loses its worker. */
   signal?: AbortSignal;
 }
@@ -68,6 +85,9 @@ interface Waiter<W> {
   timer: unknown;
 }
 
+/** The default bound on waiting runs: above the ~30 manifest requests Argo CD's controller sends at once by default (20 status + 10 operation processors). */
+export const defaultMaxQueued = 64;
+
 /** The default per-app share: half the workers, so one app leaves the rest to everyone else. */
 export function defaultPerApp(size: number): number {
   return Math.max(1, Math.ceil(size / 2));
@@ -76,13 +96,16 @@ export function defaultPerApp(size: number): number {
 /**
  * Hands out workers, preferring one already prepared with the requested module. Waiting runs are queued per app and
  * served round-robin across apps, each app limited to `perApp` workers at once (client-go's work queue is per item;
- * here the item that must not starve the others is the app).
+ * here the item that must not starve the others is the app). Each run reserves its memory bound against the budget
+ * while it runs; the queue is bounded, and when full the app with the most waiting runs gives one up.
  */
 export class WorkerPool<W extends PoolWorker> {
   private readonly workers: W[] = [];
   private readonly running = new Set<W>();
   private readonly preparing = new Map<W, unknown>();
   private readonly perAppRunning = new Map<string, number>();
+  /** The memory each running worker's run reserved. */
+  private readonly reserved = new Map<W, number>();
   private readonly queues = new Map<string, Array<Waiter<W>>>();
   /** Apps with waiting runs, in the order they are next served. */
   private readonly turn: string[] = [];
@@ -93,12 +116,16 @@ export class WorkerPool<W extends PoolWorker> {
   readonly perApp: number;
   readonly prepareTimeoutMs: number;
   readonly queueTimeoutMs: number;
+  readonly memoryBudgetMib: number | undefined;
+  readonly maxQueued: number;
 
   constructor(private readonly options: PoolOptions<W>) {
     this.clock = options.clock ?? realClock;
     this.perApp = options.perApp ?? defaultPerApp(options.size);
     this.prepareTimeoutMs = options.prepareTimeoutMs ?? 5_000;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 10_000;
+    this.memoryBudgetMib = options.memoryBudgetMib;
+    this.maxQueued = options.maxQueued ?? defaultMaxQueued;
     for (let i = 0; i < options.size; i++) this.workers.push(options.spawn());
   }
 
@@ -107,10 +134,22 @@ export class WorkerPool<W extends PoolWorker> {
   }
 
   stats(): PoolStats {
+    return { idle: this.idle().length, preparing: this.preparing.size, running: this.running.size, waiting: this.waiting() };
+  }
+
+  /** Guest memory (MiB) reserved by the running flights. */
+  get reservedMib(): number {
+    let total = 0;
+    for (const mib of this.reserved.values()) total += mib;
+    return total;
+  }
+
+  private waiting(): number {
     let waiting = 0;
     for (const queue of this.queues.values()) waiting += queue.length;
-    return { idle: this.idle().length, preparing: this.preparing.size, running: this.running.size, waiting };
+    return waiting;
   }
+
 
   /** Runs `task` on a worker for the ticket's module; the worker is released when the task settles. */
   async use<T>(ticket: RunTicket, task: (worker: W) => Promise<T>): Promise<T> {
@@ -186,6 +225,10 @@ export class WorkerPool<W extends PoolWorker> {
   private acquire(ticket: RunTicket): Promise<W> {
     if (this.closed) return Promise.reject(new PoolBusy('jetway serve is shutting down'));
     if (ticket.signal?.aborted) return Promise.reject(new RunCancelled('the run was cancelled before it started'));
+    if (this.memoryBudgetMib !== undefined && ticket.memoryMib > this.memoryBudgetMib) return Promise.reject(new OverBudget(ticket.memoryMib, this.memoryBudgetMib));
+    if (this.waiting() >= this.maxQueued && !this.makeRoomFor(ticket.app)) {
+      return Promise.reject(new PoolBusy(`${this.maxQueued} runs already wait for a worker (JETWAY_MAX_QUEUED_RUNS), ${this.queues.get(ticket.app)?.length ?? 0} of them this app's`));
+    }
     return new Promise<W>((resolve, reject) => {
       const waiter: Waiter<W> = {
         ticket,
@@ -193,7 +236,7 @@ export class WorkerPool<W extends PoolWorker> {
         reject,
         timer: this.clock.setTimeout(() => {
           if (this.dequeue(waiter)) {
-            this.settle(waiter, () => reject(new PoolBusy(`no flight worker was free within ${this.queueTimeoutMs / 1000}s (${this.capacity} workers, at most ${this.perApp} per app)`)));
+            this.settle(waiter, () => reject(new PoolBusy(`no flight worker was free within ${this.queueTimeoutMs / 1000}s (${this.limits()})`)));
           }
         }, this.queueTimeoutMs),
       };
@@ -206,6 +249,25 @@ export class WorkerPool<W extends PoolWorker> {
       if (!this.turn.includes(ticket.app)) this.turn.push(ticket.app);
       this.dispatch();
     });
+  }
+
+  /** The limits a waiting run met, as the admin sets them. */
+  private limits(): string {
+    const memory = this.memoryBudgetMib === undefined ? '' : `, JETWAY_SERVE_MEMORY_MIB ${this.memoryBudgetMib} with ${this.reservedMib} MiB reserved`;
+    return `--workers ${this.capacity}, --max-runs-per-app ${this.perApp}${memory}`;
+  }
+
+  // Why: a full queue must not let one app's flood lock every other app out of it: the newest run of the app with the
+  // most waiting runs gives way to an app with fewer; false when the newcomer's own app has the most (it is refused).
+  private makeRoomFor(app: string): boolean {
+    const mine = this.queues.get(app)?.length ?? 0;
+    let longest: Array<Waiter<W>> | undefined;
+    for (const queue of this.queues.values()) if (!longest || queue.length > longest.length) longest = queue;
+    if (!longest || longest.length <= mine + 1) return false;
+    const evicted = longest[longest.length - 1]!;
+    this.dequeue(evicted);
+    this.settle(evicted, () => evicted.reject(new PoolBusy(`${this.maxQueued} runs already wait for a worker (JETWAY_MAX_QUEUED_RUNS), ${longest.length + 1} of them this app's: its newest gave way to another app`)));
+    return true;
   }
 
   private settle(waiter: Waiter<W>, outcome: () => void): void {
@@ -230,7 +292,9 @@ export class WorkerPool<W extends PoolWorker> {
   }
 
   // Why: one place decides who runs next: the first app in turn that is under its share gets the best idle worker, then
-  // goes to the back of the line, so an app with a hundred waiting runs is served as often as an app with one.
+  // goes to the back of the line, so an app with a hundred waiting runs is served as often as an app with one. When that
+  // run's memory bound does not fit what the running flights left of the budget, nobody overtakes it (a big run would
+  // otherwise wait forever behind small ones): it starts once enough runs have finished.
   private dispatch(): void {
     this.heal();
     for (;;) {
@@ -239,6 +303,8 @@ export class WorkerPool<W extends PoolWorker> {
       const app = this.turn.find((a) => (this.perAppRunning.get(a) ?? 0) < this.perApp);
       if (app === undefined) return;
       const queue = this.queues.get(app)!;
+      const memoryMib = queue[0]!.ticket.memoryMib;
+      if (this.memoryBudgetMib !== undefined && this.reservedMib + memoryMib > this.memoryBudgetMib) return;
       const waiter = queue.shift()!;
       this.turn.splice(this.turn.indexOf(app), 1);
       if (queue.length === 0) this.queues.delete(app);
@@ -246,6 +312,7 @@ export class WorkerPool<W extends PoolWorker> {
       const module = waiter.ticket.module;
       const worker = idle.find((w) => w.prepared === module) ?? idle.find((w) => w.prepared === undefined) ?? idle[0]!;
       this.running.add(worker);
+      this.reserved.set(worker, memoryMib);
       this.perAppRunning.set(app, (this.perAppRunning.get(app) ?? 0) + 1);
       this.settle(waiter, () => waiter.resolve(worker));
     }
@@ -253,6 +320,7 @@ export class WorkerPool<W extends PoolWorker> {
 
   private release(worker: W, app: string): void {
     this.running.delete(worker);
+    this.reserved.delete(worker);
     const count = (this.perAppRunning.get(app) ?? 1) - 1;
     if (count === 0) this.perAppRunning.delete(app);
     else this.perAppRunning.set(app, count);

@@ -26,6 +26,10 @@ export interface ServeSettings {
   maxTimeoutMs: number;
   /** The heap of each flight worker thread (JETWAY_WORKER_HEAP_MIB). */
   workerHeapMib: number;
+  /** Guest memory (MiB) the running flights may reserve together (JETWAY_SERVE_MEMORY_MIB); undefined: no budget. */
+  memoryBudgetMib: number | undefined;
+  /** Runs that may wait for a worker at once (JETWAY_MAX_QUEUED_RUNS). */
+  maxQueued: number;
   kubeconfig: string | undefined;
   /** The module cache shared with generate (JETWAY_CACHE_DIR, JETWAY_CACHE_MAX_BYTES), kept under its bound here. */
   cache: CacheSettings;
@@ -119,6 +123,8 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     perApp: settings.perApp,
     maxTimeoutMs: settings.maxTimeoutMs,
     workerHeapMib: settings.workerHeapMib,
+    memoryBudgetMib: settings.memoryBudgetMib,
+    maxQueued: settings.maxQueued,
     cluster,
     metrics,
     log,

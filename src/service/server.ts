@@ -11,7 +11,7 @@ import { GenerateRoute } from './generate-handler.js';
 import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
-import { PoolBusy, RunCancelled, WorkerPool } from './pool.js';
+import { OverBudget, PoolBusy, RunCancelled, WorkerPool } from './pool.js';
 import {
   fallbackReasons,
   fallbacksPath,
@@ -46,6 +46,10 @@ export interface ServiceOptions {
   prepareTimeoutMs?: number;
   /** How long a run may wait for a worker before it is answered "overloaded" (default 10 s). */
   queueTimeoutMs?: number;
+  /** Guest memory (MiB) the running flights may reserve together (JETWAY_SERVE_MEMORY_MIB); undefined: no budget. */
+  memoryBudgetMib?: number | undefined;
+  /** Runs that may wait for a worker at once (JETWAY_MAX_QUEUED_RUNS; default the pool's). */
+  maxQueued?: number | undefined;
   cluster: Cluster | undefined;
   sink: RecordSink;
   metrics: Metrics;
@@ -80,6 +84,16 @@ function send(res: http.ServerResponse, status: number, payload: unknown): void 
   res.writeHead(status, { 'Content-Type': typeof payload === 'string' ? 'text/plain' : 'application/json' }).end(text);
 }
 
+/** The memory bound of a run that sets no maxMemoryMib: wasm32's 65536 pages of 64 KiB. */
+const wasmLimitMib = 4096;
+
+/** The line an app gets when its run can never fit the service's memory budget: what to lower, or what the admin raises. */
+function overBudgetMessage(error: OverBudget, maxMemoryMib: number | undefined): string {
+  const bound = maxMemoryMib === undefined ? `the flight sets no maxMemoryMib, so it may take the ${error.memoryMib} MiB wasm limit,` : `the flight's maxMemoryMib ${error.memoryMib} is`;
+  const fix = maxMemoryMib === undefined ? 'set maxMemoryMib (or ask the admin to set JETWAY_MAX_MEMORY_MIB)' : 'lower maxMemoryMib';
+  return `${bound} more than the ${error.budgetMib} MiB all flights in jetway serve may reserve together (JETWAY_SERVE_MEMORY_MIB): ${fix}, or ask the admin to raise JETWAY_SERVE_MEMORY_MIB`;
+}
+
 /** Starts the service; resolves once the socket (and the TCP port) listen. */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { metrics, log } = options;
@@ -89,6 +103,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     perApp: options.perApp,
     prepareTimeoutMs: options.prepareTimeoutMs,
     queueTimeoutMs: options.queueTimeoutMs,
+    memoryBudgetMib: options.memoryBudgetMib,
+    maxQueued: options.maxQueued,
     spawn: () => new FlightWorker({ heapMib: options.workerHeapMib }),
     onPrepareOverrun: () => log('warn', 'preparing an instance overran its deadline; the worker was replaced and the module is no longer prepared ahead', { deadlineMs: pool.prepareTimeoutMs }),
   });
@@ -108,7 +124,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const spec = { ...requested, timeoutMs: deadline.timeoutMs };
     const started = performance.now();
     try {
-      const outcome = await pool.use({ app: spec.release, module, signal }, (worker) =>
+      const outcome = await pool.use({ app: spec.release, module, signal, memoryMib: spec.maxMemoryMib ?? wasmLimitMib }, (worker) =>
         runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
       );
       metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
@@ -118,6 +134,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         metrics.runs.inc({ outcome: 'cancelled', instance_origin: 'unknown' });
         log('info', 'run cancelled: the generate that asked for it has gone', { app: spec.release });
         throw error instanceof RunCancelled ? error : new RunCancelled('the run was cancelled: its client went away');
+      }
+      if (error instanceof OverBudget) {
+        metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
+        throw new FlightError('memory', overBudgetMessage(error, spec.maxMemoryMib), '');
       }
       if (error instanceof PoolBusy) {
         metrics.runs.inc({ outcome: 'overloaded', instance_origin: 'unknown' });
@@ -245,7 +265,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const address = opsServer.address();
     port = typeof address === 'object' && address ? address.port : undefined;
   }
-  log('info', 'jetway serve listening', { socket: options.socket, port, workers: options.workers, perApp: pool.perApp, maxTimeoutMs: options.maxTimeoutMs });
+  log('info', 'jetway serve listening', { socket: options.socket, port, workers: options.workers, perApp: pool.perApp, maxTimeoutMs: options.maxTimeoutMs, memoryBudgetMib: pool.memoryBudgetMib ?? null, maxQueued: pool.maxQueued });
 
   return {
     port,

@@ -21,17 +21,18 @@ export function applyServiceTuning(): void {
  * the container has one. Why read cpu.max by hand: Node 20's libuv ignores the quota (later releases read it), and a
  * sidecar limited to 2 CPUs on a 64-core node would otherwise start 64 workers, each holding a warm instance.
  */
-export function availableCpus(cores = availableParallelism(), cpuMax = readCpuMax()): number {
+export function availableCpus(cores = availableParallelism(), cpuMax = readCgroupFile('cpu.max')): number {
   const m = cpuMax === undefined ? null : /^(\d+)\s+(\d+)$/.exec(cpuMax.trim());
   const quota = m && Number(m[2]) > 0 ? Math.ceil(Number(m[1]) / Number(m[2])) : Infinity;
   return Math.max(1, Math.min(cores, quota));
 }
 
-function readCpuMax(): string | undefined {
+/** A file of this container's cgroup v2 root (`cpu.max`, `memory.max`); undefined where there is none. */
+function readCgroupFile(name: string): string | undefined {
   try {
-    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8');
+    return readFileSync(`/sys/fs/cgroup/${name}`, 'utf8');
   } catch {
-    return undefined; // no cgroup v2 (or not Linux): the affinity is all there is
+    return undefined; // no cgroup v2 (or not Linux): no limit is known
   }
 }
 
@@ -43,4 +44,29 @@ function readCpuMax(): string | undefined {
  */
 export function defaultWorkers(cpus = availableCpus()): number {
   return Math.min(16, Math.max(2, cpus));
+}
+
+/** What the flights' memory budget leaves for the process itself: Node, the Kubernetes client, compiled modules. */
+export const processHeadroomMib = 256;
+
+/** The container's memory limit in MiB (cgroup v2 `memory.max`), undefined when it has none (or is not cgroup v2). */
+export function containerMemoryMib(memoryMax = readCgroupFile('memory.max')): number | undefined {
+  const bytes = memoryMax === undefined ? NaN : Number(memoryMax.trim());
+  return Number.isSafeInteger(bytes) && bytes > 0 ? Math.floor(bytes / (1024 * 1024)) : undefined;
+}
+
+/**
+ * JETWAY_SERVE_MEMORY_MIB when unset: the container's limit less every worker's JavaScript heap and the process's
+ * headroom, so the flights' wasm memory cannot push the container past its limit; undefined (no budget) without a limit.
+ * Why derived: the limit is the admin's one statement of how much memory the service has, in deploy/ and in Helm values.
+ */
+export function defaultMemoryBudgetMib(workers: number, workerHeapMib: number, limitMib = containerMemoryMib()): number | undefined {
+  if (limitMib === undefined) return undefined;
+  const budget = limitMib - workers * workerHeapMib - processHeadroomMib;
+  if (budget < 1) {
+    throw new Error(
+      `the container's memory limit of ${limitMib} MiB leaves no memory for flights after ${workers} worker heaps of ${workerHeapMib} MiB (JETWAY_WORKER_HEAP_MIB) and ${processHeadroomMib} MiB for the process: raise the limit, lower --workers, or set JETWAY_SERVE_MEMORY_MIB`,
+    );
+  }
+  return budget;
 }

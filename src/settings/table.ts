@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMaxModuleBytes, defaultMaxOciManifestBytes } from '../module/bounds.js';
 import type { BuildSwitch } from '../module/build.js';
+import { defaultMaxQueued } from '../service/pool.js';
 import { defaultRenderedLimit } from '../stages/bounds.js';
 import { defaultWorkerHeapMib } from '../wasi/flight-worker.js';
 import { defaultStdoutLimit } from '../wasi/run.js';
@@ -59,6 +60,10 @@ export interface Settings {
   sourcesDir: string | undefined;
   /** Whether non-owned lookups are bounded by the app's AppProject destinations; off = yoke's policy exactly. */
   projectScope: 'on' | 'off';
+  /** Guest memory (MiB) the flights running in `jetway serve` may reserve together; undefined: derived from the container's limit. */
+  serveMemoryMib: number | undefined;
+  /** Runs that may wait for a worker in `jetway serve` at once. */
+  maxQueuedRuns: number;
 }
 
 /** Which process reads a setting: `generate` (the plugin container), `serve` (the service container, and `status`), or both. */
@@ -119,4 +124,13 @@ export const settingsTable: readonly SettingSpec[] = [
   setting({ key: 'maxRefsPerApp', name: 'JETWAY_MAX_REFS_PER_APP', readBy: 'serve', default: '256', doc: "looked-up objects one app's run record may have watched; past it the app is not watched but re-checked periodically, with a `WatchLimitReached` warning Event", parse: positiveInt(256) }),
   setting({ key: 'maxWatches', name: 'JETWAY_MAX_WATCHES', readBy: 'serve', default: '500', doc: 'watches (distinct resource and namespace) one `jetway serve` opens; an app that would pass it is re-checked periodically instead, with a warning Event', parse: positiveInt(500) }),
   setting({ key: 'projectScope', name: 'JETWAY_PROJECT_SCOPE', readBy: 'serve', default: '`on`', doc: "`on`: a non-owned object is readable only in a namespace (and cluster) the app's AppProject `destinations` permit (Argo CD's globs, `!` negation; cluster-scoped kinds also need the project's cluster resource lists), owned objects always, others Forbidden naming the project; `off`: yoke's policy exactly. Takes effect when lookups resolve per destination (issue 14)", parse: oneOf(['on', 'off'] as const, 'on') }),
+  setting({
+    key: 'serveMemoryMib',
+    name: 'JETWAY_SERVE_MEMORY_MIB',
+    readBy: 'serve',
+    default: "unset: the container's memory limit (cgroup v2 `memory.max`) less the worker heaps (workers × `JETWAY_WORKER_HEAP_MIB`) and 256 MiB for the process (1536 for deploy/'s 2Gi); no budget where the container has no limit",
+    doc: 'the wasm memory all flights running in `jetway serve` may reserve together, in MiB: each run reserves its memory bound (`maxMemoryMib`, which `JETWAY_MAX_MEMORY_MIB` sets for apps that ask for none; else the 4096 MiB wasm limit) while it runs; a run that does not fit waits its turn, one larger than the whole budget fails at once naming this setting',
+    parse: positiveInt(undefined),
+  }),
+  setting({ key: 'maxQueuedRuns', name: 'JETWAY_MAX_QUEUED_RUNS', readBy: 'serve', default: String(defaultMaxQueued), doc: "runs that may wait for a worker in `jetway serve` at once; past it the app with the most waiting runs gives its newest up, or the newcomer is refused when that is its own app: generate gets the overload answer naming this setting", parse: positiveInt(defaultMaxQueued) }),
 ];

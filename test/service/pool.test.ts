@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCompiled } from '../../src/flight/render.js';
-import { PoolBusy, RunCancelled, WorkerPool, defaultPerApp, type PoolClock, type PoolWorker } from '../../src/service/pool.js';
+import { OverBudget, PoolBusy, RunCancelled, WorkerPool, defaultPerApp, type PoolClock, type PoolWorker } from '../../src/service/pool.js';
 import { FlightWorker } from '../../src/wasi/flight-worker.js';
 import { tinyModule } from '../support/tiny-module.js';
 import { watModule } from '../support/wat.js';
@@ -67,7 +67,7 @@ const moduleA = new WebAssembly.Module(tinyModule('a') as Uint8Array<ArrayBuffer
 const moduleB = new WebAssembly.Module(tinyModule('b') as Uint8Array<ArrayBuffer>);
 const settled = () => new Promise((r) => setImmediate(r));
 
-function pool(size: number, options: { perApp?: number } = {}) {
+function pool(size: number, options: { perApp?: number; memoryBudgetMib?: number; maxQueued?: number } = {}) {
   const clock = new FakeClock();
   const workers: FakeWorker[] = [];
   const overruns: WebAssembly.Module[] = [];
@@ -86,10 +86,10 @@ function pool(size: number, options: { perApp?: number } = {}) {
 }
 
 /** A run that holds its worker until `finish()`; `worker` is the one it got. */
-function hold(p: WorkerPool<FakeWorker>, app: string, module = moduleA, signal?: AbortSignal) {
+function hold(p: WorkerPool<FakeWorker>, app: string, module = moduleA, signal?: AbortSignal, memoryMib = 64) {
   let finish!: () => void;
   let worker: FakeWorker | undefined;
-  const done = p.use({ app, module, signal }, (w) => {
+  const done = p.use({ app, module, signal, memoryMib }, (w) => {
     worker = w;
     return new Promise<void>((r) => (finish = r));
   });
@@ -185,9 +185,9 @@ test('a run that waits past the queue limit is refused as overloaded, not failed
   const { pool: p, clock } = pool(1);
   const busy = hold(p, 'a');
   await settled();
-  const waiting = p.use({ app: 'b', module: moduleA }, async () => 'ran');
+  const waiting = p.use({ app: 'b', module: moduleA, memoryMib: 64 }, async () => 'ran');
   clock.advance(p.queueTimeoutMs);
-  await assert.rejects(waiting, (e: Error) => e instanceof PoolBusy && /no flight worker was free within 10s \(1 workers, at most 1 per app\)/.test(e.message));
+  await assert.rejects(waiting, (e: Error) => e instanceof PoolBusy && /no flight worker was free within 10s \(--workers 1, --max-runs-per-app 1\)/.test(e.message));
   assert.equal(p.stats().waiting, 0);
   busy.finish();
   await busy.done;
@@ -198,7 +198,7 @@ test('a cancelled run leaves the queue if it waits, and loses its worker (replac
   const running = new AbortController();
   const waiting = new AbortController();
   const first = hold(p, 'a', moduleA, running.signal);
-  const second = p.use({ app: 'b', module: moduleA, signal: waiting.signal }, async () => 'ran');
+  const second = p.use({ app: 'b', module: moduleA, signal: waiting.signal, memoryMib: 64 }, async () => 'ran');
   await settled();
   waiting.abort();
   await assert.rejects(second, RunCancelled);
@@ -208,7 +208,102 @@ test('a cancelled run leaves the queue if it waits, and loses its worker (replac
   await first.done;
   assert.equal(workers.length, 2);
   assert.deepEqual(p.stats(), { idle: 1, preparing: 0, running: 0, waiting: 0 });
-  await assert.rejects(p.use({ app: 'a', module: moduleA, signal: running.signal }, async () => 'ran'), RunCancelled);
+  await assert.rejects(p.use({ app: 'a', module: moduleA, signal: running.signal, memoryMib: 64 }, async () => 'ran'), RunCancelled);
+});
+
+test('runs reserve their memory bound: a run that does not fit the budget waits, and nobody overtakes it', async () => {
+  const { pool: p } = pool(4, { perApp: 4, memoryBudgetMib: 256 });
+  const first = hold(p, 'a', moduleA, undefined, 128);
+  const second = hold(p, 'b', moduleA, undefined, 96);
+  await settled();
+  assert.equal(p.reservedMib, 224);
+  const big = hold(p, 'c', moduleA, undefined, 128); // 224 + 128 > 256: waits for memory, not for a worker
+  const small = hold(p, 'd', moduleA, undefined, 16); // would fit, but comes after the big run
+  await settled();
+  assert.equal(big.worker, undefined);
+  assert.equal(small.worker, undefined, 'a small run does not overtake the big one (which would otherwise wait forever)');
+  assert.deepEqual(p.stats(), { idle: 2, preparing: 0, running: 2, waiting: 2 });
+  first.finish();
+  await first.done;
+  await settled();
+  assert.ok(big.worker, 'the big run starts once enough memory is free');
+  assert.ok(small.worker, 'and the small one behind it fits too');
+  assert.equal(p.reservedMib, 96 + 128 + 16);
+  for (const run of [second, big, small]) run.finish();
+  await Promise.all([second.done, big.done, small.done]);
+  assert.equal(p.reservedMib, 0);
+});
+
+test('a run whose memory bound is larger than the whole budget fails at once, without waiting', async () => {
+  const { pool: p } = pool(2, { memoryBudgetMib: 256 });
+  const busy = hold(p, 'a', moduleA, undefined, 256);
+  await settled();
+  await assert.rejects(p.use({ app: 'b', module: moduleA, memoryMib: 257 }, async () => 'ran'), (e: Error) => {
+    assert.ok(e instanceof OverBudget);
+    assert.deepEqual([e.memoryMib, e.budgetMib], [257, 256]);
+    return true;
+  });
+  assert.equal(p.stats().waiting, 0);
+  busy.finish();
+  await busy.done;
+});
+
+test('without a budget, memory bounds do not hold runs back', async () => {
+  const { pool: p } = pool(2, { perApp: 2 });
+  const runs = [hold(p, 'a', moduleA, undefined, 4096), hold(p, 'b', moduleA, undefined, 4096)];
+  await settled();
+  assert.ok(runs.every((r) => r.worker));
+  for (const run of runs) run.finish();
+  await Promise.all(runs.map((r) => r.done));
+});
+
+test('past the queue bound, a run of the app with the most waiting runs is refused naming JETWAY_MAX_QUEUED_RUNS', async () => {
+  const { pool: p } = pool(1, { maxQueued: 3 });
+  const busy = hold(p, 'flood');
+  const queued = [hold(p, 'flood'), hold(p, 'flood'), hold(p, 'flood')];
+  await settled();
+  assert.equal(p.stats().waiting, 3);
+  await assert.rejects(p.use({ app: 'flood', module: moduleA, memoryMib: 64 }, async () => 'ran'), (e: Error) => {
+    assert.ok(e instanceof PoolBusy);
+    assert.match(e.message, /^3 runs already wait for a worker \(JETWAY_MAX_QUEUED_RUNS\), 3 of them this app's$/);
+    return true;
+  });
+  assert.equal(p.stats().waiting, 3);
+  for (const run of [busy, ...queued]) {
+    await settled();
+    run.finish();
+    await run.done;
+  }
+});
+
+test("a full queue makes the flooding app's newest run give way to another app's run", async () => {
+  const { pool: p } = pool(1, { maxQueued: 3 });
+  const order: string[] = [];
+  const busy = hold(p, 'flood');
+  const queued = [hold(p, 'flood'), hold(p, 'flood'), hold(p, 'flood')];
+  const refused = queued[2]!.done.then(
+    () => assert.fail('the newest flooding run should have given way'),
+    (e: Error) => e,
+  );
+  await settled();
+  const other = hold(p, 'other');
+  const error = await refused;
+  assert.ok(error instanceof PoolBusy);
+  assert.match(error.message, /3 runs already wait for a worker \(JETWAY_MAX_QUEUED_RUNS\), 3 of them this app's: its newest gave way to another app/);
+  assert.equal(p.stats().waiting, 3, 'the other app took the freed place');
+  for (const [name, run] of [['flood', busy], ['flood', queued[0]!], ['flood', queued[1]!], ['other', other]] as const) void run.done.then(() => order.push(name));
+  // serve the rest in the pool's order: the other app's run comes before the flood's backlog drains
+  const runs = [busy, queued[0]!, queued[1]!, other];
+  const finished = new Set<ReturnType<typeof hold>>();
+  for (let i = 0; i < runs.length; i++) {
+    await settled();
+    const current = runs.find((r) => r.worker !== undefined && !finished.has(r))!;
+    finished.add(current);
+    current.finish();
+    await current.done;
+  }
+  await settled();
+  assert.deepEqual(order, ['flood', 'flood', 'other', 'flood']);
 });
 
 test('the default share is half the workers, at least one', () => {
@@ -226,7 +321,7 @@ test("a real worker wedged in a module's start function is replaced at the prepa
     await replaced;
     assert.deepEqual(p.stats(), { idle: 1, preparing: 0, running: 0, waiting: 0 });
     const spec = { input: new Uint8Array(), release: 'b', namespace: 'b', args: [], env: {}, timeoutMs: 10_000, maxMemoryMib: undefined, clusterAccess: false, resourceMatchers: [] };
-    const outcome = await p.use({ app: 'b', module: good }, (worker) => runCompiled(good, spec, undefined, worker));
+    const outcome = await p.use({ app: 'b', module: good, memoryMib: 64 }, (worker) => runCompiled(good, spec, undefined, worker));
     assert.match(Buffer.from(outcome.stdout).toString(), /kind: ConfigMap/);
   } finally {
     await p.close();
