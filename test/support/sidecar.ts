@@ -3,10 +3,11 @@
 // repo-server in front; the child's peak RSS is reported for memory bounds.
 
 import assert from 'node:assert/strict';
+import { execa, type ResultPromise } from 'execa';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CmpServer, RepoServerImitation, readPluginConfig, type Application } from './cmp-server.js';
+import { CmpServer, RepoServerImitation, buildRequestEnv, readPluginConfig, type Application } from './cmp-server.js';
 import { repoPath } from './paths.js';
 
 export const repoURL = 'https://git.example/tenant.git';
@@ -18,6 +19,11 @@ export interface Sidecar {
   cacheDir: string;
   /** Generates as Argo CD would; a new revision each call, so Argo CD's manifest cache never answers. */
   generate(app: Application): Promise<Record<string, unknown>[]>;
+  /**
+   * `jetway generate` for `app` started as the cmp-server starts it (the sidecar's environment, its own process group)
+   * without waiting, for tests that kill it themselves, as Argo CD does at its deadline.
+   */
+  start(app: Application): ResultPromise<{ reject: false; detached: true }>;
   /** Generates and returns the child's peak RSS in bytes (NaN when it was killed), whatever the outcome. */
   measured(app: Application): Promise<{ outcome: Record<string, unknown>[] | Error; peakRssBytes: number }>;
   /** Another sidecar over the same repository and cache whose env adds `adminEnv` to this one's; closed with this one. */
@@ -45,7 +51,8 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
   // Why one function per env: the tests compare the same repository under different admin settings.
   const sidecar = (env: Record<string, string>): Sidecar => {
     const rssFile = join(dir, `peak-rss-${servers.length}`);
-    const cmp = new CmpServer({ plugin, baseEnv: { ...env, JETWAY_TEST_RSS_FILE: rssFile }, deadlineMs: 120_000, killGraceMs: 500 });
+    const baseEnv = { ...env, JETWAY_TEST_RSS_FILE: rssFile };
+    const cmp = new CmpServer({ plugin, baseEnv, deadlineMs: 120_000, killGraceMs: 500 });
     servers.push(cmp);
     const repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: source } });
     const generate = async (app: Application) => {
@@ -56,6 +63,11 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
       source,
       cacheDir,
       generate,
+      start(app) {
+        const request: Record<string, string> = { ...baseEnv };
+        for (const entry of buildRequestEnv(app, { kubeVersion: '1.31.2', apiVersions: ['v1'] })) request[entry.slice(0, entry.indexOf('='))] = entry.slice(entry.indexOf('=') + 1);
+        return execa('jetway', ['generate'], { cwd: join(source, app.source.path), env: request, extendEnv: false, reject: false, detached: true });
+      },
       async measured(app) {
         await rm(rssFile, { force: true });
         const outcome = await generate(app).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));

@@ -1,80 +1,43 @@
 // Tenant attacks on the shared service (issue 11 item 4): an app author, through their repository and parameters,
-// tries to wedge or starve the one `jetway serve` every team's Applications use. Each runs through Argo CD's
-// cmp-server imitation and a real `jetway serve` process; the proof is always another app's run succeeding in the
-// service, and the service's own metrics showing its workers back.
+// tries to wedge, starve or exhaust the one `jetway serve` every team's Applications use. Each runs through Argo CD's
+// cmp-server imitation (the shared tenant rig, test/support/sidecar.ts) and a real `jetway serve` process; the proof is
+// another app's run succeeding in the service, the service's own metrics, and its peak RSS.
 
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { execa } from 'execa';
-import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
-import { CmdError, CmpServer, buildRequestEnv, readPluginConfig, type Application, type PluginConfig } from '../support/cmp-server.js';
-import { repoPath } from '../support/paths.js';
+import { startApiServer, type FakeApiServer, type RequestRecord } from '../support/apiserver.js';
+import { peakRssBytes } from '../support/rss-probe.js';
 import { metric, startServe, type ServeProcess } from '../support/serve.js';
+import { startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { watModule } from '../support/wat.js';
 
 let api: FakeApiServer;
-let dir: string;
-let repoDir: string;
-let plugin: PluginConfig;
-const cluster = { kubeVersion: '1.31', apiVersions: ['v1'] };
+let repository: Sidecar;
 
 before(async () => {
   api = await startApiServer();
-  dir = await mkdtemp(join(tmpdir(), 'jetway-tenant-service-'));
-  // the sidecar image has `jetway` on PATH; here a shim runs the built CLI
-  await mkdir(join(dir, 'bin'));
-  await writeFile(join(dir, 'bin/jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
-  await chmod(join(dir, 'bin/jetway'), 0o755);
-  await symlink(repoPath('bin/jetway-generate'), join(dir, 'bin/jetway-generate')); // plugin.yaml's command
-  repoDir = join(dir, 'repo');
-  // start-spin: the wasm `start` function never returns; spin: `_start` never returns; yaml: a well-behaved flight
-  for (const name of ['start-spin', 'spin', 'yaml-stages']) {
-    await mkdir(join(repoDir, name), { recursive: true });
-    await writeFile(join(repoDir, name, 'flight.wasm'), await watModule(name));
-  }
-  plugin = await readPluginConfig(repoPath('plugin.yaml'));
+  // start-spin: the wasm `start` function never returns; spin: `_start` never returns; yaml-stages: a well-behaved
+  // flight; fill-then-look: fills its maxMemoryMib, then looks up ConfigMap `gate` (which a test may hold)
+  const files: Record<string, Uint8Array> = {};
+  for (const name of ['start-spin', 'spin', 'yaml-stages', 'fill-then-look']) files[`${name}/flight.wasm`] = await watModule(name);
+  repository = await startSidecar(files);
 });
 
 after(async () => {
+  await repository.close();
   await api.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
-/** Argo CD's plugin sidecar in front of `serve`; `deadlineMs` is Argo CD's deadline for one manifest request. */
-function sidecar(serve: ServeProcess, deadlineMs = 60_000): CmpServer {
-  return new CmpServer({ plugin, baseEnv: sidecarEnv(serve), deadlineMs, killGraceMs: 500 });
+/** Argo CD's plugin sidecar in front of `serve`. */
+const sidecar = (serve: ServeProcess): Sidecar => repository.withEnv({ JETWAY_SOCKET: serve.socket });
+
+/** An Application of one team (its destination namespace is its name), running the repository's `flight` folder. */
+function app(name: string, flight: string, more: Record<string, string> = {}) {
+  return tenantApp(name, flight, [{ name: 'wasm', string: 'flight.wasm' }, ...Object.entries(more).map(([k, v]) => ({ name: k, string: v }))], name);
 }
 
-/** The plugin sidecar's own environment. */
-function sidecarEnv(serve: ServeProcess): Record<string, string> {
-  return { PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_SOCKET: serve.socket, JETWAY_CACHE_DIR: join(dir, 'cache') };
-}
-
-/** An Application of one team, running the repository's `flight` folder with `timeout`. */
-function app(name: string, flight: string, timeout?: string): Application {
-  const parameters = [{ name: 'wasm', string: 'flight.wasm' }, ...(timeout ? [{ name: 'timeout', string: timeout }] : [])];
-  return { name, project: 'default', destinationNamespace: name, revision: 'a'.repeat(40), source: { repoURL: 'https://git.example/apps.git', path: flight, plugin: { name: 'jetway', parameters } } };
-}
-
-function generate(cmp: CmpServer, application: Application) {
-  return cmp.generate({ repoDir, appPath: application.source.path, env: buildRequestEnv(application, cluster) });
-}
-
-/**
- * `jetway generate` started as the cmp-server starts it (same environment, own process group), for the tests that kill
- * it themselves once the service shows the run, as Argo CD does at its deadline, instead of betting on a deadline.
- */
-function startGenerate(serve: ServeProcess, application: Application) {
-  const env: Record<string, string> = { ...sidecarEnv(serve) };
-  for (const entry of buildRequestEnv(application, cluster)) env[entry.slice(0, entry.indexOf('='))] = entry.slice(entry.indexOf('=') + 1);
-  return execa('jetway', ['generate'], { cwd: join(repoDir, application.source.path), env, extendEnv: false, reject: false, detached: true });
-}
-
-/** Polls the service until `check` holds (no fixed sleep), failing with `what` after `timeoutMs`. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+/** Polls until `check` holds (no fixed sleep), failing with `what` after `timeoutMs`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -85,21 +48,37 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 const idleWorkers = (serve: ServeProcess) => metric(serve.opsUrl, 'jetway_workers', 'state="idle"');
 
 /** Another team's well-behaved app renders, and the service (not generate's in-process fallback) ran it. */
-async function anotherTeamRendersInTheService(cmp: CmpServer, serve: ServeProcess, name: string): Promise<void> {
+async function anotherTeamRendersInTheService(cmp: Sidecar, serve: ServeProcess, name: string): Promise<void> {
   const okBefore = (await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"')) || 0;
-  const { documents } = await generate(cmp, app(name, 'yaml-stages'));
-  assert.deepEqual(documents.map((d) => (d as { kind: string }).kind), ['Namespace', 'ConfigMap']);
+  const manifests = await cmp.generate(app(name, 'yaml-stages'));
+  assert.deepEqual(manifests.map((d) => d['kind']), ['Namespace', 'ConfigMap']);
   assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"'), okBefore + 1, 'the other team ran in the service');
+}
+
+/**
+ * Holds every lookup of ConfigMap `gate` at the API server until the test releases it: a fill-then-look run stays
+ * alive, its memory filled, for as long as the test wants, whatever the machine's speed.
+ */
+function holdGates() {
+  const held: Array<{ namespace: string; release: () => void }> = [];
+  const fault = api.fail(
+    { method: 'GET', match: (r) => /^\/api\/v1\/namespaces\/[^/]+\/configmaps\/gate$/.test(r.path), times: Infinity },
+    { until: (r: RequestRecord) => new Promise<void>((release) => held.push({ namespace: r.path.split('/')[4]!, release })) },
+  );
+  return {
+    held,
+    releaseAll() {
+      fault.cancel();
+      for (const gate of held.splice(0)) gate.release();
+    },
+  };
 }
 
 test("an app author's module never returns from its start function", async () => {
   const serve = await startServe(api, ['--workers', '2']);
   try {
     const cmp = sidecar(serve);
-    await assert.rejects(generate(cmp, app('team-a', 'start-spin', '2s')), (e: CmdError) => {
-      assert.match(e.message, /jetway: generate for Application team-a failed: flight timed out after 2s/);
-      return true;
-    });
+    await assert.rejects(cmp.generate(app('team-a', 'start-spin', { timeout: '2s' })), /jetway: generate for Application team-a failed: flight timed out after 2s/);
     await anotherTeamRendersInTheService(cmp, serve, 'team-b');
     // no worker stays wedged instantiating it: both are idle again, nothing burns a core
     await until('both workers are idle', async () => (await idleWorkers(serve)) === 2);
@@ -112,11 +91,8 @@ test('an app author disables the timeout', async () => {
   // the admin's ceiling on the serve container: a run that asks for no deadline gets it
   const serve = await startServe(api, ['--workers', '2'], undefined, { JETWAY_MAX_TIMEOUT: '2s' });
   try {
-    const cmp = sidecar(serve, 20_000);
-    await assert.rejects(generate(cmp, app('team-a', 'spin', '-1s')), (e: CmdError) => {
-      assert.match(e.message, /flight timed out after 2s, the admin ceiling JETWAY_MAX_TIMEOUT for flights with no timeout/);
-      return true;
-    });
+    const cmp = sidecar(serve);
+    await assert.rejects(cmp.generate(app('team-a', 'spin', { timeout: '-1s' })), /flight timed out after 2s, the admin ceiling JETWAY_MAX_TIMEOUT for flights with no timeout/);
     await until('both workers are idle', async () => (await idleWorkers(serve)) === 2);
     await anotherTeamRendersInTheService(cmp, serve, 'team-b');
   } finally {
@@ -127,7 +103,7 @@ test('an app author disables the timeout', async () => {
 test('a killed generate keeps its run going', async () => {
   const serve = await startServe(api, ['--workers', '2']);
   try {
-    const killed = startGenerate(serve, app('team-a', 'spin', '40s'));
+    const killed = sidecar(serve).start(app('team-a', 'spin', { timeout: '40s' }));
     await until('the service has the run', async () => (await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="hit"')) === 1);
     // Argo CD's deadline SIGTERMs generate long before the flight's own 40 s timeout
     killed.kill('SIGTERM');
@@ -143,10 +119,11 @@ test('a killed generate keeps its run going', async () => {
 test('one app floods the service with runs', async () => {
   const serve = await startServe(api, ['--workers', '2']);
   try {
+    const cmp = sidecar(serve);
     // three generates of one app whose flight spins for 40 s
-    const flood = [1, 2, 3].map(() => startGenerate(serve, app('team-a', 'spin', '40s')));
+    const flood = [1, 2, 3].map(() => cmp.start(app('team-a', 'spin', { timeout: '40s' })));
     await until('the service has the three runs', async () => (await metric(serve.opsUrl, 'jetway_module_cache_total', 'result="hit"')) === 3);
-    await anotherTeamRendersInTheService(sidecar(serve), serve, 'team-b');
+    await anotherTeamRendersInTheService(cmp, serve, 'team-b');
     // the flood held its share (half the workers) and waited for more
     assert.equal(await metric(serve.opsUrl, 'jetway_workers', 'state="running"'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_runs_waiting'), 2);
@@ -155,6 +132,62 @@ test('one app floods the service with runs', async () => {
     await Promise.all(flood);
     await until('every flooding run is cancelled', async () => (await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="cancelled",instance_origin="unknown"')) === 3);
   } finally {
+    await serve.stop();
+  }
+});
+
+test('apps together run more memory-hungry flights than the service has memory', async () => {
+  // four apps' flights each fill maxMemoryMib 128 at once: 512 MiB of wasm memory against a 256 MiB budget
+  const budgetMib = 256;
+  const serve = await startServe(api, ['--workers', '4', '--max-runs-per-app', '4'], undefined, { JETWAY_SERVE_MEMORY_MIB: String(budgetMib) });
+  const gates = holdGates();
+  try {
+    const cmp = sidecar(serve);
+    const teams = ['mem-a', 'mem-b', 'mem-c', 'mem-d'];
+    const runs = teams.map((team) => cmp.generate(app(team, 'fill-then-look', { maxMemoryMib: '128', clusterAccess: 'true', timeout: '60s' })));
+    // two runs fit the budget and hold their memory at the API server; the other two wait for memory, not for workers
+    await until('two runs hold their memory and two wait', async () => gates.held.length === 2 && (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 2);
+    assert.equal(await idleWorkers(serve), 2, 'workers were free: memory held the two back');
+    // a run that could never fit fails at once, naming the setting, while the budget is taken
+    await assert.rejects(
+      cmp.generate(app('mem-huge', 'fill-then-look', { maxMemoryMib: '512', clusterAccess: 'true' })),
+      /jetway: generate for Application mem-huge failed: the flight's maxMemoryMib 512 is more than the 256 MiB all flights in jetway serve may reserve together \(JETWAY_SERVE_MEMORY_MIB\): lower maxMemoryMib, or ask the admin to raise JETWAY_SERVE_MEMORY_MIB/,
+    );
+    gates.releaseAll();
+    for (const manifests of await Promise.all(runs)) assert.deepEqual(manifests.map((m) => m['kind']), ['ConfigMap']);
+    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"'), 4, 'every run ran in the service');
+    // the flights' memory peaked at the budget: 256 MiB, plus the process and four worker threads (408 MiB in all,
+    // measured); without the budget all four fill at once and serve peaked at 654 MiB
+    const peakMib = peakRssBytes(serve.process.pid!) / (1024 * 1024);
+    assert.ok(peakMib < budgetMib + 256, `jetway serve peaked at ${peakMib.toFixed(0)} MiB of RSS, over the ${budgetMib} MiB budget plus 256 MiB for the process`);
+  } finally {
+    gates.releaseAll();
+    await serve.stop();
+  }
+});
+
+test("one app queues many runs while another app's one run waits", async () => {
+  // one worker: every run waits its turn, and the order the runs reach the cluster is the order they were served
+  const serve = await startServe(api, ['--workers', '1'], undefined, { JETWAY_SERVE_MEMORY_MIB: '1024' });
+  const gates = holdGates();
+  try {
+    const cmp = sidecar(serve);
+    const flight = { maxMemoryMib: '8', clusterAccess: 'true', timeout: '60s' };
+    const flood = [1, 2, 3, 4].map(() => cmp.generate(app('flood', 'fill-then-look', flight)));
+    await until("the flood's first run holds the worker and three wait", async () => gates.held.length === 1 && (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 3);
+    const other = cmp.generate(app('other', 'fill-then-look', flight));
+    await until("the other app's run waits behind the flood", async () => (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 4);
+    const served: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await until(`run ${i + 1} reaches the cluster`, () => gates.held.length === 1);
+      const gate = gates.held.shift()!;
+      served.push(gate.namespace);
+      gate.release();
+    }
+    assert.deepEqual(served, ['flood', 'flood', 'other', 'flood', 'flood'], "the other app's run is served after one more of the flood's, not after its whole backlog");
+    await Promise.all([...flood, other]);
+  } finally {
+    gates.releaseAll();
     await serve.stop();
   }
 });

@@ -65,6 +65,7 @@
  *   onRequest(fn) => unsubscribe   called for each request before it is served
  *   fail(matcher, response)        fault injection: matcher {method?, pathPrefix?, watch?, match?, times? (default 1; Infinity ok)},
  *                                  response {status, retryAfter?, message?} | {delayMs} (then served normally) | {hang: true} | {reset: true}
+ *                                  | {until(request)} (held until the promise it returns settles, then served normally)
  *   openWatches / waitForWatches(n, timeoutMs?) / closeWatches() / sendBookmarks()
  *   ns(name)                       shorthand: put a Namespace
  *   ca / caFile / useTls(material) the serving CA; useTls serves a new certificate (newTlsMaterial(name)) and cuts open connections
@@ -127,6 +128,8 @@ export interface FaultMatcher {
 export type FaultResponse =
   | { status: number; retryAfter?: number; message?: string }
   | { delayMs: number }
+  /** Held until the returned promise settles, then served normally: lets a test decide when a request is answered. */
+  | { until: (request: RequestRecord) => Promise<unknown> }
   | { hang: true }
   | { reset: true };
 
@@ -433,7 +436,8 @@ export class FakeApiServer {
           req.socket.destroy();
           return;
         }
-        if ('delayMs' in r) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
+        if ('until' in r) await r.until(rec).catch(() => undefined);
+        else if ('delayMs' in r) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
         else throw injected(r.status, r.retryAfter, r.message);
       }
       const entry = token !== undefined ? this.tokens.get(token) : undefined;
