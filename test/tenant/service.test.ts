@@ -191,3 +191,27 @@ test("one app queues many runs while another app's one run waits", async () => {
     await serve.stop();
   }
 });
+
+test("an app author fills the service's queue with runs", async () => {
+  const serve = await startServe(api, ['--workers', '1'], undefined, { JETWAY_MAX_QUEUED_RUNS: '2' });
+  const gates = holdGates();
+  try {
+    const cmp = sidecar(serve);
+    const flight = { maxMemoryMib: '8', clusterAccess: 'true', timeout: '60s' };
+    const flood = [1, 2, 3].map(() => cmp.generate(app('flood', 'fill-then-look', flight)).then((m) => m, (e: Error) => e));
+    await until('one flood run holds the worker and two wait', async () => gates.held.length === 1 && (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 2);
+    // the queue is full of the flood's runs: the other app's run takes the place of the flood's newest
+    const other = cmp.generate(app('other', 'fill-then-look', flight));
+    await until("serve refuses the flood's newest run naming the setting", () =>
+      serve.logs.some((l) => l['msg'] === 'run refused: the service is overloaded' && l['app'] === 'flood' && /\(JETWAY_MAX_QUEUED_RUNS\).*gave way to another app/.test(String(l['error']))),
+    );
+    assert.equal(await metric(serve.opsUrl, 'jetway_runs_waiting'), 2, "the other app's run waits in the flood's place");
+    gates.releaseAll();
+    assert.deepEqual((await other).map((m) => m['kind']), ['ConfigMap']);
+    // the refused run got the overload answer: generate runs it elsewhere or fails with one line, never renders nothing
+    for (const outcome of await Promise.all(flood)) assert.ok(outcome instanceof Error ? /jetway: /.test(outcome.message) : outcome.length > 0);
+  } finally {
+    gates.releaseAll();
+    await serve.stop();
+  }
+});
