@@ -48,9 +48,9 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 const idleWorkers = (serve: ServeProcess) => metric(serve.opsUrl, 'jetway_workers', 'state="idle"');
 
 /** Another team's well-behaved app renders, and the service (not generate's in-process fallback) ran it. */
-async function anotherTeamRendersInTheService(cmp: Sidecar, serve: ServeProcess, name: string): Promise<void> {
+async function anotherTeamRendersInTheService(cmp: Sidecar, serve: ServeProcess, name: string, more: Record<string, string> = {}): Promise<void> {
   const okBefore = (await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"')) || 0;
-  const manifests = await cmp.generate(app(name, 'yaml-stages'));
+  const manifests = await cmp.generate(app(name, 'yaml-stages', more));
   assert.deepEqual(manifests.map((d) => d['kind']), ['Namespace', 'ConfigMap']);
   assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"'), okBefore + 1, 'the other team ran in the service');
 }
@@ -212,6 +212,27 @@ test("an app author fills the service's queue with runs", async () => {
     for (const outcome of await Promise.all(flood)) assert.ok(outcome instanceof Error ? /jetway: /.test(outcome.message) : outcome.length > 0);
   } finally {
     gates.releaseAll();
+    await serve.stop();
+  }
+});
+
+test('an app author asks for more memory than the whole service has for flights', async () => {
+  // issue 11 reproduced a legitimate 700 MiB flight taking serve past its container's limit
+  const serve = await startServe(api, ['--workers', '2'], undefined, { JETWAY_SERVE_MEMORY_MIB: '512' });
+  try {
+    const cmp = sidecar(serve);
+    await assert.rejects(
+      cmp.generate(app('team-a', 'fill-then-look', { maxMemoryMib: '700', clusterAccess: 'true' })),
+      /jetway: generate for Application team-a failed: the flight's maxMemoryMib 700 is more than the 512 MiB all flights in jetway serve may reserve together \(JETWAY_SERVE_MEMORY_MIB\): lower maxMemoryMib, or ask the admin to raise JETWAY_SERVE_MEMORY_MIB/,
+    );
+    // no maxMemoryMib (and no JETWAY_MAX_MEMORY_MIB): the flight may take wasm's 4 GiB, so it never fits either
+    await assert.rejects(
+      cmp.generate(app('team-a', 'fill-then-look', { clusterAccess: 'true' })),
+      /the flight sets no maxMemoryMib, so it may take the 4096 MiB wasm limit, more than the 512 MiB .* \(JETWAY_SERVE_MEMORY_MIB\): set maxMemoryMib \(or ask the admin to set JETWAY_MAX_MEMORY_MIB\)/,
+    );
+    assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="failed",instance_origin="unknown"'), 2, 'both failed in the service, without running');
+    await anotherTeamRendersInTheService(cmp, serve, 'team-b', { maxMemoryMib: '64' });
+  } finally {
     await serve.stop();
   }
 });
