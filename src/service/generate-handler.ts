@@ -5,7 +5,7 @@ import { realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { readAdminSettings } from '../argocd/admin.js';
 import { Redactions } from '../argocd/redaction.js';
-import { readSetting } from '../settings/settings.js';
+import { readSetting, settingsTable } from '../settings/settings.js';
 import { readArgoEnvironment, repoRootOf } from '../argocd/environment.js';
 import { failureText } from '../argocd/failure.js';
 import { generate, type ClusterSource, type ModuleLoader } from '../argocd/generate.js';
@@ -76,6 +76,9 @@ const maxEnvironBytes = 2 * 1024 * 1024;
  */
 const locationSettings = new Set(['JETWAY_SOCKET', 'JETWAY_CACHE_DIR', 'JETWAY_SOURCES_DIR']);
 
+/** Settings only `jetway serve` reads (its memory budget, queue, watch caps): generate never reads them, so they may differ. */
+const serveOnlySettings = new Set(settingsTable.filter((s) => s.readBy === 'serve').map((s) => s.name));
+
 const declined = (reason: string): GenerateAnswer => ({ status: generateDeclined, text: `${reason}\n` });
 
 /** Splits /proc/self/environ-style bytes (NUL-separated NAME=value) into a map; later entries win, as in getenv. */
@@ -90,7 +93,7 @@ export function parseEnviron(body: Uint8Array): Map<string, string> {
 
 /** The first policy setting on which the caller and the service differ (its name only: values may be sensitive). */
 function policyMismatch(caller: Map<string, string>, own: NodeJS.ProcessEnv): string | undefined {
-  const names = new Set([...caller.keys(), ...Object.keys(own)].filter((k) => k.startsWith('JETWAY_') && !locationSettings.has(k)));
+  const names = new Set([...caller.keys(), ...Object.keys(own)].filter((k) => k.startsWith('JETWAY_') && !locationSettings.has(k) && !serveOnlySettings.has(k)));
   return [...names].sort().find((name) => (caller.get(name) ?? '') !== (own[name] ?? ''));
 }
 

@@ -121,6 +121,8 @@ test('the service declines what it must not read, and the launcher then generate
   assert.equal(await generateInService(serve.socket, outside, pluginEnv()), undefined);
   assert.equal(await generateInService(serve.socket, app, pluginEnv({ ARGOCD_APP_SOURCE_PATH: 'a3/apps/pipeline' })), undefined);
   assert.equal(await generateInService(serve.socket, app, pluginEnv({ JETWAY_MAX_MEMORY_MIB: '4096' })), undefined);
+  // a setting only serve reads (its queue bound) may differ: generate never reads it
+  assert.notEqual(await generateInService(serve.socket, app, pluginEnv({ JETWAY_MAX_QUEUED_RUNS: '7' })), undefined);
   assert.equal(await generateInService(serve.socket, join(sources, 'a3', 'apps', '..', '..', '..', 'outside'), pluginEnv()), undefined);
   const reasons = declines();
   assert.ok(reasons.some((r) => r.includes('not inside')), reasons.join('\n'));
