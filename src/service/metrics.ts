@@ -53,6 +53,7 @@ export function createMetrics(refresher: () => RefresherStats | undefined = () =
     }),
     workers: new Gauge({ name: 'jetway_workers', help: 'Flight workers by state (idle, preparing an instance ahead, running a flight)', labelNames: ['state'] as const, registers: [registry] }),
     waiting: new Gauge({ name: 'jetway_runs_waiting', help: 'Runs waiting for a flight worker', registers: [registry] }),
+    reservedMemory: new Gauge({ name: 'jetway_memory_reserved_mib', help: 'Guest memory (MiB) the running flights reserved against JETWAY_SERVE_MEMORY_MIB', registers: [registry] }),
     lookups: new Counter({
       name: 'jetway_lookups_total',
       help: "Host calls by import and yoke's answer state (OK, NotFound, Forbidden, FeatureNotGranted, Error, Unauthenticated)",

@@ -250,6 +250,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const stats = pool.stats();
       for (const state of ['idle', 'preparing', 'running'] as const) options.metrics.workers.set({ state }, stats[state]);
       options.metrics.waiting.set(stats.waiting);
+      options.metrics.reservedMemory.set(pool.reservedMib);
       void options.metrics.registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': options.metrics.registry.contentType }).end(text));
       return;
     }

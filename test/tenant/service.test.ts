@@ -148,6 +148,7 @@ test('apps together run more memory-hungry flights than the service has memory',
     // two runs fit the budget and hold their memory at the API server; the other two wait for memory, not for workers
     await until('two runs hold their memory and two wait', async () => gates.held.length === 2 && (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 2);
     assert.equal(await idleWorkers(serve), 2, 'workers were free: memory held the two back');
+    assert.equal(await metric(serve.opsUrl, 'jetway_memory_reserved_mib'), budgetMib);
     // a run that could never fit fails at once, naming the setting, while the budget is taken
     await assert.rejects(
       cmp.generate(app('mem-huge', 'fill-then-look', { maxMemoryMib: '512', clusterAccess: 'true' })),
