@@ -31,3 +31,11 @@ test('--log-level drops less severe lines and refuses unknown levels', () => {
   assert.deepEqual(lines.map((l) => [l['level'], l['msg']]), [['warn', 'watch failed'], ['error', 'cannot start']]);
   assert.equal(lines[0]!['watch'], 'jobs');
 });
+
+test("the flights' memory budget and the queue bound come from JETWAY_SERVE_MEMORY_MIB and JETWAY_MAX_QUEUED_RUNS", () => {
+  const set = settingsOf(defaults, { JETWAY_SERVE_MEMORY_MIB: '1536', JETWAY_MAX_QUEUED_RUNS: '8' });
+  assert.deepEqual([set.memoryBudgetMib, set.maxQueued], [1536, 8]);
+  assert.equal(settingsOf(defaults, {}).maxQueued, 64);
+  assert.throws(() => settingsOf(defaults, { JETWAY_SERVE_MEMORY_MIB: '1.5Gi' }), /admin setting JETWAY_SERVE_MEMORY_MIB: got "1.5Gi", expected a positive whole number/);
+  assert.throws(() => settingsOf(defaults, { JETWAY_MAX_QUEUED_RUNS: '0' }), /admin setting JETWAY_MAX_QUEUED_RUNS: got "0", expected a positive whole number/);
+});
