@@ -35,8 +35,10 @@ export async function startServe(
   const child = execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'serve', ...connection, '--listen', '127.0.0.1:0', ...flags], {
     reject: false,
     buffer: false,
-    // each process is its own replica: its Lease identity (the pod name in Kubernetes) comes from its socket's directory
-    env: { POD_NAME: `jetway-serve-${basename(dirname(socket))}`, ...env, KUBECONFIG: '/nonexistent' },
+    // each process is its own replica: its Lease identity (the pod name in Kubernetes) comes from its socket's directory;
+    // the flights' memory budget is not derived from whatever memory limit the test machine's cgroup has (64 GiB: runs
+    // without maxMemoryMib, 4 GiB each, run side by side) unless the test sets one
+    env: { POD_NAME: `jetway-serve-${basename(dirname(socket))}`, JETWAY_SERVE_MEMORY_MIB: '65536', ...env, KUBECONFIG: '/nonexistent' },
   });
   const logs: Array<Record<string, unknown>> = [];
   let pending = '';
