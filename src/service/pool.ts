@@ -150,7 +150,6 @@ export class WorkerPool<W extends PoolWorker> {
     return waiting;
   }
 
-
   /** Runs `task` on a worker for the ticket's module; the worker is released when the task settles. */
   async use<T>(ticket: RunTicket, task: (worker: W) => Promise<T>): Promise<T> {
     const worker = await this.acquire(ticket);
