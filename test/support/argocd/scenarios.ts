@@ -217,6 +217,27 @@ export function jobState(env: ArgoCdEnvironment, namespace: string, name: string
   return conditions.includes('Failed') ? 'failed' : conditions.includes('Complete') ? 'complete' : 'running';
 }
 
+/**
+ * Whether Argo CD has answered jetway's hard refreshes patched after `since` (timeline ms): a hard generate ended after
+ * it and was compared, and no refresh is pending or generating. Argo CD then shows the state as of that generate.
+ */
+export function hardRefreshReconciled(env: ArgoCdEnvironment, app: string, since: number): () => boolean {
+  return () => {
+    const pending = applicationOf(env, app)?.metadata?.annotations?.['argocd.argoproj.io/refresh'] !== undefined;
+    const generated = env.timeline.of('generated').find((g) => g.app === app && g.refresh === 'hard' && g.at > since);
+    return !pending && !env.generating() && generated !== undefined && env.timeline.of('compared').some((c) => c.app === app && c.at > generated.at);
+  };
+}
+
+/**
+ * When jetway patched the hard refresh it made for `reason` (a change as its HardRefreshTriggered Event words it), or a
+ * later one: the last refresh patch before that Event was seen. Undefined until the Event is on the Application.
+ */
+export function hardRefreshPatchedFor(env: ArgoCdEnvironment, app: string, reason: string): number | undefined {
+  const told = applicationEvents(env, app).some((e) => e.reason === 'HardRefreshTriggered' && e.message.includes(reason));
+  return told ? env.timeline.of('refresh-patched').filter((r) => r.app === app).at(-1)?.at : undefined;
+}
+
 /** The pipeline example end to end: jobs one, two and three run in turn until the flight says all have completed. */
 export function runPipelineScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
@@ -328,11 +349,7 @@ export function runServiceKillScenario(options: ScenarioOptions & { downMs?: num
     env.jobs.holdJob(`${app}-one`);
     env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
     await wait('job one is created', () => env.timeline.first('created', `Job/${app}-one`) < Infinity);
-    const created = env.timeline.first('created', `Job/${app}-one`);
-    await wait('a hard refresh after job one was created has finished and none is pending', () => {
-      const pending = env.controller.application(app)?.metadata?.annotations?.['argocd.argoproj.io/refresh'] !== undefined;
-      return !pending && !env.generating() && env.timeline.of('generated').some((g) => g.refresh === 'hard' && g.at > created);
-    });
+    await wait('a hard refresh after job one was created has finished and none is pending', hardRefreshReconciled(env, app, env.timeline.first('created', `Job/${app}-one`)));
     await env.killService();
     env.jobs.releaseJob(`${app}-one`);
     await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');

@@ -7,7 +7,7 @@ import { syncAfterRefreshAnnotation } from '../../../src/refresher/sync-opt-in.j
 import type { SyncWindow } from '../../../src/refresher/sync-windows.js';
 import type { PluginParameter } from '../cmp-server.js';
 import { exampleDirectory, productionTimings, type AppDirectory } from './environment.js';
-import { applicationOf, completed, jobState, pipelineParameters, scenario, type ScenarioOptions, type ScenarioResult } from './scenarios.js';
+import { applicationOf, completed, hardRefreshPatchedFor, hardRefreshReconciled, jobState, pipelineParameters, scenario, type ScenarioOptions, type ScenarioResult } from './scenarios.js';
 
 /** The opt-in annotation. */
 export const optIn = { [syncAfterRefreshAnnotation]: 'true' };
@@ -86,12 +86,26 @@ export function runLongPipelineScenario(options: ScenarioOptions & { optIn: bool
   }, { stepTimeoutMs: Math.max(60_000, (options.budgetMs ?? 0) + 30_000), ...options });
 }
 
-/** The seed's pipeline example with the opt-in and without selfHeal: jetway syncs jobs two and three. */
+/**
+ * The seed's pipeline example with the opt-in and without selfHeal: jetway syncs jobs two and three. Jobs one and two
+ * run until Argo CD has reconciled jetway's refresh for their creation, as any Job that outlasts a refresh does: the
+ * generate that refresh causes sees the Job running, and the next stage comes from the refresh for its completion.
+ * (A Job done before that generate ran would have its next stage synced under the creation's refresh, and the Event
+ * would name the creation.)
+ */
 export function runOptInWithoutSelfHealScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
   return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
+    const held = ['one', 'two'];
+    for (const step of held) env.jobs.holdJob(`${app}-${step}`);
     env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
+    for (const step of held) {
+      const created = `Job ${namespace}/${app}-${step} was created`;
+      await wait(`jetway hard-refreshed the app because ${created}`, () => hardRefreshPatchedFor(env, app, created) !== undefined);
+      await wait(`Argo CD has reconciled that refresh`, hardRefreshReconciled(env, app, hardRefreshPatchedFor(env, app, created)!));
+      env.jobs.releaseJob(`${app}-${step}`);
+    }
     await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
     await completed(wait, env, app);
     await checkpoint('end');
