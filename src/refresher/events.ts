@@ -11,6 +11,7 @@ export type EventReason =
   | 'HardRefreshTriggered'
   | 'SelfHealDisabled'
   | 'WatchLimitReached'
+  | 'FlightStatusCrdMissing'
   // syncs jetway starts after its refreshes (sync-after-refresh.ts)
   | 'SyncStarted'
   | 'SyncWindowDenied'

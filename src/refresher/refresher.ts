@@ -78,6 +78,16 @@ function describeRun(run: RunRecord): string {
   return run.statusMessage || (run.waiting ? 'waiting' : 'ready');
 }
 
+/** The Warning for a destination without the FlightStatus CRD: what it costs and how to install it (deploy/flight-status). */
+function crdMissingMessage(destination: string | undefined): string {
+  const where = destination ? `the destination cluster ${destination}` : 'the destination cluster';
+  return (
+    `${where} does not serve jetway's FlightStatus CRD (jetway.dev/v1alpha1), so the app's health in Argo CD follows its ` +
+    `resources only, not the flight; the app still syncs. Install the CRD there from deploy/flight-status: ` +
+    'kubectl apply -f deploy/flight-status/flightstatus-crd.yaml'
+  );
+}
+
 /** Lists at most a few reasons, so an Event stays readable. */
 function summarize(reasons: string[]): string {
   const shown = reasons.slice(0, 3).join('; ');
@@ -90,6 +100,8 @@ export class Refresher {
   /** Apps not watched because their record passed a limit, with the limit's message. */
   private readonly limited = new Map<string, string>();
   private readonly facts = new Map<string, { facts: ApplicationFacts; at: number }>();
+  /** Whether each app's last run that said so found the FlightStatus CRD missing in its destination. */
+  private readonly crdMissing = new Map<string, boolean>();
   private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0, refreshFailures: 0, watchErrors: 0 };
   private readonly detector: ChangeDetector;
   private readonly watches: Watches;
@@ -182,8 +194,11 @@ export class Refresher {
     }
     // Argo CD pauses generation after repeated failures; the periodic re-check keeps retrying a failed app too.
     this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed' || limit !== undefined);
+    // a missing FlightStatus CRD is told once, when a run first finds it missing (a failed run does not say either way)
+    const crdMissingNow = run.flightStatusCrdMissing === true && this.crdMissing.get(run.app) !== true;
+    if (run.flightStatusCrdMissing !== undefined) this.crdMissing.set(run.app, run.flightStatusCrdMissing);
     if (replayed) return;
-    this.announce(previous, run).catch((error: unknown) => {
+    this.announce(previous, run, crdMissingNow).catch((error: unknown) => {
       this.log('warn', `cannot record Events on Application ${run.app}: ${(error as Error).message}`, { app: run.app });
     });
   }
@@ -281,6 +296,7 @@ export class Refresher {
     this.syncs.forget(app);
     this.events.forget(app);
     this.facts.delete(app);
+    this.crdMissing.delete(app);
   }
 
   // Why: selfHeal and uid change rarely; one GET per app per cache period is enough.
@@ -293,9 +309,11 @@ export class Refresher {
   }
 
   // Why: status transitions become Events the Argo CD UI shows, including the selfHeal warning for waiting flights.
-  private async announce(previous: RunRecord | undefined, run: RunRecord): Promise<void> {
+  private async announce(previous: RunRecord | undefined, run: RunRecord, crdMissingNow: boolean): Promise<void> {
     const ref = applicationRef(run.app, this.o.argocdNamespace);
     const events: AppEvent[] = [];
+    // first, so any other Event of this run on the Application means this one was written too
+    if (crdMissingNow) events.push({ type: 'Warning', reason: 'FlightStatusCrdMissing', message: crdMissingMessage(run.destination) });
     if (run.outcome === 'failed') events.push({ type: 'Warning', reason: 'FlightFailed', message: run.statusMessage ?? 'the flight failed' });
     else if (previous && describeRun(previous) !== describeRun(run)) {
       events.push({ type: 'Normal', reason: 'FlightProgressed', message: `flight status changed from "${describeRun(previous)}" to "${describeRun(run)}"` });

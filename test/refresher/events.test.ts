@@ -6,6 +6,7 @@ import type { KubeHttp } from '../../src/cluster/http.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import type { FakeApiServer } from '../support/apiserver.js';
 import type { Refresher } from '../../src/refresher/refresher.js';
+import type { RunRecord } from '../../src/refresher/records.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { application, jobs, lookedUp, ranAt, refresher, run, until, usingRefresher, withApiServer } from './support.js';
 
@@ -125,5 +126,38 @@ test('a refresh PATCH that fails is counted', async () => {
     await refreshOnce(r, clock, 'flaky', 'flaky-job');
     await until('the PATCH was refused', () => refused.hits === 1 && r.stats().refreshFailures === 1);
     assert.equal(r.stats().refreshes, 0);
+  });
+});
+
+test('a destination without the FlightStatus CRD is one Warning naming deploy/flight-status, told again only after the CRD came and went', async () => {
+  api.put(application('argocd', 'remote'));
+  const clock = new ManualClock();
+  await usingRefresher(api, refresher(http, { clock }), async (r) => {
+    const missing = () => eventsOf('argocd', 'remote').filter((e) => e.reason === 'FlightStatusCrdMissing');
+    let at = clock.now();
+    // one run: its Events are written in order, the CRD Warning before FlightWaiting, so once that is there the run was told
+    const told = async (step: string, extra: Partial<RunRecord>) => {
+      const statusMessage = `waiting for job ${step} to complete`;
+      r.record(run('remote', [], { destination: 'https://prod.example.com:6443', statusMessage, waiting: true, ...extra, ...ranAt((at += 1_000)) }));
+      await until(`the run waiting for job ${step} was told`, () => eventsOf('argocd', 'remote').some((e) => e.reason === 'FlightWaiting' && e.message === statusMessage));
+    };
+    await told('one', { flightStatusCrdMissing: true });
+    assert.equal(missing().length, 1);
+    // more runs against the same destination, a failed one (which does not say either way) among them: not told again
+    await told('two', { flightStatusCrdMissing: true });
+    r.record(run('remote', [], { outcome: 'failed', statusMessage: 'flight crashed', ...ranAt((at += 1_000)) }));
+    await until('the failure was told', () => eventsOf('argocd', 'remote').some((e) => e.reason === 'FlightFailed'));
+    await told('three', { flightStatusCrdMissing: true });
+    const [warning] = missing();
+    assert.deepEqual([missing().length, warning!.type, warning!.count], [1, 'Warning', 1]);
+    assert.equal(
+      warning!.message,
+      "the destination cluster https://prod.example.com:6443 does not serve jetway's FlightStatus CRD (jetway.dev/v1alpha1), so the app's health in Argo CD follows its resources only, not the flight; the app still syncs. Install the CRD there from deploy/flight-status: kubectl apply -f deploy/flight-status/flightstatus-crd.yaml",
+    );
+    // the CRD installed, then removed again: told once more
+    await told('four', { flightStatusCrdMissing: false });
+    assert.equal(missing()[0]!.count, 1);
+    await told('five', { flightStatusCrdMissing: true });
+    assert.equal(missing()[0]!.count, 2);
   });
 });
