@@ -11,6 +11,7 @@ import { fetchRecords } from '../../src/service/client.js';
 import type { PluginParameter } from '../support/cmp-server.js';
 import { DashboardRecorder, liveFlightStatus, type DashboardView } from '../support/argocd/dashboard.js';
 import { exampleDirectory, startArgoCd, type ArgoCdEnvironment, type EnvironmentOptions } from '../support/argocd/environment.js';
+import { hardRefreshReconciled } from '../support/argocd/scenarios.js';
 import { watModule } from '../support/wat.js';
 
 type Variant = 'yaml' | 'json' | 'ready-condition';
@@ -89,12 +90,27 @@ for (const variant of ['yaml', 'json', 'ready-condition'] as const) {
       const { views, env } = await withDashboard({ directories: [exampleDirectory('pipeline')] }, app, async (env, until, dashboard) => {
         env.jobs.failJob(`${app}-two`, message);
         env.createApplication({ name: app, path: 'pipeline', parameters: inputParameters('pipeline', app, variant) });
-        await until('the app is Degraded', () => env.controller.application(app)?.status?.health?.status === 'Degraded' && last(dashboard.views).flight?.status === 'Degraded');
-        // long enough for every refresh, self-heal and job the stopped pipeline could still cause
-        await new Promise((r) => setTimeout(r, 2 * (env.timings.jobMs + env.timings.debounceMs + env.timings.minIntervalMs)));
+        // the refresher has acted on job two's failure, Argo CD has generated and compared after it, and the app is Synced
+        // with no operation: the manifests it holds are the stopped pipeline's, and nothing is left to apply
+        await until('Argo CD shows the failure, reconciled and synced, with nothing pending', () => {
+          const application = env.controller.application(app);
+          const failed = env.timeline.first('job-failed', `Job/${app}-two`);
+          return (
+            application?.status?.health?.status === 'Degraded' &&
+            application.status.sync?.status === 'Synced' &&
+            !application.operation &&
+            last(dashboard.views).flight?.status === 'Degraded' &&
+            hardRefreshReconciled(env, app, failed)()
+          );
+        });
       });
       assert.deepEqual(last(views).flight, { status: 'Degraded', message: `job two failed: ${message}` });
       assert.deepEqual([last(views).health, last(views).liveHealth], ['Degraded', 'Degraded']);
+      // every generate after the failure rendered the stopped pipeline: job three is neither emitted nor created
+      const failed = env.timeline.first('job-failed', `Job/${app}-two`);
+      const after = env.timeline.of('generated').filter((g) => g.app === app && g.result === 'ran' && g.at > failed);
+      assert.ok(after.length > 0, 'a generate ran after job two failed');
+      assert.deepEqual(after.filter((g) => g.objects.includes(`Job/${app}-three`)), [], 'a generate emitted job three');
       assert.equal(env.timeline.first('created', `Job/${app}-three`), Infinity, 'job three was created');
     });
 
@@ -114,6 +130,11 @@ for (const variant of ['yaml', 'json', 'ready-condition'] as const) {
       const recompared = env.timeline.of('compared').find((c) => c.app === app && c.at > applied)?.at ?? Infinity;
       const early = views.filter((v) => v.at > recompared && v.health === 'Healthy' && v.flight?.message !== 'ready');
       assert.deepEqual(early, [], `Healthy only once the flight is ready\n--- timeline ---\n${env.timeline}`);
+      // that early Healthy is only ever paired with OutOfSync (the FlightStatus is not live yet): Synced and Healthy
+      // together, what app-of-apps and progressive syncs should wait for, never claims done early
+      const syncedHealthy = views.filter((v) => v.sync === 'Synced' && v.health === 'Healthy');
+      assert.ok(syncedHealthy.length > 0);
+      for (const view of syncedHealthy) assert.deepEqual(view.flight, { status: 'Healthy', message: 'ready' }, `Synced and Healthy before ready\n--- timeline ---\n${env.timeline}`);
       const moved = views.find((v) => v.flight?.message !== undefined && v.at > waiting[0]!.at && !waiting.includes(v))!;
       assert.ok(moved.at > env.timeline.first('secret-published'), 'the dashboard moved past the wait only after the Secret was published');
       // (before the FlightStatus is first applied only the health-less Database is live, which Argo CD counts as Healthy)
@@ -144,7 +165,7 @@ test('a Progressing FlightStatus never holds back the flight\'s own waves: the s
   assert.equal(last(views).liveHealth, 'Progressing');
 });
 
-test('a destination without the FlightStatus CRD: no FlightStatus is emitted, the app still syncs and completes, and the record says the CRD is missing', async () => {
+test('a destination without the FlightStatus CRD: no FlightStatus is emitted, the app still syncs and completes, the record says the CRD is missing, and one Warning Event says how to install it', async () => {
   const app = 'pipeline';
   const { views, env } = await withDashboard({ directories: [exampleDirectory('pipeline')], flightStatusCrd: false }, app, async (env, until) => {
     env.createApplication({ name: app, path: 'pipeline', parameters: inputParameters('pipeline', app, 'yaml') });
@@ -157,6 +178,12 @@ test('a destination without the FlightStatus CRD: no FlightStatus is emitted, th
     await until('the run after job three records the flight done', async () => (await record())?.signal === 'done');
     const done = await record();
     assert.deepEqual([done?.signal, done?.flightStatusCrdMissing, done?.statusMessage], ['done', true, 'all jobs have completed']);
+    // every run found the CRD missing; the Application was told once (a run's Warning is written before its other Events)
+    const events = () => env.api.list('v1', 'Event', env.argocdNamespace).filter((e) => (e['involvedObject'] as { name?: string }).name === app);
+    await until('the last run\'s Events are written', () => events().some((e) => e['reason'] === 'FlightProgressed' && String(e['message']).endsWith('to "all jobs have completed"')));
+    const warnings = events().filter((e) => e['reason'] === 'FlightStatusCrdMissing');
+    assert.deepEqual(warnings.map((e) => [e['type'], e['count']]), [['Warning', 1]]);
+    assert.match(String(warnings[0]!['message']), /does not serve jetway's FlightStatus CRD .* Install the CRD there from deploy\/flight-status: kubectl apply -f deploy\/flight-status\/flightstatus-crd\.yaml$/);
   });
   assert.ok(views.every((v) => v.flight === undefined));
   assert.deepEqual(env.timeline.of('generated').flatMap((g) => g.objects.filter((o) => o.startsWith('FlightStatus/'))), []);
