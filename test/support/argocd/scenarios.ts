@@ -403,7 +403,13 @@ export function runNoSelfHealScenario(options: ScenarioOptions = {}): Promise<Sc
     await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
     await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.objects.includes(`Job/${app}-two`)));
     await wait('the app is OutOfSync', () => env.controller.application(app)?.status?.sync?.status === 'OutOfSync');
-    // several self-heal backoffs and controller passes: nothing may apply job two
+    // Argo CD compared the generate that followed jetway's refresh for job one's completion, and its autoSync (run at
+    // that comparison) set no operation: the stall is Argo CD's decision, not a comparison still to come
+    await wait('Argo CD reconciled the refresh for job one\'s completion, OutOfSync, with no operation', () => {
+      const application = env.controller.application(app);
+      return hardRefreshReconciled(env, app, env.timeline.first('job-completed', `Job/${app}-one`))() && application?.status?.sync?.status === 'OutOfSync' && !application.operation;
+    });
+    // then several self-heal backoffs and controller passes, and jetway's sync cycle for that refresh: nothing may apply job two
     await new Promise((r) => setTimeout(r, 4 * env.timings.selfHealBackoff.baseMs + 20 * env.timings.tickMs));
     await checkpoint('stalled');
     env.controller.sync(app);
