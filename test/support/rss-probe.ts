@@ -17,5 +17,5 @@ export function peakRssBytes(pid: number | 'self' = 'self'): number {
   return Number(hwm ?? (pid === 'self' ? process.resourceUsage().maxRSS : NaN)) * 1024;
 }
 
-const file = process.env['JETWAY_TEST_RSS_FILE'];
+const file = process.env['TEST_RSS_PROBE_FILE'];
 if (file) process.on('exit', () => writeFileSync(file, String(peakRssBytes())));
