@@ -29,6 +29,8 @@ before(async () => {
   api = await startApiServer({ namespaces: ['argocd', 'demo'] });
   installRunRecords(api);
   installArgoProjects(api);
+  // the Application deploys in-cluster to demo: serve resolves the lookups there (the plugin container has no credentials)
+  api.put(application('argocd', 'pipeline', { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' }, source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } } }));
   cache = await mkdtemp(join(tmpdir(), 'jetway-serve-cache-'));
 });
 after(async () => {
@@ -61,8 +63,6 @@ function generate(socket: string) {
 const jobNames = (stdout: string) => (yaml.loadAll(stdout) as KubeObject[]).filter((o) => o?.kind === 'Job').map((o) => o.metadata?.name);
 
 test('generate runs through jetway serve, which refreshes the Application when what the flight waited for appears', async () => {
-  // the Application deploys in-cluster to demo: serve resolves the lookups there (the plugin container has no credentials)
-  api.put(application('argocd', 'pipeline', { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' }, source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } } }));
   const serve = await startServe(api, ['--debounce', '100ms', '--min-interval', '200ms']);
   try {
     assert.equal((await fetch(`${serve.opsUrl}/healthz`)).status, 200);
@@ -149,7 +149,7 @@ test('with jetway serve killed, a generate whose flight looks things up fails in
   const cold = await generate(serve.socket);
   assert.equal(cold.exitCode, 1);
   assert.equal(cold.stdout, '');
-  assert.match(cold.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*: check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/);
+  assert.match(cold.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*: check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app$/);
 });
 
 test('generate reports a run it did in-process to jetway serve, which counts it by reason', async () => {
