@@ -55,7 +55,14 @@ export function checkPluginContainer(pod: Obj): void {
   assert.equal(config?.subPath, 'plugin.yaml');
   assert.equal(m.get('/tmp')?.name, 'jetway-tmp');
   assert.equal(m.get('/var/run/jetway')?.name, 'jetway-run');
-  assert.equal(m.get(SERVICE_ACCOUNT_DIR)?.name, 'jetway-token');
+  // it unpacks app authors' repositories: no cluster credentials in its mounts or env (issue 14); jetway serve holds them
+  assert.equal(m.get(SERVICE_ACCOUNT_DIR), undefined, 'the plugin container mounts no ServiceAccount token');
+  const tokenVolumes = new Set((pod.volumes ?? []).filter((v: Obj) => v.projected?.sources?.some((s: Obj) => s.serviceAccountToken) || v.secret).map((v: Obj) => v.name));
+  assert.deepEqual([...m.values()].filter((mount: Obj) => tokenVolumes.has(mount.name) || mount.mountPath.startsWith('/var/run/secrets')), [], 'no token or Secret volume');
+  for (const e of c.env ?? []) {
+    assert.ok(!['JETWAY_KUBECONFIG', 'KUBECONFIG'].includes(e.name) && e.valueFrom?.secretKeyRef === undefined, `no credentials in the plugin container's env (${e.name})`);
+  }
+  assert.equal(c.envFrom, undefined, 'no env from Secrets or ConfigMaps');
   const env = Object.fromEntries((c.env ?? []).map((e: Obj) => [e.name, e.value]));
   assert.equal(env['JETWAY_SOCKET'], '/var/run/jetway/jetway.sock');
   assert.equal(env['JETWAY_CACHE_DIR'], '/var/run/jetway/cache');
@@ -125,7 +132,7 @@ export function checkTokenConfinement(pod: Obj): void {
   assert.equal(pod.automountServiceAccountToken, false);
   for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
     const tokenMounts = (c.volumeMounts ?? []).filter((m: Obj) => m.name === 'jetway-token' || m.mountPath.startsWith('/var/run/secrets'));
-    if (JETWAY_CONTAINERS.includes(c.name)) {
+    if (c.name === 'jetway-serve') {
       assert.equal(tokenMounts.length, 1, `${c.name} mounts the token`);
       assert.equal(tokenMounts[0].readOnly, true, `${c.name} mounts the token read-only`);
     } else {
@@ -241,7 +248,8 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
   }
   // the opt-in syncs read AppProjects (sync windows): get only, and only in Argo CD's namespace (a Role)
   const appprojects = find(objects, 'Role', 'jetway-appprojects');
-  assert.deepEqual(grantSet(appprojects.rules), ['argoproj.io/appprojects:get']);
+  // and Argo CD's cluster Secrets (destinations, issue 14): list, in Argo CD's namespace only
+  assert.deepEqual(grantSet(appprojects.rules), ['/secrets:list', 'argoproj.io/appprojects:get']);
   const appprojectsBinding = find(objects, 'RoleBinding', 'jetway-appprojects');
   assert.deepEqual(appprojectsBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'jetway-appprojects' });
   assert.deepEqual(appprojectsBinding.subjects, [{ kind: 'ServiceAccount', name: 'argocd-repo-server', ...(namespace === undefined ? {} : { namespace }) }]);
