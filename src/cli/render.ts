@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { LazyKube } from '../cluster/connect.js';
 import { OfflineCluster } from '../cluster/offline.js';
-import type { Cluster } from '../cluster/types.js';
+import type { Cluster, KubeObject } from '../cluster/types.js';
 import { localRunner, renderFlight } from '../flight/render.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
@@ -22,7 +22,8 @@ interface RenderFlags {
   arg: string[];
   env: string[];
   release?: string;
-  namespace: string;
+  namespace?: string;
+  application?: string;
   clusterAccess: boolean;
   resourceMatcher: string[];
   maxMemoryMib: string;
@@ -60,24 +61,49 @@ export async function readInput(flags: Pick<RenderFlags, 'input' | 'inputFile'>)
 }
 
 /** Chooses the cluster: an offline file (which implies access), the kubeconfig when access is granted, else none. */
-async function chooseCluster(flags: RenderFlags, kube: LazyKube): Promise<Cluster | undefined> {
-  if (flags.clusterState) return OfflineCluster.fromFile(flags.clusterState, flags.namespace);
+async function chooseCluster(flags: RenderFlags, namespace: string, kube: LazyKube): Promise<Cluster | undefined> {
+  if (flags.clusterState) return OfflineCluster.fromFile(flags.clusterState, namespace);
   if (!flags.clusterAccess) return undefined;
   return kube.get();
 }
 
+/**
+ * `--application FILE`: an Argo CD Application manifest gives the release (its name), the namespace and the kubeconfig
+ * context (named like its destination cluster), as Argo CD's generate would see them; explicit flags still win.
+ */
+async function fromApplication(flags: RenderFlags): Promise<{ release?: string; namespace?: string; context?: string }> {
+  if (flags.application === undefined) return {};
+  const text = await readFile(flags.application, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read --application ${flags.application}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  });
+  const [{ default: yaml }, { destinationOf, applicationLabel }, { contextForDestination }, { loadKubeConfig }] = await Promise.all([
+    import('js-yaml'),
+    import('../cluster/destinations/application.js'),
+    import('../cluster/destinations/context.js'),
+    import('../cluster/kube.js'),
+  ]);
+  const app = yaml.load(text) as KubeObject | undefined;
+  if (typeof app !== 'object' || app === null || app.kind !== 'Application' || !String(app.apiVersion).startsWith('argoproj.io/')) {
+    throw new Error(`--application ${flags.application}: expected an Argo CD Application (apiVersion argoproj.io/v1alpha1, kind Application)`);
+  }
+  const destination = destinationOf(app);
+  const context = flags.context ?? (flags.clusterAccess && !flags.clusterState ? contextForDestination(loadKubeConfig({ kubeconfig: flags.kubeconfig }), destination, applicationLabel(app)) : undefined);
+  return { release: app.metadata?.name, namespace: destination.namespace || undefined, ...(context === undefined ? {} : { context }) };
+}
+
 async function render(flags: RenderFlags): Promise<void> {
-  const namespace = parseName('--namespace', flags.namespace);
-  const release = parseName('--release', flags.release ?? basename(flags.wasm).replace(/(\.wasm)?(\.gz)?$/, ''));
+  const fromApp = await fromApplication(flags);
+  const namespace = parseName('--namespace', flags.namespace ?? fromApp.namespace ?? 'default');
+  const release = parseName('--release', flags.release ?? fromApp.release ?? basename(flags.wasm).replace(/(\.wasm)?(\.gz)?$/, ''));
   const timeoutMs = parseTimeout('--timeout', flags.timeout);
   const maxMemoryMib = parseMaxMemoryMib('--max-memory-mib', flags.maxMemoryMib);
   const resourceMatchers = parseMatchers('--resource-matcher', flags.resourceMatcher);
   const env = parseEnv(flags.env);
   const input = await readInput(flags);
   const loaded = await loadModule(flags.wasm, { baseDir: process.cwd(), repoRoot: '/', dockerConfigDir: readSetting(process.env, 'dockerConfig') });
-  const kube = new LazyKube({ kubeconfig: flags.kubeconfig, context: flags.context });
+  const kube = new LazyKube({ kubeconfig: flags.kubeconfig, context: flags.context ?? fromApp.context });
   try {
-    const cluster = await chooseCluster(flags, kube);
+    const cluster = await chooseCluster(flags, namespace, kube);
     const spec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: cluster !== undefined, resourceMatchers };
     const result = await renderFlight(loaded, spec, localRunner(async () => cluster));
     const lookedUpMissing = result.refs.some((r) => r.access === 'missing');
@@ -100,7 +126,8 @@ export function renderCommand(): Command {
     .option('--arg <value>', 'argument for the flight (repeatable)', collect, [])
     .option('--env <KEY=VALUE>', 'environment variable for the flight (repeatable)', collect, [])
     .option('--release <name>', 'release name (default: the module file name)')
-    .option('--namespace <name>', 'release namespace', 'default')
+    .option('--namespace <name>', 'release namespace (default: the Application\'s destination namespace, else "default")')
+    .option('--application <file>', "an Argo CD Application manifest: release = its name, namespace = its destination's, lookups through the kubeconfig context named like its destination cluster (spec.destination.name, else server)")
     .option('--cluster-access', 'let the flight look up cluster objects', false)
     .option('--resource-matcher <matcher>', 'also allow reading objects the release does not own: [ns/]GroupKind[:name] (repeatable)', collect, [])
     .option('--max-memory-mib <mib>', 'cap the flight memory (0 = no cap)', '0')

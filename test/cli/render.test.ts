@@ -8,7 +8,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import yaml from 'js-yaml';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
+import { application, startHubAndRemote } from '../support/apiserver/clusters.js';
 import { jetway, scratchDir, type CliRun } from '../support/cli.js';
 import { repoPath } from '../support/paths.js';
 import type { KubeObject } from '../../src/cluster/types.js';
@@ -241,5 +243,61 @@ describe('bad arguments: one clear stderr line, non-zero exit, empty stdout', { 
   test('a flight printing something that is not resources', async () => {
     // echo prints an object without kind
     failed(await render(['--wasm', 'test/flights/wasm/echo.wasm.gz']), /input must be resource, list of resources, or list of list of resources/);
+  });
+});
+
+describe('render --application: the destination cluster from the kubeconfig context named like it (issue 14 item 5)', () => {
+  let clusters: Awaited<ReturnType<typeof startHubAndRemote>>;
+  let kubeconfig: string;
+  let dir: string;
+
+  /** One kubeconfig with two contexts, `hub` (current) and `remote`, each the fake API server of that name. */
+  function mergedKubeconfig(): string {
+    const entries = (['hub', 'remote'] as const).map((name) => {
+      const kc = yaml.load(readFileSync(clusters[name].kubeconfig(), 'utf8')) as { clusters: Array<{ cluster: unknown }>; users: Array<{ user: unknown }> };
+      return { name, cluster: kc.clusters[0]!.cluster, user: kc.users[0]!.user };
+    });
+    const file = join(dir, 'kubeconfig.yaml');
+    writeFileSync(file, yaml.dump({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'hub',
+      clusters: entries.map((e) => ({ name: e.name, cluster: e.cluster })),
+      users: entries.map((e) => ({ name: e.name, user: e.user })),
+      contexts: entries.map((e) => ({ name: e.name, context: { cluster: e.name, user: e.name } })),
+    }));
+    return file;
+  }
+
+  before(async () => {
+    clusters = await startHubAndRemote();
+    dir = await mkdtemp(join(scratch.path, "app-"));
+    for (const api of [clusters.hub, clusters.remote]) {
+      api.ns('team');
+      api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'team' }, data: { cluster: api === clusters.hub ? 'hub' : 'remote' } });
+    }
+    kubeconfig = mergedKubeconfig();
+  });
+  after(() => clusters.close());
+
+  async function renderApp(destination: Record<string, string>): Promise<Run> {
+    const file = join(dir, `app-${Object.values(destination).join('-').replace(/\W+/g, '-')}.yaml`);
+    await writeFile(file, yaml.dump(application('lookup-app', { ...destination, namespace: 'team' })));
+    return render([
+      '--wasm', 'test/flights/wasm/lookup.wasm.gz', '--application', file, '--kubeconfig', kubeconfig, '--cluster-access',
+      '--resource-matcher', 'team/ConfigMap:settings', '--input', JSON.stringify({ Name: 'settings', Namespace: 'team', Kind: 'ConfigMap', ApiVersion: 'v1' }),
+    ]);
+  }
+
+  test('a destination by name reads the context of that name, not the current one; release and namespace come from the Application', async () => {
+    const [object] = succeeded(await renderApp({ name: 'remote' }));
+    assert.equal((object!['data'] as Record<string, string>)['cluster'], 'remote');
+    assert.equal(object!.metadata?.annotations?.['instance.atc.yoke.cd/release'], 'lookup-app');
+    assert.equal(object!.metadata?.annotations?.['instance.atc.yoke.cd/namespace'], 'team');
+  });
+
+  test('a destination with no context named like it fails in one line naming the Application and what to do', async () => {
+    const run = await renderApp({ server: 'https://prod.example.com' });
+    assert.equal(run.exitCode, 1);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^jetway: render failed: Application argocd\/lookup-app: no kubeconfig context named "https:\/\/prod\.example\.com" \(its spec\.destination\.server\); name a context after the cluster, or pass --context \(contexts: hub, remote\)$/);
   });
 });
