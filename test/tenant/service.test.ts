@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer, type RequestRecord } from '../support/apiserver.js';
 import { peakRssBytes } from '../support/rss-probe.js';
 import { metric, startServe, type ServeProcess } from '../support/serve.js';
-import { startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
+import { ensureApplication, installArgoProjects, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { watModule } from '../support/wat.js';
 
 let api: FakeApiServer;
@@ -16,6 +16,7 @@ let repository: Sidecar;
 
 before(async () => {
   api = await startApiServer();
+  installArgoProjects(api); // serve resolves each app's destination and AppProject (issue 14)
   // start-spin: the wasm `start` function never returns; spin: `_start` never returns; yaml-stages: a well-behaved
   // flight; fill-then-look: fills its maxMemoryMib, then looks up ConfigMap `gate` (which a test may hold)
   const files: Record<string, Uint8Array> = {};
@@ -33,7 +34,9 @@ const sidecar = (serve: ServeProcess): Sidecar => repository.withEnv({ JETWAY_SO
 
 /** An Application of one team (its destination namespace is its name), running the repository's `flight` folder. */
 function app(name: string, flight: string, more: Record<string, string> = {}) {
-  return tenantApp(name, flight, [{ name: 'wasm', string: 'flight.wasm' }, ...Object.entries(more).map(([k, v]) => ({ name: k, string: v }))], name);
+  const application = tenantApp(name, flight, [{ name: 'wasm', string: 'flight.wasm' }, ...Object.entries(more).map(([k, v]) => ({ name: k, string: v }))], name);
+  ensureApplication(api, application); // Argo CD's Application, deploying in-cluster: where serve resolves the lookups
+  return application;
 }
 
 /** Polls until `check` holds (no fixed sleep), failing with `what` after `timeoutMs` (generous: six engineers share two cores). */
