@@ -163,7 +163,7 @@ test('with the service gone the launcher generates in the plugin container, whic
   const relayed = await run(['jetway-generate'], app, gone);
   assert.equal(relayed.exitCode, 1);
   assert.equal(relayed.stdout, '');
-  assert.match(relayed.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*no-such\.sock: check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/);
+  assert.match(relayed.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*no-such\.sock \(down, or declining: its log says why\): check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/);
   const stages = await run(['jetway-generate'], app, { ...gone, ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'wasm', string: 'flight.wasm' }]) });
   assert.equal(stages.exitCode, 0, stages.stderr);
   assert.notEqual(stages.stdout, '');
