@@ -282,24 +282,25 @@ export function runArgoCdInGitopsScenario(options: ScenarioOptions = {}): Promis
 }
 
 /**
- * `jetway generate` in the sidecar on its own (jetway serve is down, so generate runs in-process): it reaches the
- * cluster with the pod's service account, as deployed, not with a kubeconfig. Returns the users the API server saw
- * for lookups of the app's Jobs.
+ * `jetway generate` in the sidecar on its own (jetway serve is down, so generate runs in-process): the plugin container
+ * holds no cluster credentials (issue 14), whatever its environment offers, so the pipeline's generate fails. Returns the
+ * users the API server saw for lookups of the app's Jobs (none expected) and the failure.
  */
-export async function runSidecarCredentialsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult & { lookupUsers: string[]; credentials: string }> {
+export async function runSidecarCredentialsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult & { lookupUsers: string[]; error: string }> {
   const app = 'pipeline';
   const namespace = 'pipelines';
   let lookupUsers: string[] = [];
-  let credentials = '';
+  let error = '';
   const result = await scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    credentials = env.generateCredentials;
     await env.killService();
     env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('a generate ran', () => env.timeline.of('generated').some((g) => g.result === 'ran'));
+    // issue 14: the plugin container holds no credentials, so with the service gone the generate fails in one line
+    await wait('a generate failed', () => env.timeline.of('generated').some((g) => g.result === 'failed'));
+    error = env.timeline.of('generated').find((g) => g.result === 'failed')?.error ?? '';
     // everything but the controller's own reads and applies: what generate did
     const jobs = env.api.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${namespace}/jobs`) && r.user !== env.controllerUser);
     lookupUsers = [...new Set(jobs.map((r) => r.user ?? ''))];
     await checkpoint('end');
   }, options);
-  return { ...result, lookupUsers, credentials };
+  return { ...result, lookupUsers, error };
 }
