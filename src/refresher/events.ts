@@ -11,6 +11,8 @@ export type EventReason =
   | 'HardRefreshTriggered'
   | 'SelfHealDisabled'
   | 'WatchLimitReached'
+  // the destination cluster of an app's lookups cannot be watched (deleted registration, unreachable, credentials refused)
+  | 'ClusterUnreachable'
   // syncs jetway starts after its refreshes (sync-after-refresh.ts)
   | 'SyncStarted'
   | 'SyncWindowDenied'

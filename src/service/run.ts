@@ -3,8 +3,12 @@
 
 import { hostname } from 'node:os';
 import { LazyKube } from '../cluster/connect.js';
+import { listClusterSecrets } from '../cluster/destinations/cluster-secrets.js';
+import { DestinationResolver } from '../cluster/destinations/resolver.js';
+import { loadKubeConfig } from '../cluster/kube.js';
 import { tidyCache, type CacheSettings } from '../module/cache.js';
 import { realClock } from '../refresher/clock.js';
+import { DestinationClients } from '../refresher/clusters.js';
 import { LeaderElector } from '../refresher/leader.js';
 import { RecordFeed } from '../refresher/record-feed.js';
 import { RecordStore } from '../refresher/record-store.js';
@@ -60,12 +64,18 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const cluster = await kube.get();
   const identity = process.env['POD_NAME'] || hostname();
   const store = new RecordStore(cluster.http, settings.argocdNamespace);
+  // The leader's watches of apps deployed to registered clusters: clients from Argo CD's cluster Secrets (issue 14).
+  const destinations = new DestinationResolver({
+    secrets: listClusterSecrets(cluster.http, settings.argocdNamespace),
+    inCluster: () => loadKubeConfig({ kubeconfig: settings.kubeconfig }),
+  });
 
   // The refresher and the feed of records into it exist only while this replica leads.
   let leading: { refresher: Refresher; feed: RecordFeed } | undefined;
   const lead = () => {
     const refresher = new Refresher({
       http: cluster.http,
+      clusters: new DestinationClients({ local: cluster.http, resolver: destinations, clock: realClock }),
       argocdNamespace: settings.argocdNamespace,
       debounceMs: settings.debounceMs,
       minIntervalMs: settings.minIntervalMs,
@@ -138,6 +148,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     clearInterval(tidyTimer);
     await elector.stop(); // steps down (watches close) and releases the lease for the next replica
     await service.close();
+    destinations.close();
     await kube.close();
     process.exit(0);
   };
