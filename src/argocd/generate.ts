@@ -23,6 +23,8 @@ export interface GenerateOutcome extends Manifests {
   refs: LookupRef[];
   moduleDigest: string;
   durationMs: number;
+  /** The cluster the lookups read, when `jetway serve` resolved it. */
+  destination?: string;
 }
 
 /** Loads a module reference with its digest; `jetway serve` passes one that remembers repository modules by content. */
@@ -118,5 +120,7 @@ export async function generate(
     allowEmpty: params.allowEmpty,
     flightStatus,
   });
-  return { ...manifests, env, flightStatusCrdMissing: !flightStatus, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
+  const outcome: GenerateOutcome = { ...manifests, env, flightStatusCrdMissing: !flightStatus, refs: result.refs, moduleDigest: module.digest, durationMs: result.durationMs };
+  if (result.destination !== undefined) outcome.destination = result.destination;
+  return outcome;
 }

@@ -2,15 +2,29 @@
 
 import { Command } from 'commander';
 import { readAdminSettings } from '../argocd/admin.js';
-import { generate } from '../argocd/generate.js';
+import { generate, type ClusterSource } from '../argocd/generate.js';
 import { Redactions } from '../argocd/redaction.js';
 import { appOf, failedRecord, okRecord } from '../argocd/run-record.js';
-import { LazyKube } from '../cluster/connect.js';
 import { localRunner, type FlightRunner } from '../flight/render.js';
 import { postRecord, reportFallback, serviceRunner } from '../service/client.js';
 import type { FallbackReason } from '../service/protocol.js';
 import { formatManifests } from '../stages/format.js';
 import { reportFailure } from './fail.js';
+
+/**
+ * The cluster as the plugin container sees it: not at all. It unpacks app authors' repositories, so it holds no cluster
+ * credentials (issue 14): lookups and `refs` are served by `jetway serve`, which resolves the app's destination cluster.
+ */
+function lookupsNeedServe(socket: string | undefined): Error {
+  const where = socket ? `it did not answer on JETWAY_SOCKET ${socket}` : 'JETWAY_SOCKET is not set';
+  return new Error(`lookups need jetway serve (clusterAccess and refs read the cluster only through it) and ${where}: check the jetway-serve container beside the plugin (deploy/), then refresh the app`);
+}
+
+/** A runner for flights without cluster access; one that asks for it fails at once with lookupsNeedServe. */
+function clusterlessRunner(socket: string | undefined): FlightRunner {
+  const local = localRunner(() => Promise.resolve(undefined));
+  return (module, spec) => (spec.clusterAccess ? Promise.reject(lookupsNeedServe(socket)) : local(module, spec));
+}
 
 /**
  * Runs generate in this process (main.ts has already offered the whole generate to the service, which declined or is
@@ -23,15 +37,14 @@ async function generateCommandAction(): Promise<void> {
   const redactions = new Redactions();
   const startedAt = new Date().toISOString();
   let socket: string | undefined;
-  let kube: LazyKube | undefined;
   let fellBack: FallbackReason | undefined;
   try {
     const admin = readAdminSettings(env);
     socket = admin.socket;
-    kube = new LazyKube({ kubeconfig: admin.kubeconfig });
-    const fallback = localRunner(() => kube!.get());
-    const runner: FlightRunner | undefined = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : undefined;
-    const outcome = await generate(env, admin, process.cwd(), kube, redactions, runner);
+    const fallback = clusterlessRunner(socket);
+    const runner: FlightRunner = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : fallback;
+    const noCluster: ClusterSource = { get: () => Promise.reject(lookupsNeedServe(socket)) };
+    const outcome = await generate(env, admin, process.cwd(), noCluster, redactions, runner);
     process.stdout.write(formatManifests(outcome.objects, 'yaml', admin.maxRenderedBytes));
     if (socket) await postRecord(socket, okRecord(app, outcome, redactions, startedAt));
   } catch (error) {
@@ -39,7 +52,6 @@ async function generateCommandAction(): Promise<void> {
     if (socket && env['ARGOCD_APP_NAME']) await postRecord(socket, failedRecord(app, error, redactions, startedAt));
   } finally {
     if (socket && fellBack) await reportFallback(socket, fellBack);
-    await kube?.close();
   }
 }
 

@@ -72,6 +72,7 @@ export function settingsOf(flags: ServeFlags, env: NodeJS.ProcessEnv = process.e
     listen: parseListen(flags.listen),
     workers,
     kubeconfig: flags.kubeconfig ?? admin.kubeconfig,
+    projectScope: admin.projectScope,
     cache: { dir: admin.cacheDir, maxBytes: admin.cacheMaxBytes },
     perApp: flags.maxRunsPerApp === undefined ? undefined : parseCount('--max-runs-per-app', flags.maxRunsPerApp, workers),
     maxTimeoutMs: admin.maxTimeoutMs,

@@ -4,6 +4,7 @@ import { deferredCluster } from '../cluster/connect.js';
 import type { Cluster } from '../cluster/types.js';
 import { compileFlight } from '../module/compile.js';
 import { createAccessHost } from '../host/policy.js';
+import type { ProjectScope } from '../host/project-scope.js';
 import type { LookupRef } from '../host/refs.js';
 import type { HostAnswer, HostCall } from '../host/states.js';
 import { defaultRenderedLimit, metadataBytes } from '../stages/bounds.js';
@@ -30,6 +31,8 @@ export interface RunOutcome {
   stderr: string;
   refs: LookupRef[];
   durationMs: number;
+  /** The server URL of the cluster the run's lookups read, when `jetway serve` resolved it (RunRecord.destination). */
+  destination?: string;
 }
 
 export interface RenderResult {
@@ -37,6 +40,7 @@ export interface RenderResult {
   refs: LookupRef[];
   stderr: string;
   durationMs: number;
+  destination?: string;
 }
 
 /**
@@ -58,6 +62,7 @@ export async function runCompiled(
   cluster: Cluster | undefined,
   worker?: FlightWorker,
   observe?: (call: HostCall, answer: HostAnswer) => void,
+  project?: ProjectScope,
 ): Promise<RunOutcome & Pick<FlightOutput, 'instance'>> {
   const access = createAccessHost({
     cluster: spec.clusterAccess ? cluster : undefined,
@@ -65,6 +70,7 @@ export async function runCompiled(
     namespace: spec.namespace,
     matchers: spec.resourceMatchers,
     ceiling: spec.ceiling,
+    project,
   });
   const output = await runFlight(
     {
@@ -97,5 +103,7 @@ export function localRunner(cluster: () => Promise<Cluster | undefined>): Flight
 export async function renderFlight(module: ModuleBytes, spec: RunSpec, runner: FlightRunner, maxRenderedBytes = defaultRenderedLimit): Promise<RenderResult> {
   const outcome = await runner(module, spec);
   const bounds = { maxBytes: maxRenderedBytes, perObjectBytes: metadataBytes(spec.release, spec.namespace) };
-  return { stages: parseStages(outcome.stdout, outcome.stderr, bounds), refs: outcome.refs, stderr: outcome.stderr, durationMs: outcome.durationMs };
+  const result: RenderResult = { stages: parseStages(outcome.stdout, outcome.stderr, bounds), refs: outcome.refs, stderr: outcome.stderr, durationMs: outcome.durationMs };
+  if (outcome.destination !== undefined) result.destination = outcome.destination;
+  return result;
 }

@@ -1,7 +1,7 @@
 // generate's side of the socket: hand the run to the warm service, or fall back to running in-process when it does not answer.
 
 import http from 'node:http';
-import type { FlightRunner, ModuleBytes, RunSpec } from '../flight/render.js';
+import type { FlightRunner, ModuleBytes, RunOutcome, RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
 import {
   fallbacksPath,
@@ -77,7 +77,9 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
       if (res.status !== 200) throw new ServiceUnavailable(`run answered ${res.status}: ${res.text.slice(0, 200)}`, 'error');
       const answer = JSON.parse(res.text) as RunResponseBody;
       if (!answer.ok) throw new FlightError(answer.error.kind, answer.error.message, answer.error.stderr);
-      return { stdout: Buffer.from(answer.stdout, 'base64'), stderr: answer.stderr, refs: answer.refs, durationMs: answer.durationMs };
+      const outcome: RunOutcome = { stdout: Buffer.from(answer.stdout, 'base64'), stderr: answer.stderr, refs: answer.refs, durationMs: answer.durationMs };
+      if (typeof answer.destination === 'string') outcome.destination = answer.destination;
+      return outcome;
     } catch (error) {
       if (!(error instanceof ServiceUnavailable)) throw error;
       onFallback?.(error.reason, error.message);

@@ -5,13 +5,14 @@ import { realpath } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { readAdminSettings } from '../argocd/admin.js';
 import { Redactions } from '../argocd/redaction.js';
-import { readSetting } from '../settings/settings.js';
+import { readSetting, settingsTable } from '../settings/settings.js';
 import { readArgoEnvironment, repoRootOf } from '../argocd/environment.js';
 import { failureText } from '../argocd/failure.js';
-import { generate, type ClusterSource, type ModuleLoader } from '../argocd/generate.js';
+import { generate, type ModuleLoader } from '../argocd/generate.js';
 import { parsePluginParameters } from '../argocd/parameters.js';
 import { appOf, failedRecord, okRecord } from '../argocd/run-record.js';
 import type { FlightRunner } from '../flight/render.js';
+import type { RunTarget } from './destinations.js';
 import { isInside } from '../module/file.js';
 import type { RunRecord } from '../refresher/records.js';
 import { formatManifests } from '../stages/format.js';
@@ -22,8 +23,10 @@ import { generateDeclined, generateFailed } from './protocol.js';
 export interface GenerateDeps {
   /** The service's own environment: the admin settings come from here, never from the request. */
   ownEnv: NodeJS.ProcessEnv;
-  cluster: ClusterSource;
-  runner: FlightRunner;
+  /** The cluster an app's lookups and `refs` read, by its ARGOCD_APP_NAME: its destination, resolved by the service. */
+  targets(app: string): Promise<RunTarget>;
+  /** The runner of this generate; `target` resolves the app's destination once, when the flight asks for cluster access. */
+  runner(target: () => Promise<RunTarget>): FlightRunner;
   load: ModuleLoader;
   /** Hands the run record to the refresher (the one place records go, whichever process ran generate). */
   record(record: RunRecord): void;
@@ -42,7 +45,7 @@ export class GenerateRoute {
 
   constructor(private readonly deps: Omit<GenerateDeps, 'runner' | 'record'> & { record(record: RunRecord): Promise<void>; log: Logger }) {}
 
-  async answer(dir: string | null, environ: Uint8Array, runner: FlightRunner): Promise<GenerateAnswer & { timing: string }> {
+  async answer(dir: string | null, environ: Uint8Array, runner: GenerateDeps['runner']): Promise<GenerateAnswer & { timing: string }> {
     const { log } = this.deps;
     const started = performance.now();
     const answer = await answerGenerate(dir, environ, {
@@ -88,9 +91,12 @@ export function parseEnviron(body: Uint8Array): Map<string, string> {
   return env;
 }
 
+/** Settings only serve reads (its credentials among them): the plugin container has no say in them, so they may differ. */
+const serveOnly = new Set(settingsTable.filter((spec) => spec.readBy === 'serve').map((spec) => spec.name));
+
 /** The first policy setting on which the caller and the service differ (its name only: values may be sensitive). */
 function policyMismatch(caller: Map<string, string>, own: NodeJS.ProcessEnv): string | undefined {
-  const names = new Set([...caller.keys(), ...Object.keys(own)].filter((k) => k.startsWith('JETWAY_') && !locationSettings.has(k)));
+  const names = new Set([...caller.keys(), ...Object.keys(own)].filter((k) => k.startsWith('JETWAY_') && !locationSettings.has(k) && !serveOnly.has(k)));
   return [...names].sort().find((name) => (caller.get(name) ?? '') !== (own[name] ?? ''));
 }
 
@@ -140,9 +146,17 @@ export async function answerGenerate(dir: string | null, environ: Uint8Array, de
   const app = appOf(env);
   const redactions = new Redactions();
   const startedAt = new Date().toISOString();
+  // resolved at most once per generate, by whichever needs it first (`refs` or the flight's lookups)
+  let resolving: Promise<RunTarget> | undefined;
+  let destination: string | undefined;
+  const target = (): Promise<RunTarget> =>
+    (resolving ??= deps.targets(app).then((t) => {
+      destination = t.server;
+      return t;
+    }));
   try {
     const admin = readAdminSettings(deps.ownEnv);
-    const outcome = await generate(env, admin, cwd, deps.cluster, redactions, deps.runner, deps.load);
+    const outcome = await generate(env, admin, cwd, { get: async () => (await target()).cluster }, redactions, deps.runner(target), deps.load);
     const text = formatManifests(outcome.objects, 'yaml');
     if (text === '') throw new Error('generate produced no manifests'); // toManifests refuses this already; never answer 200 with nothing
     deps.record(okRecord(app, outcome, redactions, startedAt));
@@ -150,7 +164,7 @@ export async function answerGenerate(dir: string | null, environ: Uint8Array, de
   } catch (error) {
     // not the flight's fault (the service is overloaded, or the caller left): the plugin container generates instead
     if (error instanceof PoolBusy || error instanceof RunCancelled) return declined(error.message);
-    if (env['ARGOCD_APP_NAME']) deps.record(failedRecord(app, error, redactions, startedAt));
+    if (env['ARGOCD_APP_NAME']) deps.record(failedRecord(app, error, redactions, startedAt, destination));
     return { status: generateFailed, text: redactions.apply(failureText(error, `generate for Application ${app}`)) };
   }
 }

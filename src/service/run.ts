@@ -14,6 +14,7 @@ import { RecordFeed } from '../refresher/record-feed.js';
 import { RecordStore } from '../refresher/record-store.js';
 import { Refresher } from '../refresher/refresher.js';
 import { recordProblem } from '../refresher/records.js';
+import { runTargets } from './destinations.js';
 import { jsonLogger, type Level } from './log.js';
 import { createMetrics, setLeader } from './metrics.js';
 import { startService } from './server.js';
@@ -31,6 +32,8 @@ export interface ServeSettings {
   /** The heap of each flight worker thread (JETWAY_WORKER_HEAP_MIB). */
   workerHeapMib: number;
   kubeconfig: string | undefined;
+  /** JETWAY_PROJECT_SCOPE: non-owned lookups bounded by the app's AppProject destinations. */
+  projectScope: 'on' | 'off';
   /** The module cache shared with generate (JETWAY_CACHE_DIR, JETWAY_CACHE_MAX_BYTES), kept under its bound here. */
   cache: CacheSettings;
   /** What the refresher may watch (JETWAY_MAX_REFS_PER_APP, JETWAY_MAX_WATCHES). */
@@ -64,18 +67,19 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const cluster = await kube.get();
   const identity = process.env['POD_NAME'] || hostname();
   const store = new RecordStore(cluster.http, settings.argocdNamespace);
-  // The leader's watches of apps deployed to registered clusters: clients from Argo CD's cluster Secrets (issue 14).
-  const destinations = new DestinationResolver({
+  // one resolver for every app and for the refresher's watches: serve's own credentials for the in-cluster destination, cluster Secrets of Argo CD's namespace for the rest
+  const resolver = new DestinationResolver({
     secrets: listClusterSecrets(cluster.http, settings.argocdNamespace),
     inCluster: () => loadKubeConfig({ kubeconfig: settings.kubeconfig }),
   });
+  const targets = runTargets({ http: cluster.http, argocdNamespace: settings.argocdNamespace, resolver, projectScope: settings.projectScope });
 
   // The refresher and the feed of records into it exist only while this replica leads.
   let leading: { refresher: Refresher; feed: RecordFeed } | undefined;
   const lead = () => {
     const refresher = new Refresher({
       http: cluster.http,
-      clusters: new DestinationClients({ local: cluster.http, resolver: destinations, clock: realClock }),
+      clusters: new DestinationClients({ local: cluster.http, resolver, clock: realClock }),
       argocdNamespace: settings.argocdNamespace,
       debounceMs: settings.debounceMs,
       minIntervalMs: settings.minIntervalMs,
@@ -129,7 +133,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     perApp: settings.perApp,
     maxTimeoutMs: settings.maxTimeoutMs,
     workerHeapMib: settings.workerHeapMib,
-    cluster,
+    targets,
     metrics,
     log,
     sink: {
@@ -148,7 +152,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
     clearInterval(tidyTimer);
     await elector.stop(); // steps down (watches close) and releases the lease for the next replica
     await service.close();
-    destinations.close();
+    resolver.close();
     await kube.close();
     process.exit(0);
   };

@@ -3,10 +3,10 @@
 import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname } from 'node:path';
-import type { Cluster } from '../cluster/types.js';
 import { deadlineUnder, runCompiled, type FlightRunner, type RunSpec } from '../flight/render.js';
 import { FlightError } from '../wasi/errors.js';
 import { FlightWorker } from '../wasi/flight-worker.js';
+import type { RunTarget, RunTargets } from './destinations.js';
 import { GenerateRoute } from './generate-handler.js';
 import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
@@ -46,7 +46,8 @@ export interface ServiceOptions {
   prepareTimeoutMs?: number;
   /** How long a run may wait for a worker before it is answered "overloaded" (default 10 s). */
   queueTimeoutMs?: number;
-  cluster: Cluster | undefined;
+  /** Where an app's lookups go (its destination cluster and project scope), resolved per run; undefined: no cluster. */
+  targets: RunTargets | undefined;
   sink: RecordSink;
   metrics: Metrics;
   log: Logger;
@@ -93,9 +94,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     onPrepareOverrun: () => log('warn', 'preparing an instance overran its deadline; the worker was replaced and the module is no longer prepared ahead', { deadlineMs: pool.prepareTimeoutMs }),
   });
 
+  /** The run target of an app; an error (one line naming the Application or cluster) when it cannot be resolved. */
+  const targetOf = (app: string): Promise<RunTarget> => (options.targets ? options.targets(app) : Promise.reject(new Error('jetway serve has no cluster connection')));
+
   const generateRoute = new GenerateRoute({
     ownEnv: process.env,
-    cluster: { get: () => (options.cluster ? Promise.resolve(options.cluster) : Promise.reject(new Error('jetway serve has no cluster connection'))) },
+    targets: targetOf,
     load: new RepoModules().load,
     record: (record) => options.sink.record(record),
     log,
@@ -103,14 +107,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 
   // Why: the one way onto a worker: the app's turn in the pool, under the service's deadline ceiling, ended when its
   // client goes away. Throws a FlightError (the flight's failure), PoolBusy (overloaded) or RunCancelled.
-  async function runModule(module: WebAssembly.Module, requested: RunSpec, signal: AbortSignal): ReturnType<typeof runCompiled> {
+  // `target`: where the lookups go, resolved by the caller before the run takes a worker (only for runs with clusterAccess).
+  async function runModule(module: WebAssembly.Module, requested: RunSpec, signal: AbortSignal, target: RunTarget | undefined): ReturnType<typeof runCompiled> {
     const deadline = deadlineUnder(requested.timeoutMs, options.maxTimeoutMs);
     const spec = { ...requested, timeoutMs: deadline.timeoutMs };
     const started = performance.now();
     try {
       const outcome = await pool.use({ app: spec.release, module, signal }, (worker) =>
-        runCompiled(module, spec, options.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) })),
+        runCompiled(module, spec, target?.cluster, worker, (call, answer) => metrics.lookups.inc({ call: call.op, state: lookupState(answer.state) }), target?.project),
       );
+      if (target) outcome.destination = target.server;
       metrics.runs.inc({ outcome: 'ok', instance_origin: outcome.instance });
       return outcome;
     } catch (error) {
@@ -143,9 +149,16 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     }
     metrics.cache.inc({ result: 'hit' });
     const module = await compiled;
+    // the release is the app's ARGOCD_APP_NAME (generate sets it so): its destination is resolved here, with serve's credentials
+    const target = spec.clusterAccess ? await targetOf(spec.release).catch((error: unknown) => error as Error) : undefined;
+    if (target instanceof Error) {
+      metrics.runs.inc({ outcome: 'failed', instance_origin: 'unknown' });
+      return { status: 200, payload: { ok: false, error: { kind: 'host', message: target.message, stderr: '' } } satisfies RunResponseBody };
+    }
     try {
-      const outcome = await runModule(module, spec, signal);
+      const outcome = await runModule(module, spec, signal, target);
       const payload: RunResponseBody = { ok: true, stdout: Buffer.from(outcome.stdout).toString('base64'), stderr: outcome.stderr, refs: outcome.refs, durationMs: outcome.durationMs };
+      if (outcome.destination !== undefined) payload.destination = outcome.destination;
       return { status: 200, payload, warm: module };
     } catch (error) {
       // not the flight's fault: generate runs the flight itself (it does so on any answer but 200)
@@ -158,13 +171,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
 
   /** The runner of a generate done in the service: the module it loaded itself, compiled once, on a warm worker, cancelled with its client. */
-  function generateRunner(res: http.ServerResponse, signal: AbortSignal): FlightRunner {
+  function generateRunner(res: http.ServerResponse, signal: AbortSignal, target: () => Promise<RunTarget>): FlightRunner {
     return async (module, spec) => {
+      const resolved = spec.clusterAccess ? await target() : undefined;
       const known = modules.has(module.digest);
       metrics.cache.inc({ result: known ? 'hit' : 'miss' });
       if (!known) modules.add(module.digest, module.bytes);
       const compiled = await modules.compiled(module.digest, spec.maxMemoryMib)!;
-      const outcome = await runModule(compiled, spec, signal);
+      const outcome = await runModule(compiled, spec, signal, resolved);
       res.once('finish', () => pool.warm(compiled)); // a module whose run failed is not prepared ahead
       return outcome;
     };
@@ -193,7 +207,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         }
         if (req.method === 'POST' && url.pathname === generatePath) {
           const gone = clientGone(res);
-          const answer = await generateRoute.answer(url.searchParams.get('dir'), await body(req), generateRunner(res, gone));
+          const answer = await generateRoute.answer(url.searchParams.get('dir'), await body(req), (target) => generateRunner(res, gone, target));
           if (gone.aborted) return;
           res.setHeader(serverTimingHeader, answer.timing);
           return send(res, answer.status, answer.text);

@@ -14,6 +14,8 @@ import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { repoPath } from '../support/paths.js';
 import { startServe, type ServeProcess } from '../support/serve.js';
 import { application, until } from '../refresher/support.js';
+import { makeCrd } from '../support/apiserver/discovery.js';
+import { watModule } from '../support/wat.js';
 
 let api: FakeApiServer;
 let dir: string;
@@ -28,8 +30,8 @@ const parameters = JSON.stringify([
   { name: 'wasm', string: 'pipeline.wasm.gz' },
 ]);
 
-/** The serve container's and the plugin container's shared JETWAY_* policy. */
-const policy = () => ({ JETWAY_KUBECONFIG: kubeconfig, JETWAY_MAX_MEMORY_MIB: '512' });
+/** The serve container's and the plugin container's shared JETWAY_* policy; the credentials (JETWAY_KUBECONFIG) are serve's alone. */
+const policy = () => ({ JETWAY_MAX_MEMORY_MIB: '512' });
 
 before(async () => {
   api = await startApiServer({ namespaces: ['argocd', 'demo'] });
@@ -42,8 +44,11 @@ before(async () => {
   await writeFile(join(bin, 'jetway'), `#!/bin/sh\nexec "${process.execPath}" "${repoPath('dist/src/cli/main.js')}" "$@"\n`);
   await chmod(join(bin, 'jetway'), 0o755);
   await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate'));
-  api.put(application('argocd', 'pipeline')); // records are stored only for an Application that exists
-  serve = await startServe(api, [], join(dir, 'jetway.sock'), { ...policy(), JETWAY_SOURCES_DIR: sources, JETWAY_CACHE_DIR: join(dir, 'serve-cache') });
+  // records are stored only for an Application that exists; its destination is where the lookups go (in-cluster here)
+  api.put(application('argocd', 'pipeline', { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' }, source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } } }));
+  api.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', versions: ['v1alpha1'] }));
+  api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { destinations: [{ namespace: '*', server: '*' }] } });
+  serve = await startServe(api, [], join(dir, 'jetway.sock'), { ...policy(), JETWAY_KUBECONFIG: kubeconfig, JETWAY_SOURCES_DIR: sources, JETWAY_CACHE_DIR: join(dir, 'serve-cache') });
 });
 
 after(async () => {
@@ -86,14 +91,18 @@ test('the launcher relays the service\'s generate: the same manifests as generat
   const app = await checkout('a1');
   const relayed = await run(['jetway-generate'], app, pluginEnv({ ARGOCD_ENV_GREETING: 'two\nlines' }));
   assert.equal(relayed.exitCode, 0, relayed.stderr);
-  const local = await run(['jetway', 'generate'], app, pluginEnv({ JETWAY_SOCKET: '' }));
+  // generate in the plugin container (a copy outside the sources, so the service declines the whole generate): the
+  // flight's lookups still go through the service (POST /v1/run), the only holder of credentials
+  const outside = join(dir, 'outside-a1');
+  await cp(repoPath('examples/pipeline'), outside, { recursive: true });
+  const local = await run(['jetway', 'generate'], outside, pluginEnv({ ARGOCD_APP_SOURCE_PATH: '' }));
   assert.equal(local.exitCode, 0, local.stderr);
   assert.equal(relayed.stdout, local.stdout);
   // `jetway generate` itself offers the same request first (the path of an unchanged yokecd-era plugin.yaml)
   const node = await run(['jetway', 'generate'], app, pluginEnv());
   assert.equal(node.stdout, local.stdout);
   assert.match(relayed.stdout, /kind: Job\n/);
-  assert.deepEqual(declines(), []);
+  assert.ok(declines().every((r) => r.includes('not inside')), 'only the copy outside the sources was declined');
   // the service stored the run's record in the cluster, where `jetway status` reads it
   await until('the run record is stored', () => api.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'pipeline') !== undefined, 10_000);
   const status = await execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'status', 'pipeline', '--kubeconfig', kubeconfig], { reject: false });
@@ -145,9 +154,15 @@ test('a symlink in the repository cannot lead the service out of the request\'s 
   assert.equal(declines().length, declined, 'the service ran it');
 });
 
-test('with the service gone the launcher generates in the plugin container', async () => {
+test('with the service gone the launcher generates in the plugin container, which holds no credentials: lookups fail in one line', async () => {
   const app = await checkout('a5');
-  const relayed = await run(['jetway-generate'], app, pluginEnv({ JETWAY_SOCKET: join(dir, 'no-such.sock') }));
-  assert.equal(relayed.exitCode, 0, relayed.stderr);
-  assert.match(relayed.stdout, /kind: Job\n/);
+  await writeFile(join(app, 'flight.wasm'), await watModule('yaml-stages'));
+  const gone = pluginEnv({ JETWAY_SOCKET: join(dir, 'no-such.sock') });
+  const relayed = await run(['jetway-generate'], app, gone);
+  assert.equal(relayed.exitCode, 1);
+  assert.equal(relayed.stdout, '');
+  assert.match(relayed.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*no-such\.sock: check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/);
+  const stages = await run(['jetway-generate'], app, { ...gone, ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'wasm', string: 'flight.wasm' }]) });
+  assert.equal(stages.exitCode, 0, stages.stderr);
+  assert.notEqual(stages.stdout, '');
 });

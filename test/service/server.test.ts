@@ -41,7 +41,7 @@ async function service(cluster: Cluster, queueTimeoutMs: number) {
     workers: 1,
     maxTimeoutMs: 60_000,
     queueTimeoutMs,
-    cluster,
+    targets: async () => ({ cluster, server: 'https://kubernetes.default.svc' }),
     metrics,
     log: (_level, message) => logs.push(message),
     sink: { record: async () => undefined, records: () => [] },

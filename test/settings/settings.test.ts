@@ -59,7 +59,6 @@ test('set settings are parsed: lists, durations, numbers, matchers, key files', 
       JETWAY_MAX_TIMEOUT: '1m30s',
       JETWAY_LOOKUP_CEILING: 'Secret:db,shared/ConfigMap',
       JETWAY_CACHE_DIR: '/var/cache/jetway',
-      JETWAY_KUBECONFIG: join(dir, 'kubeconfig'),
       DOCKER_CONFIG: '/etc/docker-auth',
       JETWAY_MAX_INPUT_BYTES: '1024',
     },
@@ -71,7 +70,9 @@ test('set settings are parsed: lists, durations, numbers, matchers, key files', 
   assert.equal(settings.maxTimeoutMs, 90_000);
   assert.deepEqual(settings.lookupCeiling, ['Secret:db', 'shared/ConfigMap']);
   assert.equal(settings.cacheDir, '/var/cache/jetway');
-  assert.equal(settings.kubeconfig, join(dir, 'kubeconfig'));
+  // serve's alone: the plugin container holds no cluster credentials (issue 14)
+  assert.equal(readSettings({ JETWAY_KUBECONFIG: join(dir, 'kubeconfig') }, 'serve').kubeconfig, join(dir, 'kubeconfig'));
+  assert.equal(readSettings({ JETWAY_KUBECONFIG: join(dir, 'kubeconfig') }, 'generate').kubeconfig, undefined);
   assert.equal(settings.dockerConfig, '/etc/docker-auth');
   assert.equal(settings.maxInputBytes, 1024);
 });
@@ -92,7 +93,7 @@ test('a bad value is refused in one line naming the variable, the value and what
   ];
   for (const [name, value, expected] of cases) {
     assert.throws(
-      () => readSettings({ [name]: value }, 'generate'),
+      () => readSettings({ [name]: value }, settingsTable.find((spec) => spec.name === name)?.readBy === 'serve' ? 'serve' : 'generate'),
       (error: unknown) => {
         assert.ok(error instanceof SettingError);
         assert.equal(error.setting, name);

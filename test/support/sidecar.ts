@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { FakeApiServer } from './apiserver.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type Application } from './cmp-server.js';
 import { repoPath } from './paths.js';
+import { startServe, type ServeProcess } from './serve.js';
 
 export const repoURL = 'https://git.example/tenant.git';
 
@@ -22,11 +24,26 @@ export interface Sidecar {
   measured(app: Application): Promise<{ outcome: Record<string, unknown>[] | Error; peakRssBytes: number }>;
   /** Another sidecar over the same repository and cache whose env adds `adminEnv` to this one's; closed with this one. */
   withEnv(adminEnv: Record<string, string>): Sidecar;
+  /** The `jetway serve` beside the plugin, when the sidecar was started with one. */
+  serve: ServeProcess | undefined;
   close(): Promise<void>;
 }
 
-/** Writes `files` (path -> content) into a fresh repository and starts a sidecar with `adminEnv` on top of the base env. */
-export async function startSidecar(files: Record<string, string | Uint8Array>, adminEnv: Record<string, string> = {}): Promise<Sidecar> {
+/**
+ * The `jetway serve` container beside the plugin, as deploy/ runs it: the only holder of cluster credentials (its own
+ * kubeconfig for `api`, the Argo CD cluster), Argo CD's namespace `argocd`, the plugin's /tmp visible as its sources.
+ */
+export interface SidecarServe {
+  api: FakeApiServer;
+  /** Added to serve's environment (e.g. JETWAY_PROJECT_SCOPE); the admin env of the sidecar is given to both containers. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Writes `files` (path -> content) into a fresh repository and starts a sidecar with `adminEnv` on top of the base env;
+ * with `serve`, also a real `jetway serve` that does the generate (and every lookup) for the plugin.
+ */
+export async function startSidecar(files: Record<string, string | Uint8Array>, adminEnv: Record<string, string> = {}, serveOn?: SidecarServe): Promise<Sidecar> {
   const dir = await mkdtemp(join(tmpdir(), 'jetway-tenant-'));
   const bin = join(dir, 'bin');
   await mkdir(bin);
@@ -40,12 +57,16 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
   const plugin = await readPluginConfig(repoPath('plugin.yaml'));
   const cacheDir = join(dir, 'cache');
   const servers: CmpServer[] = [];
+  const socket = join(dir, 'jetway.sock');
+  const serve = serveOn
+    ? await startServe(serveOn.api, [], socket, { POD_NAMESPACE: 'argocd', ...adminEnv, JETWAY_SOURCES_DIR: join(dir, '_cmp_server'), JETWAY_CACHE_DIR: join(dir, 'serve-cache'), ...serveOn.env })
+    : undefined;
   let commit = 0;
 
   // Why one function per env: the tests compare the same repository under different admin settings.
   const sidecar = (env: Record<string, string>): Sidecar => {
     const rssFile = join(dir, `peak-rss-${servers.length}`);
-    const cmp = new CmpServer({ plugin, baseEnv: { ...env, JETWAY_TEST_RSS_FILE: rssFile }, deadlineMs: 120_000, killGraceMs: 500 });
+    const cmp = new CmpServer({ plugin, baseEnv: { ...env, JETWAY_TEST_RSS_FILE: rssFile }, deadlineMs: 120_000, killGraceMs: 500, ...(serve ? { tmpDir: dir } : {}) });
     servers.push(cmp);
     const repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: source } });
     const generate = async (app: Application) => {
@@ -63,13 +84,15 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
         return { outcome, peakRssBytes: Number(await readFile(rssFile, 'utf8').catch(() => NaN)) };
       },
       withEnv: (more) => sidecar({ ...env, ...more }),
+      serve,
       async close() {
         await Promise.all(servers.map((s) => s.settle()));
+        await serve?.stop();
         await rm(dir, { recursive: true, force: true });
       },
     };
   };
-  return sidecar({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_CACHE_DIR: cacheDir, ...adminEnv });
+  return sidecar({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_CACHE_DIR: cacheDir, ...(serve ? { JETWAY_SOCKET: socket } : {}), ...adminEnv });
 }
 
 /** Writes path -> content under `root`, making folders as needed. */
