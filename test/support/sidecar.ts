@@ -99,7 +99,7 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
 }
 
 /** Argo CD's AppProject CRD and the `default` project every install has (deploying anywhere), unless already there. */
-function installArgoProjects(api: FakeApiServer): void {
+export function installArgoProjects(api: FakeApiServer): void {
   if (!api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'appprojects.argoproj.io')) {
     api.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', shortNames: ['appproj', 'appprojs'], versions: ['v1alpha1'] }));
   }
@@ -109,7 +109,7 @@ function installArgoProjects(api: FakeApiServer): void {
 }
 
 /** Argo CD generates only for an Application that exists: one deploying in-cluster, unless the test put its own. */
-function ensureApplication(api: FakeApiServer, app: Application): void {
+export function ensureApplication(api: FakeApiServer, app: Application): void {
   const namespace = app.namespace ?? 'argocd';
   if (api.get('argoproj.io/v1alpha1', 'Application', namespace, app.name)) return;
   api.put({
