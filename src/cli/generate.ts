@@ -16,7 +16,7 @@ import { reportFailure } from './fail.js';
  * credentials (issue 14): lookups and `refs` are served by `jetway serve`, which resolves the app's destination cluster.
  */
 function lookupsNeedServe(socket: string | undefined): Error {
-  const where = socket ? `it did not answer on JETWAY_SOCKET ${socket}` : 'JETWAY_SOCKET is not set';
+  const where = socket ? `it did not take the request on JETWAY_SOCKET ${socket} (down, or declining: its log says why)` : 'JETWAY_SOCKET is not set';
   return new Error(`lookups need jetway serve (clusterAccess and refs read the cluster only through it) and ${where}: check the jetway-serve container beside the plugin (deploy/), then refresh the app`);
 }
 

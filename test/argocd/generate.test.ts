@@ -12,6 +12,8 @@ import { CmpServer, RepoServerImitation, readPluginConfig, type Application } fr
 import { flightPath } from '../support/flights.js';
 import { startHttpServer } from '../support/http-server.js';
 import { repoPath } from '../support/paths.js';
+import { startServe, type ServeProcess } from '../support/serve.js';
+import { ensureApplication, installArgoProjects } from '../support/sidecar.js';
 import { pushArtifact, startRegistry } from '../support/registry.js';
 import { gzip } from '../support/tiny-module.js';
 import { watModule } from '../support/wat.js';
@@ -20,6 +22,8 @@ let api: FakeApiServer;
 let repo: RepoServerImitation;
 let cmp: CmpServer;
 let cacheDir: string;
+/** jetway serve beside the plugin: the only holder of cluster credentials, so lookups and refs go through it (issue 14). */
+let serve: ServeProcess;
 /** The YAML-printing WAT flight (a Namespace and ConfigMap from-yaml), also served over http(s) and OCI. */
 let yamlFlight: Uint8Array;
 const go = process.env['GO'] ?? '/usr/lib/go-1.24/bin/go';
@@ -49,9 +53,13 @@ before(async () => {
   await writeFile(join(source, 'gosrc/go.mod'), 'module example.com/built\n\ngo 1.24\n');
   await writeFile(join(source, 'gosrc/main.go'), 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"built"}}`) }\n');
   cacheDir = join(dir, 'cache');
+  installArgoProjects(api);
+  const socket = join(dir, 'jetway.sock');
+  serve = await startServe(api, [], socket, { POD_NAMESPACE: 'argocd', JETWAY_GO: go, JETWAY_SOURCES_DIR: join(dir, '_cmp_server'), JETWAY_CACHE_DIR: cacheDir });
   cmp = new CmpServer({
     plugin: await readPluginConfig(repoPath('plugin.yaml')),
-    baseEnv: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_KUBECONFIG: api.kubeconfig(), JETWAY_CACHE_DIR: join(dir, 'cache'), JETWAY_GO: go },
+    baseEnv: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_SOCKET: socket, JETWAY_CACHE_DIR: cacheDir, JETWAY_GO: go },
+    tmpDir: dir,
     deadlineMs: 30_000,
     killGraceMs: 500,
   });
@@ -60,11 +68,15 @@ before(async () => {
 
 after(async () => {
   await cmp.settle();
+  await serve.stop();
   await api.close();
 });
 
+/** An Application deploying in-cluster to team-a, also put on the API server, where serve resolves its destination. */
 function app(name: string, path: string, parameters: NonNullable<Application['source']['plugin']>['parameters']): Application {
-  return { name, project: 'default', destinationNamespace: 'team-a', revision: 'a'.repeat(40), source: { repoURL, path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters } } };
+  const application: Application = { name, project: 'default', destinationNamespace: 'team-a', revision: 'a'.repeat(40), source: { repoURL, path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters } } };
+  ensureApplication(api, application);
+  return application;
 }
 
 type Manifest = { kind: string; metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> }; data?: Record<string, string> };

@@ -17,6 +17,7 @@ import { reportFallback, serviceRunner } from '../../src/service/client.js';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { repoPath } from '../support/paths.js';
 import { installRunRecords, metric, startServe } from '../support/serve.js';
+import { installArgoProjects } from '../support/sidecar.js';
 import { application, hardRefreshes, until } from '../refresher/support.js';
 
 const main = repoPath('dist/src/cli/main.js');
@@ -26,6 +27,7 @@ let cache: string;
 before(async () => {
   api = await startApiServer({ namespaces: ['argocd', 'demo'] });
   installRunRecords(api);
+  installArgoProjects(api);
   cache = await mkdtemp(join(tmpdir(), 'jetway-serve-cache-'));
 });
 after(async () => {
@@ -49,7 +51,6 @@ function generate(socket: string) {
         { name: 'inputFiles', array: ['input.json'] },
       ]),
       JETWAY_SOCKET: socket,
-      JETWAY_KUBECONFIG: api.kubeconfig(),
       JETWAY_CACHE_DIR: cache,
       PATH: process.env['PATH'] ?? '',
     },
@@ -59,7 +60,8 @@ function generate(socket: string) {
 const jobNames = (stdout: string) => (yaml.loadAll(stdout) as KubeObject[]).filter((o) => o?.kind === 'Job').map((o) => o.metadata?.name);
 
 test('generate runs through jetway serve, which refreshes the Application when what the flight waited for appears', async () => {
-  api.put(application('argocd', 'pipeline'));
+  // the Application deploys in-cluster to demo: serve resolves the lookups there (the plugin container has no credentials)
+  api.put(application('argocd', 'pipeline', { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' }, source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } } }));
   const serve = await startServe(api, ['--debounce', '100ms', '--min-interval', '200ms']);
   try {
     assert.equal((await fetch(`${serve.opsUrl}/healthz`)).status, 200);
@@ -114,16 +116,18 @@ test('a malformed timing flag stops jetway serve with one line naming it', async
   await assert.rejects(startServe(api, ['--debounce', '2 seconds']), /jetway: serve failed: --debounce "2 seconds": expected a non-negative Go duration/);
 });
 
-test('with jetway serve killed, generate runs the flight itself and prints the same manifests', async () => {
+test('with jetway serve killed, a generate whose flight looks things up fails in one line naming the service, never with empty output', async () => {
   const serve = await startServe(api);
   const warm = await generate(serve.socket);
+  assert.deepEqual(jobNames(warm.stdout), ['pipeline-one']);
   serve.process.kill('SIGKILL');
   await serve.process;
   assert.equal(existsSync(serve.socket), true, 'a killed service leaves its socket file behind');
+  // the plugin container holds no cluster credentials (issue 14): without the service there is nothing to look up with
   const cold = await generate(serve.socket);
-  assert.equal(cold.exitCode, 0, cold.stderr);
-  assert.equal(cold.stdout, warm.stdout);
-  assert.deepEqual(jobNames(cold.stdout), ['pipeline-one']);
+  assert.equal(cold.exitCode, 1);
+  assert.equal(cold.stdout, '');
+  assert.match(cold.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*: check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/);
 });
 
 test('generate reports a run it did in-process to jetway serve, which counts it by reason', async () => {

@@ -168,7 +168,7 @@ test('with the service down, a clusterAccess generate fails with one line saying
   const alone = await startSidecar(files, { JETWAY_SOCKET: '/nonexistent/jetway.sock' });
   try {
     await assert.rejects(alone.generate(lookupApp('down', 'team')), (error: unknown) => {
-      assert.match(jetwayLine(error), /^jetway: generate for Application down failed: lookups need jetway serve .* it did not answer on JETWAY_SOCKET \/nonexistent\/jetway\.sock/);
+      assert.match(jetwayLine(error), /^jetway: generate for Application down failed: lookups need jetway serve .* it did not take the request on JETWAY_SOCKET \/nonexistent\/jetway\.sock/);
       return true;
     });
     assert.ok((await alone.generate(tenantApp('stages', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }], 'team'))).length > 0);

@@ -16,5 +16,5 @@ function peakRssBytes(): number {
   return Number(hwm ?? process.resourceUsage().maxRSS) * 1024;
 }
 
-const file = process.env['JETWAY_TEST_RSS_FILE'];
+const file = process.env['TEST_RSS_PROBE_FILE'];
 if (file) process.on('exit', () => writeFileSync(file, String(peakRssBytes())));

@@ -7,6 +7,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FakeApiServer } from './apiserver.js';
+import { makeCrd } from './apiserver/discovery.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type Application } from './cmp-server.js';
 import { repoPath } from './paths.js';
 import { startServe, type ServeProcess } from './serve.js';
@@ -58,18 +59,20 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
   const cacheDir = join(dir, 'cache');
   const servers: CmpServer[] = [];
   const socket = join(dir, 'jetway.sock');
+  if (serveOn) installArgoProjects(serveOn.api);
   const serve = serveOn
-    ? await startServe(serveOn.api, [], socket, { POD_NAMESPACE: 'argocd', ...adminEnv, JETWAY_SOURCES_DIR: join(dir, '_cmp_server'), JETWAY_CACHE_DIR: join(dir, 'serve-cache'), ...serveOn.env })
+    ? await startServe(serveOn.api, [], socket, { POD_NAMESPACE: 'argocd', ...adminEnv, JETWAY_SOURCES_DIR: join(dir, '_cmp_server'), JETWAY_CACHE_DIR: cacheDir, ...serveOn.env })
     : undefined;
   let commit = 0;
 
   // Why one function per env: the tests compare the same repository under different admin settings.
   const sidecar = (env: Record<string, string>): Sidecar => {
     const rssFile = join(dir, `peak-rss-${servers.length}`);
-    const cmp = new CmpServer({ plugin, baseEnv: { ...env, JETWAY_TEST_RSS_FILE: rssFile }, deadlineMs: 120_000, killGraceMs: 500, ...(serve ? { tmpDir: dir } : {}) });
+    const cmp = new CmpServer({ plugin, baseEnv: { ...env, TEST_RSS_PROBE_FILE: rssFile }, deadlineMs: 120_000, killGraceMs: 500, ...(serve ? { tmpDir: dir } : {}) });
     servers.push(cmp);
     const repo = new RepoServerImitation({ plugins: [cmp], repositories: { [repoURL]: source } });
     const generate = async (app: Application) => {
+      if (serveOn) ensureApplication(serveOn.api, app);
       commit++;
       return (await repo.generate({ ...app, revision: commit.toString(16).padStart(40, '0') })).manifests;
     };
@@ -93,6 +96,28 @@ export async function startSidecar(files: Record<string, string | Uint8Array>, a
     };
   };
   return sidecar({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: dir, JETWAY_CACHE_DIR: cacheDir, ...(serve ? { JETWAY_SOCKET: socket } : {}), ...adminEnv });
+}
+
+/** Argo CD's AppProject CRD and the `default` project every install has (deploying anywhere), unless already there. */
+export function installArgoProjects(api: FakeApiServer): void {
+  if (!api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'appprojects.argoproj.io')) {
+    api.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', shortNames: ['appproj', 'appprojs'], versions: ['v1alpha1'] }));
+  }
+  if (!api.get('argoproj.io/v1alpha1', 'AppProject', 'argocd', 'default')) {
+    api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }] } });
+  }
+}
+
+/** Argo CD generates only for an Application that exists: one deploying in-cluster, unless the test put its own. */
+export function ensureApplication(api: FakeApiServer, app: Application): void {
+  const namespace = app.namespace ?? 'argocd';
+  if (api.get('argoproj.io/v1alpha1', 'Application', namespace, app.name)) return;
+  api.put({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: app.name, namespace },
+    spec: { project: app.project, destination: { server: 'https://kubernetes.default.svc', namespace: app.destinationNamespace ?? '' }, source: app.source },
+  });
 }
 
 /** Writes path -> content under `root`, making folders as needed. */

@@ -34,7 +34,7 @@ before(async () => {
     'pipeline/input.json': readFileSync(repoPath('examples/pipeline/input.json')),
     'yaml/flight.wasm': await watModule('yaml-stages'),
     'yaml/bomb.yaml': aliasBomb(),
-  }, { JETWAY_KUBECONFIG: api.kubeconfig() });
+  });
 });
 
 after(async () => {
@@ -54,8 +54,13 @@ function impostorKubeconfig(): string {
 }
 
 test('an app author pollutes Object.prototype through an input path to switch off TLS verification of the API connection', async () => {
-  // the sidecar's kubeconfig does not trust the server it points at: a verifying client never sends it the token
-  const repo = sidecar.withEnv({ JETWAY_KUBECONFIG: impostorKubeconfig() });
+  // jetway serve's kubeconfig (the only credentials, issue 14) does not trust the server it points at: a verifying
+  // client never sends it the token
+  const repo = await startSidecar({
+    'pipeline/pipeline.wasm.gz': readFileSync(repoPath('examples/pipeline/pipeline.wasm.gz')),
+    'pipeline/input.json': readFileSync(repoPath('examples/pipeline/input.json')),
+  }, {}, { api, env: { JETWAY_KUBECONFIG: impostorKubeconfig() } });
+  after(() => repo.close());
   const parameters = (input: Record<string, string>) => [
     { name: 'wasm', string: 'pipeline.wasm.gz' },
     { name: 'clusterAccess', string: 'true' },

