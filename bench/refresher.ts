@@ -1,11 +1,12 @@
-// Issue 5's refresher figures, from a real `jetway serve` process: change-to-patch latency, and memory and watches with 1,000 apps.
+// Issue 5's refresher figures, from a real `jetway serve` process: change-to-patch latency, and memory and watches with
+// 1,000 apps. Replicas, failover and restarts (issue 13) are bench/replicas.ts.
 
-import { readFileSync } from 'node:fs';
 import type { KubeHttp } from '../src/cluster/http.js';
 import type { LookupRef } from '../src/host/refs.js';
 import { postRecord } from '../src/service/client.js';
 import { startApiServer } from '../test/support/apiserver.js';
 import { application, configMaps, httpFor, jobs, lookedUp, run, secrets } from '../test/refresher/support.js';
+import { residentMib } from '../test/support/replicas.js';
 import { metric, startServe } from '../test/support/serve.js';
 import { percentile, type Report, sleep } from './report.js';
 
@@ -15,12 +16,6 @@ const latencySamples = 40;
 const debounceMs = 100;
 const deployments = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment' };
 const services = { group: '', version: 'v1', resource: 'services', kind: 'Service' };
-
-/** The resident set of a process, from the kernel: what an operator's memory limit is measured against. */
-function residentMib(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? NaN) / 1024;
-}
 
 // Why: one app's five lookups, as a flight records them: two shared objects that exist, three of its own not yet created.
 async function appRefs(http: KubeHttp, namespace: string, app: string, shared: LookupRef[]): Promise<LookupRef[]> {
@@ -77,31 +72,6 @@ export async function benchRefresher(report: Report): Promise<void> {
     }
     report.ms(`change → hard-refresh patch, p50 (${latencySamples} Secrets created)`, percentile(latencies, 50), `includes the ${debounceMs} ms debounce`);
     report.ms(`change → hard-refresh patch, p95`, percentile(latencies, 95));
-
-    // issue 13: a follower beside the leader, failover when the leader is killed, and a restart with 1,000 stored records
-    const leaseFlags = ['--debounce', `${debounceMs}ms`, '--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
-    const follower = await startServe(api, leaseFlags);
-    await sleep(2_000);
-    report.value('resident memory with 1,000 apps: leader / follower', `${residentMib(serve.process.pid!).toFixed(0)} / ${residentMib(follower.process.pid!).toFixed(0)} MiB`, 'the follower serves runs and stores records; it holds no refresher state');
-    const patchesBefore = patchedAt.size;
-    const patches = () => api.requests.filter((q) => q.method === 'PATCH' && q.path.includes('/applications/')).length;
-    const patchCount = patches();
-    const killed = performance.now();
-    serve.process.kill('SIGKILL');
-    const led = () => follower.logs.some((l) => /^loaded \d+ run records/.test(String(l['msg'])));
-    while (!led()) {
-      if (performance.now() - killed > 20_000) throw new Error('the follower did not take over within 20 s');
-      await sleep(20);
-    }
-    report.ms('failover: leader killed → follower leads and has loaded 1,000 records', performance.now() - killed, 'lease duration 3 s, retry period 500 ms (defaults 15 s / 2 s)');
-    await api.waitForWatches(pairs + 1, 30_000);
-    await sleep(2_000);
-    report.value(
-      'hard refreshes by the new leader',
-      String(patches() - patchCount),
-      `expected: the ${patchesBefore} apps whose Secret the latency samples created, since no generate (no Argo CD here) re-ran them; every other app: none`,
-    );
-    await follower.stop();
   } finally {
     await serve.stop();
     http.close();

@@ -13,7 +13,8 @@ import { execa } from 'execa';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../src/cluster/types.js';
 import type { FlightRunner, ModuleBytes, RunSpec } from '../../src/flight/render.js';
-import { reportFallback, serviceRunner } from '../../src/service/client.js';
+import type { RecordView } from '../../src/refresher/records.js';
+import { fetchRecords, reportFallback, serviceRunner } from '../../src/service/client.js';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { repoPath } from '../support/paths.js';
 import { installRunRecords, metric, startServe } from '../support/serve.js';
@@ -88,10 +89,31 @@ test('generate runs through jetway serve, which refreshes the Application when w
     assert.equal(await metric(serve.opsUrl, 'jetway_leader'), 1);
     assert.equal(await metric(serve.opsUrl, 'jetway_generate_fallbacks_total', 'reason="unreachable"'), 0);
 
-    const status = await execa(process.execPath, [main, 'status', 'pipeline', '--kubeconfig', api.kubeconfig()]);
+    const status = await execa(process.execPath, [main, 'status', 'pipeline', '--kubeconfig', api.kubeconfig(), '--socket', join(tmpdir(), 'no-jetway-here.sock')]);
     assert.match(status.stdout, /^pipeline: ok \(waiting\)/);
     assert.match(status.stdout, /status: waiting for job one to complete/);
     assert.match(status.stdout, /ref demo\/Job\.batch:pipeline-one \(missing, not found\)/);
+    // the stored record alone from a laptop (no socket answers): no planned refresh; beside the leading serve, its next
+    // re-check of the waiting app, as the leader plans it
+    assert.doesNotMatch(status.stdout, /next refresh/);
+    const planned = ((await fetchRecords(serve.socket)) as RecordView[]).find((r) => r.app === 'pipeline')?.nextRefreshAt;
+    assert.ok(planned, 'the leader plans a re-check of a waiting app');
+    const beside = await execa(process.execPath, [main, 'status', 'pipeline', '--kubeconfig', api.kubeconfig(), '--socket', serve.socket]);
+    assert.match(beside.stdout, new RegExp(`^  next refresh: ${planned.replace(/[.]/g, '\\.')}$`, 'm'));
+    assert.equal(beside.stderr, '');
+    // beside a follower (it answers with no apps): the stored record, and a line saying who knows the planned refreshes
+    const followerDir = await mkdtemp(join(tmpdir(), 'jetway-follower-'));
+    const follower = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+    await new Promise<void>((resolve) => follower.listen(join(followerDir, 'jetway.sock'), resolve));
+    try {
+      const besideFollower = await execa(process.execPath, [main, 'status', 'pipeline', '--kubeconfig', api.kubeconfig(), '--socket', join(followerDir, 'jetway.sock')]);
+      assert.match(besideFollower.stdout, /^pipeline: ok \(waiting\)/);
+      assert.doesNotMatch(besideFollower.stdout, /next refresh/);
+      assert.match(besideFollower.stderr, /does not lead, and only the leader \(the holder of the Lease jetway-refresher/);
+    } finally {
+      follower.close();
+      await rm(followerDir, { recursive: true, force: true });
+    }
 
     assert.equal(hardRefreshes(api, 'argocd', 'pipeline').length, 0, 'no start-up refresh');
     // Argo CD applies job one as generated (with jetway's ownership annotations), and it completes

@@ -20,6 +20,14 @@ const patch = loadDoc('deploy/repo-server-patch.yaml');
 const patchPod = patch.spec.template.spec;
 const rbac = loadDocs('deploy/rbac.yaml');
 const pluginSpec = loadDoc('plugin.yaml').spec;
+// jetway's CRDs and the FlightStatus health check have one home in deploy/; the Helm and Operator documents carry them
+// unchanged, which the tests below check (the Lua itself is executed in flight-status.test.ts)
+const shippedCrds: Obj[] = [loadDoc('deploy/runrecord-crd.yaml'), loadDoc('deploy/flight-status/flightstatus-crd.yaml')];
+const flightStatusCrd = shippedCrds[1];
+/** The argocd-cm key Argo CD reads a Lua health check from: resource.customizations.health.<group>_<Kind>. */
+const healthKey = `resource.customizations.health.${flightStatusCrd.spec.group}_${flightStatusCrd.spec.names.kind}`;
+const healthData: Record<string, string> = loadDoc('deploy/flight-status/argocd-cm-health.yaml').data;
+const healthScript = healthData[healthKey];
 
 /** Builds a kustomization written into a scratch directory; `files` are its own files, `components` repository paths. */
 function build(kustomization: Obj, files: Record<string, string>, components: string[] = []): Obj[] {
@@ -108,7 +116,8 @@ const helmValues: Obj = loadDoc('deploy/helm/jetway-values.yaml');
 
 /** Every leaf path of `values` that jetway sets, stopping at the free-form maps and lists the chart passes through. */
 function setPaths(values: Obj, prefix = ''): string[] {
-  const freeForm = ['configs.cmp.plugins', 'repoServer.podAnnotations'];
+  // configs.cm: the chart writes every key into argocd-cm (Argo CD's keys hold dots, so they are not paths)
+  const freeForm = ['configs.cm', 'configs.cmp.plugins', 'repoServer.podAnnotations'];
   return Object.entries(values).flatMap(([key, value]) => {
     const p = prefix ? `${prefix}.${key}` : key;
     return value !== null && typeof value === 'object' && !Array.isArray(value) && !freeForm.includes(p) ? setPaths(value, p) : [p];
@@ -124,6 +133,7 @@ const kind = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' :
 test('Helm: every value jetway sets is one the argo-cd chart has, of the same shape', () => {
   const paths = setPaths(helmValues);
   assert.deepEqual(paths.sort(), [
+    'configs.cm',
     'configs.cmp.create',
     'configs.cmp.plugins',
     'extraObjects',
@@ -186,7 +196,27 @@ test('Helm: the same containers, volumes, plugin and RBAC as deploy/, under the 
   const roleBinding = find(objects, 'RoleBinding', 'jetway-appprojects');
   assert.deepEqual(roleBinding.roleRef, find(rbac, 'RoleBinding', 'jetway-appprojects').roleRef);
   assert.deepEqual(roleBinding.subjects, [{ kind: 'ServiceAccount', name: '{{ include "argo-cd.repoServer.serviceAccountName" . }}', namespace: helmNamespace }]);
-  assert.equal(objects.length, rbac.length, 'RBAC only');
+  assert.equal(objects.filter((o) => o.kind !== 'CustomResourceDefinition').length, rbac.length, 'RBAC and CRDs only');
+});
+
+test('Helm: the CRDs and the FlightStatus health check, as deploy/ ships them', () => {
+  assert.deepEqual(Object.keys(healthData), [healthKey], 'deploy/flight-status has the one check, under the key Argo CD reads');
+  // the chart writes configs.cm's keys into argocd-cm as they are (templates/argocd-configs/argocd-cm.yaml, the
+  // argo-cd.config.cm helper: no tpl), and makes argocd-cm by default
+  assert.deepEqual(Object.keys(helmValues.configs.cm), [healthKey]);
+  assert.equal(helmValues.configs.cm[healthKey], healthScript, 'the Lua of deploy/flight-status, byte for byte');
+  assert.equal(chartValues.configs.cm.create, true);
+  // the CRDs as extraObjects, kept on uninstall as the chart keeps its own (crds.keep); the chart passes extraObjects
+  // through tpl (templates/extra-manifests.yaml), so nothing in them may look like a template
+  assert.equal(chartValues.crds.keep, true);
+  const crds = helmValues.extraObjects.filter((o: Obj) => o.kind === 'CustomResourceDefinition');
+  assert.deepEqual(crds.map((c: Obj) => c.metadata.name), shippedCrds.map((c) => c.metadata.name));
+  crds.forEach((crd: Obj, i: number) => {
+    const { annotations, ...metadata } = crd.metadata;
+    assert.deepEqual(annotations, { 'helm.sh/resource-policy': 'keep' });
+    assert.deepEqual({ ...crd, metadata }, shippedCrds[i], `${crd.metadata.name} as deploy/ ships it`);
+  });
+  assert.doesNotMatch(JSON.stringify(crds), /\{\{/);
 });
 
 // ---- the Argo CD Operator ----
@@ -200,12 +230,18 @@ const operatorRepoFields = [
   'logLevel', 'metrics', 'mountsatoken', 'remote', 'replicas', 'resources', 'serviceaccount', 'sidecarContainers', 'systemCATrust',
   'verifytls', 'version', 'volumeMounts', 'volumes',
 ];
+/** Fields of the same CRD's `spec` (v1beta1) that jetway's document may use: `repo` and `resourceHealthChecks` (a CRD of
+ * that commit also has `extraConfig`, a raw argocd-cm map, which jetway does not use; v1alpha1's resourceCustomizations
+ * is gone from v1beta1). */
+const operatorSpecFields = ['repo', 'resourceHealthChecks'];
+/** `spec.resourceHealthChecks[]` of the same CRD (v1beta1). */
+const operatorHealthCheckFields = ['check', 'group', 'kind'];
 
 test('Operator: the ArgoCD fields are CRD fields and carry the same containers and volumes as deploy/', () => {
   const cr = loadDoc('deploy/operator/argocd.yaml');
   assert.equal(cr.apiVersion, 'argoproj.io/v1beta1');
   assert.equal(cr.kind, 'ArgoCD');
-  assert.deepEqual(Object.keys(cr.spec), ['repo']);
+  assert.deepEqual(Object.keys(cr.spec).sort(), ['repo', 'resourceHealthChecks']);
   for (const field of Object.keys(cr.spec.repo)) assert.ok(operatorRepoFields.includes(field), `spec.repo.${field} is a field of the ArgoCD CRD`);
   assert.deepEqual(cr.spec.repo.sidecarContainers, patchPod.containers);
   assert.deepEqual(cr.spec.repo.volumes, patchPod.volumes);
@@ -224,7 +260,7 @@ test('Operator: the ArgoCD fields are CRD fields and carry the same containers a
   const kustomization = loadDoc('deploy/operator/kustomization.yaml');
   assert.deepEqual(
     kustomization.resources.filter((r: string) => r.startsWith('https://')).map((r: string) => r.replace(/^.*\/v[0-9.]+\//, '')),
-    ['deploy/operator/serviceaccount.yaml', 'deploy/rbac.yaml'],
+    ['deploy/operator/serviceaccount.yaml', 'deploy/rbac.yaml', 'deploy/runrecord-crd.yaml', 'deploy/flight-status/flightstatus-crd.yaml'],
   );
   const [generator] = kustomization.configMapGenerator;
   assert.equal(generator.name, cr.spec.repo.volumes.find((v: Obj) => v.name === 'jetway-plugin').configMap.name);
@@ -232,20 +268,34 @@ test('Operator: the ArgoCD fields are CRD fields and carry the same containers a
   assert.equal(generator.options.disableNameSuffixHash, true, 'the ArgoCD resource names the ConfigMap literally');
 });
 
+test('Operator: resourceHealthChecks carries the FlightStatus check byte for byte, under the key the operator writes', () => {
+  const cr = loadDoc('deploy/operator/argocd.yaml');
+  for (const field of Object.keys(cr.spec)) assert.ok(operatorSpecFields.includes(field), `spec.${field} is a field of the ArgoCD CRD`);
+  assert.equal(cr.spec.resourceHealthChecks.length, 1);
+  const [check] = cr.spec.resourceHealthChecks;
+  for (const field of Object.keys(check)) assert.ok(operatorHealthCheckFields.includes(field), `resourceHealthChecks[].${field} is a CRD field`);
+  // getResourceHealthChecks (controllers/argocd/configmap.go): argocd-cm key resource.customizations.health.<group>_<kind>
+  assert.equal(`resource.customizations.health.${check.group}_${check.kind}`, healthKey);
+  assert.equal(check.check, healthScript, 'the Lua of deploy/flight-status, byte for byte');
+});
+
 test('Operator: the kustomization renders in any namespace, with the RBAC bound there', { skip: skipRender }, () => {
   // deploy/operator/kustomization.yaml with its remote resources replaced by the same files of this checkout
   const kustomization = loadDoc('deploy/operator/kustomization.yaml');
   const objects = build(
-    { ...kustomization, namespace: 'gitops', resources: ['argocd.yaml', 'serviceaccount.yaml', 'rbac.yaml'] },
+    { ...kustomization, namespace: 'gitops', resources: ['argocd.yaml', 'serviceaccount.yaml', 'rbac.yaml', 'runrecord-crd.yaml', 'flightstatus-crd.yaml'] },
     {
       'argocd.yaml': readFileSync(repoPath('deploy/operator/argocd.yaml'), 'utf8'),
       'serviceaccount.yaml': readFileSync(repoPath('deploy/operator/serviceaccount.yaml'), 'utf8'),
       'rbac.yaml': readFileSync(repoPath('deploy/rbac.yaml'), 'utf8'),
+      'runrecord-crd.yaml': readFileSync(repoPath('deploy/runrecord-crd.yaml'), 'utf8'),
+      'flightstatus-crd.yaml': readFileSync(repoPath('deploy/flight-status/flightstatus-crd.yaml'), 'utf8'),
       'plugin.yaml': readFileSync(repoPath('plugin.yaml'), 'utf8'),
     },
   );
   checkRbac(objects, false, 'gitops');
   assert.equal(find(objects, 'ArgoCD', 'argocd').metadata.namespace, 'gitops');
+  for (const crd of shippedCrds) assert.deepEqual(find(objects, 'CustomResourceDefinition', crd.metadata.name), crd, 'cluster-scoped, as shipped');
   const configMap = find(objects, 'ConfigMap', 'jetway-plugin');
   assert.equal(configMap.metadata.namespace, 'gitops');
   assert.equal(configMap.data['plugin.yaml'], readFileSync(repoPath('plugin.yaml'), 'utf8'));

@@ -19,6 +19,7 @@ import {
 } from '../support/argocd/released-scenarios.js';
 import { explain } from '../support/argocd/scenarios.js';
 import { defaultTimings } from '../support/argocd/environment.js';
+import { deployedDownwardEnv, deployedServeFlags } from '../support/deployed-serve.js';
 
 /** How soon after a lost refresh jetway must have asked again and a generate run: debounce + min interval + a few seconds. */
 const recoveryBoundMs = defaultTimings.debounceMs + defaultTimings.minIntervalMs + 5_000;
@@ -176,7 +177,10 @@ test('an Application outside the Argo CD namespace (<namespace>_<name>): jetway 
   });
 });
 
-test('Argo CD installed in namespace gitops: the pipeline completes (jetway serve learns the namespace from POD_NAMESPACE)', async (t) => {
+test('Argo CD installed in namespace gitops: the pipeline completes with the shipped deploy defaults (jetway serve learns the namespace from the downward API)', async (t) => {
+  // the rig gives serve the downward-API environment of deploy/repo-server-patch.yaml; the deploy sets no namespace flag
+  assert.deepEqual(deployedDownwardEnv('gitops'), { POD_NAMESPACE: 'gitops' });
+  assert.ok(!deployedServeFlags().some((f) => f.startsWith('--argocd-namespace')), 'the deploy leaves --argocd-namespace unset');
   const result = await runArgoCdInGitopsScenario();
   t.diagnostic(`wall ${result.wallMs} ms, ${result.refreshCycles} hard refreshes`);
   explain(result, () => {

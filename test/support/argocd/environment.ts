@@ -23,6 +23,7 @@ import { ApplicationController, refreshAnnotation, refreshTimestampAnnotation, r
 import { DestinationClusters, type DestinationSpec } from './destinations.js';
 import { Kubectl } from './kubectl.js';
 import type { SyncWindow } from '../../../src/refresher/sync-windows.js';
+import { deployedDownwardEnv } from '../deployed-serve.js';
 import { Timeline } from './timeline.js';
 import { DatabaseOperator, DeploymentController, GarbageCollector, JobController } from './workload-controllers.js';
 
@@ -279,8 +280,8 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   const generateCredentials = mountNamespaceCommand() ? 'in-cluster' : 'kubeconfig';
   const socket = join(dir, 'jetway.sock');
   const flags = serveFlags(timings);
-  // serve learns Argo CD's namespace as in the deploy: POD_NAMESPACE from the downward API, no flag (issue 13)
-  const serveEnv = { POD_NAMESPACE: home };
+  // serve learns Argo CD's namespace as deployed: the downward-API env of deploy/repo-server-patch.yaml, no flag (issue 13)
+  const serveEnv = deployedDownwardEnv(home);
   let service = await startServe(api, flags, socket, serveEnv);
   timeline.add({ what: 'service-started', pid: service.process.pid ?? 0 });
   const cmp = new CmpServer({
