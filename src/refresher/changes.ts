@@ -1,12 +1,13 @@
 // Decides whether a watched object really changed against what each app's flight saw: by fingerprint, never by content.
 
 import { fingerprint } from '../cluster/fingerprint.js';
-import { failureFor, type KubeHttp } from '../cluster/http.js';
+import { failureFor } from '../cluster/http.js';
 import { objectPath } from '../cluster/paths.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
 import { Backoff } from './backoff.js';
 import type { Clock, Timer } from './clock.js';
+import type { ClusterClients, ClusterId } from './clusters.js';
 import type { Log } from './log.js';
 import { watchKeyOf, type ObjectEvent, type WatchTarget } from './watches.js';
 
@@ -18,7 +19,7 @@ export interface Change {
 }
 
 export interface ChangeOptions {
-  http: KubeHttp;
+  clients: ClusterClients;
   log: Log;
   clock: Clock;
   onChange(change: Change): void;
@@ -60,13 +61,13 @@ export class ChangeDetector {
 
   constructor(private readonly o: ChangeOptions) {}
 
-  /** Makes `refs` what `app`'s flight saw, replacing its previous refs. */
-  track(app: string, refs: LookupRef[]): void {
+  /** Makes `refs` what `app`'s flight saw on `cluster`, replacing its previous refs. */
+  track(app: string, refs: LookupRef[], cluster: ClusterId): void {
     this.untrack(app);
     const pairs: Array<[string, string]> = [];
     for (const ref of refs) {
-      const key = watchKeyOf(ref);
-      if (!this.targets.has(key)) this.targets.set(key, { group: ref.group, version: ref.version, resource: ref.resource, namespace: ref.namespace });
+      const key = watchKeyOf(ref, cluster);
+      if (!this.targets.has(key)) this.targets.set(key, { cluster, group: ref.group, version: ref.version, resource: ref.resource, namespace: ref.namespace });
       const names = this.byWatch.get(key) ?? new Map<string, Map<string, Baseline>>();
       this.byWatch.set(key, names);
       const apps = names.get(ref.name) ?? new Map<string, Baseline>();
@@ -104,9 +105,9 @@ export class ChangeDetector {
     this.byApp.delete(app);
   }
 
-  /** How many collections would be watched if `app`'s refs were `refs`. */
-  watchesWith(app: string, refs: readonly LookupRef[]): number {
-    const keys = new Set(refs.map(watchKeyOf));
+  /** How many (cluster, resource, namespace) collections would be watched if `app`'s refs were `refs` on `cluster`. */
+  watchesWith(app: string, refs: readonly LookupRef[], cluster: ClusterId): number {
+    const keys = new Set(refs.map((ref) => watchKeyOf(ref, cluster)));
     let count = keys.size;
     for (const [key, users] of this.appsByKey) if (!keys.has(key) && (users.size > 1 || !users.has(app))) count++;
     return count;
@@ -166,6 +167,7 @@ export class ChangeDetector {
       this.compare(key, name, await this.fetch(key, name, objectPath(mapping, target.namespace, name)));
       this.cancelReread(objectKey);
     } catch (error) {
+      this.o.clients.failed(target.cluster); // the re-read goes through the cluster's registration read again
       const again = this.planReread(key, name);
       this.o.log('warn', `cannot read ${target.resource} ${target.namespace ? `${target.namespace}/` : ''}${name} to compare it with what flights saw: ${(error as Error).message}${again ? '; reading it again' : ''}`, { watch: key, name });
     }
@@ -242,7 +244,9 @@ export class ChangeDetector {
   // Why: the full object is needed for its fingerprint; only the fingerprint is kept (Secret data never is).
   private async read(key: string, name: string, path: string): Promise<string | undefined> {
     const objectKey = `${key}/${name}`;
-    const res = await this.o.http.request(path);
+    const cluster = this.targets.get(key)?.cluster;
+    if (cluster === undefined) return undefined;
+    const res = await (await this.o.clients.http(cluster)).request(path);
     if (res.status === 404) {
       this.seen.delete(objectKey);
       return undefined;

@@ -12,6 +12,8 @@ export type EventReason =
   | 'SelfHealDisabled'
   | 'WatchLimitReached'
   | 'FlightStatusCrdMissing'
+  // the destination cluster of an app's lookups cannot be watched (deleted registration, unreachable, credentials refused)
+  | 'ClusterUnreachable'
   // syncs jetway starts after its refreshes (sync-after-refresh.ts)
   | 'SyncStarted'
   | 'SyncWindowDenied'

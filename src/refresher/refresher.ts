@@ -6,6 +6,7 @@ import { applicationFacts, applicationRef, hardRefresh, refreshRequestState, typ
 import type { BackoffOptions } from './backoff.js';
 import { ChangeDetector, type Change } from './changes.js';
 import { realClock, type Clock } from './clock.js';
+import { clusterOf, inClusterOnly, type ClusterClients, type ClusterId } from './clusters.js';
 import { EventRecorder, type AppEvent } from './events.js';
 import { silent, type Log } from './log.js';
 import type { RecordView, RunRecord } from './records.js';
@@ -16,7 +17,10 @@ import { TokenBucket } from './token-bucket.js';
 import { Watches } from './watches.js';
 
 export interface RefresherOptions {
+  /** The Argo CD cluster: Applications, Events, and the watches of apps deployed in it. */
   http: KubeHttp;
+  /** Clients of the destination clusters run records name (`destination`). Default: only the Argo CD cluster. */
+  clusters?: ClusterClients;
   /** Where Applications named without a `<ns>_` prefix live (Argo CD's own namespace). */
   argocdNamespace: string;
   /** Default 2000. */
@@ -102,6 +106,11 @@ export class Refresher {
   private readonly facts = new Map<string, { facts: ApplicationFacts; at: number }>();
   /** Whether each app's last run that said so found the FlightStatus CRD missing in its destination. */
   private readonly crdMissing = new Map<string, boolean>();
+  /** Destination clusters that cannot be watched now, with why; their apps are re-checked periodically meanwhile. */
+  private readonly unreachable = new Map<ClusterId, string>();
+  /** Apps told (one Warning Event) that their cluster cannot be watched, until it answers again. */
+  private readonly toldUnreachable = new Set<string>();
+  private readonly clusters: ClusterClients;
   private readonly counters = { refreshes: 0, changes: 0, watchEvents: 0, refreshFailures: 0, watchErrors: 0 };
   private readonly detector: ChangeDetector;
   private readonly watches: Watches;
@@ -116,9 +125,10 @@ export class Refresher {
   constructor(private readonly o: RefresherOptions) {
     this.log = o.log ?? silent;
     this.clock = o.clock ?? realClock;
-    this.detector = new ChangeDetector({ http: o.http, log: this.log, clock: this.clock, onChange: (change) => this.changed(change) });
+    this.clusters = o.clusters ?? inClusterOnly(o.http);
+    this.detector = new ChangeDetector({ clients: this.clusters, log: this.log, clock: this.clock, onChange: (change) => this.changed(change) });
     this.watches = new Watches({
-      http: o.http,
+      clients: this.clusters,
       log: this.log,
       backoff: o.backoff ?? { baseMs: 500, capMs: 30_000 },
       clock: this.clock,
@@ -128,7 +138,11 @@ export class Refresher {
           this.detector.event(key, event);
         },
         listed: (key, objects) => this.detector.listed(key, objects),
-        failed: () => this.counters.watchErrors++,
+        failed: (key, error, inARow) => {
+          this.counters.watchErrors++;
+          this.clusterFailed(key, error, inARow);
+        },
+        recovered: (key) => this.clusterRecovered(key),
       },
     });
     this.bucket = new TokenBucket(o.rateLimit?.perSecond ?? 10, o.rateLimit?.burst ?? 20, this.clock);
@@ -179,7 +193,13 @@ export class Refresher {
     // A failed run saw nothing new, and Argo CD keeps the last good manifests: keep watching what that run looked up,
     // from where the watches got to (re-tracking would compare against old fingerprints and refresh again and again).
     const keepTracking = run.outcome === 'failed' && run.refs.length === 0 && previous !== undefined;
-    if (keepTracking) run = { ...run, refs: previous.refs };
+    if (keepTracking) {
+      // ...on the cluster that run looked them up in
+      run = { ...run, refs: previous.refs };
+      if (previous.destination === undefined) delete run.destination;
+      else run.destination = previous.destination;
+    }
+    const cluster = clusterOf(run.destination);
     const limit = keepTracking ? this.limited.get(run.app) : this.overLimit(run);
     // A record past a limit keeps none of its refs: nothing of it is watched, and the periodic re-check stands in.
     if (limit) run = { ...run, refs: [] };
@@ -188,12 +208,14 @@ export class Refresher {
     if (!keepTracking) {
       if (limit) this.limited.set(run.app, limit);
       else this.limited.delete(run.app);
-      this.detector.track(run.app, run.refs);
+      this.detector.track(run.app, run.refs, cluster);
       this.watches.sync(this.detector.watchTargets());
       this.detector.verify(run.app, (key) => this.watches.listed(key));
     }
     // Argo CD pauses generation after repeated failures; the periodic re-check keeps retrying a failed app too.
-    this.scheduler.waiting(run.app, run.waiting || run.outcome === 'failed' || limit !== undefined);
+    this.scheduler.waiting(run.app, this.needsRecheck(run));
+    if (this.unreachable.has(cluster) && run.refs.length > 0) this.tellUnreachable(run.app, cluster);
+    else if (!this.unreachable.has(cluster)) this.toldUnreachable.delete(run.app);
     // a missing FlightStatus CRD is told once, when a run first finds it missing (a failed run does not say either way)
     const crdMissingNow = run.flightStatusCrdMissing === true && this.crdMissing.get(run.app) !== true;
     if (run.flightStatusCrdMissing !== undefined) this.crdMissing.set(run.app, run.flightStatusCrdMissing);
@@ -209,11 +231,57 @@ export class Refresher {
     if (run.refs.length > limits.refsPerApp) {
       return `the flight looked up ${run.refs.length} objects, more than the ${limits.refsPerApp} jetway watches per app (JETWAY_MAX_REFS_PER_APP): it is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s instead`;
     }
-    const watches = this.detector.watchesWith(run.app, run.refs);
+    const watches = this.detector.watchesWith(run.app, run.refs, clusterOf(run.destination));
     if (watches > limits.watches) {
       return `watching what the flight looked up would take jetway to ${watches} watches, more than its ${limits.watches} (JETWAY_MAX_WATCHES): it is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s instead`;
     }
     return undefined;
+  }
+
+  // Why: the periodic re-check stands in wherever watches cannot tell: a waiting or failed flight, a record past a limit,
+  // a destination cluster that cannot be watched now.
+  private needsRecheck(run: RunRecord): boolean {
+    const cluster = clusterOf(run.destination);
+    const blind = this.unreachable.has(cluster) && run.refs.length > 0;
+    return run.waiting || run.outcome === 'failed' || this.limited.has(run.app) || blind;
+  }
+
+  // Why: one failure of a registered cluster may be a rotated credential (the registration is read again for the retry);
+  // a second in a row means the cluster cannot be watched: its apps fall back to the periodic re-check and are told once.
+  private clusterFailed(key: string, error: Error, inARow: number): void {
+    const cluster = this.watches.clusterOf(key);
+    if (cluster === undefined || cluster === '' || inARow < 2 || this.unreachable.has(cluster)) return;
+    this.unreachable.set(cluster, error.message);
+    this.log('warn', `${this.clusters.label(cluster)} cannot be watched: its apps are re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s until it answers`, { cluster, error: error.message });
+    for (const run of this.runs.values()) {
+      if (clusterOf(run.destination) !== cluster || run.refs.length === 0) continue;
+      this.scheduler.waiting(run.app, true);
+      this.tellUnreachable(run.app, cluster);
+    }
+  }
+
+  // Why: the cluster answers again: its watches resume (missed events replay, or a re-list compares), the fallback ends.
+  private clusterRecovered(key: string): void {
+    const cluster = this.watches.clusterOf(key);
+    if (cluster === undefined || !this.unreachable.delete(cluster)) return;
+    this.log('info', `${this.clusters.label(cluster)} answers again: its apps are watched again`, { cluster });
+    for (const run of this.runs.values()) {
+      if (clusterOf(run.destination) !== cluster) continue;
+      this.toldUnreachable.delete(run.app);
+      this.scheduler.waiting(run.app, this.needsRecheck(run));
+    }
+  }
+
+  // Why: one Warning Event per app and outage, naming the cluster, however often the watch is retried meanwhile.
+  private tellUnreachable(app: string, cluster: ClusterId): void {
+    if (this.toldUnreachable.has(app)) return;
+    this.toldUnreachable.add(app);
+    const message =
+      `jetway cannot watch ${this.clusters.label(cluster)}, the destination this app's flight looked objects up in: ${this.unreachable.get(cluster) ?? 'unknown error'}; ` +
+      `the app is re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s until the cluster answers`;
+    this.events.emit(app, applicationRef(app, this.o.argocdNamespace), { type: 'Warning', reason: 'ClusterUnreachable', message }, this.facts.get(app)?.facts.uid).catch((error: unknown) => {
+      this.log('warn', `cannot record Events on Application ${app}: ${(error as Error).message}`, { app });
+    });
   }
 
   /** Every record, with the next planned hard refresh where one is planned (`jetway status`). */
@@ -290,6 +358,7 @@ export class Refresher {
     this.log('info', `Application of ${app} no longer exists: dropped its run record`, { app });
     this.runs.delete(app);
     this.limited.delete(app);
+    this.toldUnreachable.delete(app);
     this.detector.untrack(app);
     this.watches.sync(this.detector.watchTargets());
     this.scheduler.forget(app);

@@ -1,27 +1,31 @@
-// Metadata-only watches per (group, version, resource, namespace), shared by every app that looked something up there.
+// Metadata-only watches per (cluster, group, version, resource, namespace), shared by every app that looked something up there.
 
 import type { IncomingMessage } from 'node:http';
-import { failureFor, type KubeHttp } from '../cluster/http.js';
+import { failureFor } from '../cluster/http.js';
 import { collectionPath } from '../cluster/paths.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Clock } from './clock.js';
+import type { ClusterClients, ClusterId } from './clusters.js';
 import type { Log } from './log.js';
 import { watchEvents } from './watch-stream.js';
 
 /** Metadata only, with plain JSON as the fallback for servers that cannot (Secret contents never travel on watches). */
 const metadataAccept = (as: string) => `application/json;as=${as};g=meta.k8s.io;v=v1, application/json`;
 
-/** One watched collection: a resource in a namespace ('' for cluster-scoped resources). */
+/** One watched collection: a resource in a namespace ('' for cluster-scoped resources) of a destination cluster. */
 export interface WatchTarget {
+  /** The destination cluster ('' = the cluster jetway runs in). */
+  cluster: ClusterId;
   group: string;
   version: string;
   resource: string;
   namespace: string;
 }
 
-/** The key a target is shared under. */
-export function watchKeyOf(t: WatchTarget): string {
-  return `${t.group}/${t.version}/${t.resource}/${t.namespace}`;
+/** The key a target is shared under: one watch per (cluster, resource, namespace). */
+export function watchKeyOf(t: Omit<WatchTarget, 'cluster'>, cluster: ClusterId): string {
+  const collection = `${t.group}/${t.version}/${t.resource}/${t.namespace}`;
+  return cluster === '' ? collection : `${cluster} ${collection}`;
 }
 
 /** A change the watch saw (metadata only). */
@@ -36,12 +40,14 @@ export interface WatchHandlers {
   event(key: string, event: ObjectEvent): void;
   /** A list (the first, or a re-list after 410 Gone) found these objects: name => resourceVersion. */
   listed(key: string, objects: ReadonlyMap<string, string>): void;
-  /** A list or watch of the collection failed (it is retried with backoff). */
-  failed(key: string, error: Error): void;
+  /** A list or watch of the collection failed (it is retried with backoff); `inARow` counts the failures since the last success. */
+  failed(key: string, error: Error, inARow: number): void;
+  /** A list or watch request of the collection succeeded after failing. */
+  recovered(key: string): void;
 }
 
 export interface WatchesOptions {
-  http: KubeHttp;
+  clients: ClusterClients;
   handlers: WatchHandlers;
   backoff: BackoffOptions;
   clock: Clock;
@@ -72,10 +78,11 @@ class CollectionWatch {
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
   private readonly path: string;
+  private failures = 0;
 
   constructor(
     readonly key: string,
-    target: WatchTarget,
+    readonly target: WatchTarget,
     private readonly o: WatchesOptions,
   ) {
     const mapping = { Group: target.group, Version: target.version, Resource: target.resource, Namespaced: target.namespace !== '' };
@@ -105,7 +112,9 @@ class CollectionWatch {
           continue;
         }
         this.o.log('warn', `watch of ${this.key} failed: ${(error as Error).message}`, { watch: this.key });
-        this.o.handlers.failed(this.key, error as Error);
+        // the next request reads the cluster's registration again: a rotated token or CA is picked up there
+        this.o.clients.failed(this.target.cluster);
+        this.o.handlers.failed(this.key, error as Error, ++this.failures);
       }
       await this.o.clock.sleep(this.backoff.next(), this.abort.signal);
     }
@@ -118,7 +127,9 @@ class CollectionWatch {
     let resourceVersion: string | undefined;
     do {
       const query = `?limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
-      const page = await this.o.http.getJson<PartialList>(this.path + query, metadataAccept('PartialObjectMetadataList'));
+      const http = await this.o.clients.http(this.target.cluster);
+      const page = await http.getJson<PartialList>(this.path + query, metadataAccept('PartialObjectMetadataList'));
+      this.succeeded();
       for (const item of page.items ?? []) {
         if (item.metadata?.name) objects.set(item.metadata.name, item.metadata.resourceVersion ?? '');
       }
@@ -136,7 +147,8 @@ class CollectionWatch {
     const started = this.o.clock.now();
     const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
     const query = `?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion ?? '')}&timeoutSeconds=${timeoutSeconds}`;
-    const body = await this.o.http.stream(this.path + query, metadataAccept('PartialObjectMetadata'));
+    const http = await this.o.clients.http(this.target.cluster);
+    const body = await http.stream(this.path + query, metadataAccept('PartialObjectMetadata'));
     if (this.closed) {
       body.destroy();
       return true;
@@ -146,6 +158,7 @@ class CollectionWatch {
       throw new Expired();
     }
     if (body.statusCode !== 200) throw failureFor('GET', this.path, body.statusCode ?? 0, await text(body));
+    this.succeeded();
     this.body = body;
     // A silent dead connection would otherwise hang here forever: the server ends the stream at timeoutSeconds.
     const idle = this.o.clock.after((timeoutSeconds + 30) * 1000, () => body.destroy(new Error(`no data for ${timeoutSeconds + 30} s`)));
@@ -169,6 +182,13 @@ class CollectionWatch {
       body.destroy();
     }
     return events > 0 || this.o.clock.now() - started > 1000;
+  }
+
+  // Why: the cluster answered again; whoever counted its failures is told once.
+  private succeeded(): void {
+    if (this.failures === 0 || this.closed) return;
+    this.failures = 0;
+    this.o.handlers.recovered(this.key);
   }
 
   /** Ends the stream and any backoff sleep; the loop then exits. */
@@ -198,6 +218,11 @@ export class Watches {
       this.watches.set(key, new CollectionWatch(key, target, this.o));
       this.o.log('debug', `opened a watch of ${key}`, { watch: key });
     }
+  }
+
+  /** The cluster a watched collection belongs to. */
+  clusterOf(key: string): ClusterId | undefined {
+    return this.watches.get(key)?.target.cluster;
   }
 
   /** Whether the collection's first list is done (its events are then being followed). */

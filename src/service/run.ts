@@ -8,6 +8,7 @@ import { DestinationResolver } from '../cluster/destinations/resolver.js';
 import { loadKubeConfig } from '../cluster/kube.js';
 import { tidyCache, type CacheSettings } from '../module/cache.js';
 import { realClock } from '../refresher/clock.js';
+import { DestinationClients } from '../refresher/clusters.js';
 import { LeaderElector } from '../refresher/leader.js';
 import { RecordFeed } from '../refresher/record-feed.js';
 import { RecordStore } from '../refresher/record-store.js';
@@ -70,7 +71,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const cluster = await kube.get();
   const identity = process.env['POD_NAME'] || hostname();
   const store = new RecordStore(cluster.http, settings.argocdNamespace);
-  // one resolver for every app: serve's own credentials for the in-cluster destination, cluster Secrets of Argo CD's namespace for the rest
+  // one resolver for every app and for the refresher's watches: serve's own credentials for the in-cluster destination, cluster Secrets of Argo CD's namespace for the rest
   const resolver = new DestinationResolver({
     secrets: listClusterSecrets(cluster.http, settings.argocdNamespace),
     inCluster: () => loadKubeConfig({ kubeconfig: settings.kubeconfig }),
@@ -82,6 +83,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const lead = () => {
     const refresher = new Refresher({
       http: cluster.http,
+      clusters: new DestinationClients({ local: cluster.http, resolver, clock: realClock }),
       argocdNamespace: settings.argocdNamespace,
       debounceMs: settings.debounceMs,
       minIntervalMs: settings.minIntervalMs,

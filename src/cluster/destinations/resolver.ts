@@ -73,8 +73,19 @@ export class DestinationResolver {
 
   /** The cluster an Application deploys to and a client for it, or a DestinationError naming the Application and the cluster. */
   async resolve(app: KubeObject): Promise<ResolvedDestination> {
-    const where = applicationLabel(app);
-    const destination = destinationOf(app);
+    return this.resolveDestination(applicationLabel(app), destinationOf(app));
+  }
+
+  /**
+   * The cluster registered with `server` (as a run record carries it) and a client for it, read from the cluster Secrets
+   * now: the refresher's watches follow a record's destination with it. `where` prefixes every message.
+   */
+  async resolveServer(server: string, where: string): Promise<ResolvedDestination> {
+    return this.resolveDestination(where, { server: server.replace(/\/+$/, ''), name: '', namespace: '' });
+  }
+
+  // Why: one resolution for both entry points, Argo CD's order of checks.
+  private async resolveDestination(where: string, destination: ApplicationDestination): Promise<ResolvedDestination> {
     const [secrets, inClusterOn] = await Promise.all([
       this.options.secrets().catch((error: unknown) => {
         throw new DestinationError(`${where}: cannot read Argo CD's cluster Secrets: ${error instanceof Error ? error.message : String(error)}`);

@@ -22,10 +22,15 @@ function remoteCa(): TlsMaterial {
   return remoteTls;
 }
 
+/** A remote cluster's API server: its own CA ("jetway-remote-ca"), admin token "remote-admin-token", no Argo CD CRD. */
+export function startRemoteApiServer(namespaces?: string[]): Promise<FakeApiServer> {
+  return startApiServer({ tls: remoteCa(), adminToken: 'remote-admin-token', argocd: false, ...(namespaces ? { namespaces } : {}) });
+}
+
 /** Starts a hub and a remote API server that trust nothing of each other. */
 export async function startHubAndRemote(): Promise<HubAndRemote> {
   const hub = await startApiServer({ namespaces: ['default', 'kube-system', 'argocd'] });
-  const remote = await startApiServer({ tls: remoteCa(), adminToken: 'remote-admin-token', argocd: false });
+  const remote = await startRemoteApiServer();
   return {
     hub,
     remote,

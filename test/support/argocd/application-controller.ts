@@ -14,10 +14,12 @@
 // comparison queues the next one). Resources are tracked with the annotation `argocd.argoproj.io/tracking-id` (the
 // default since 3.0); a resource is in sync when its last-applied configuration is the target (a stand-in for the
 // three-way diff). Per-resource health is not persisted in the status (3.0 default). Applications are read through
-// the fake's test controls (the informer) and resources are written over HTTP (kubectl.ts).
+// the fake's test controls (the informer) and resources are written over HTTP (kubectl.ts). Resources go to the
+// Application's destination cluster (destinations.ts): Argo CD's own, or a cluster registered by a cluster Secret.
 
 import type { KubeObject } from '../../../src/cluster/types.js';
 import type { FakeApiServer } from '../apiserver.js';
+import type { DestinationCluster, DestinationSpec } from './destinations.js';
 import { ManifestGenerationError, type Application as CmpApplication, type ClusterInfo, type RepoServerImitation } from '../cmp-server.js';
 import { applicationHealth, type Health } from './health.js';
 import { appliedConfiguration, lastAppliedAnnotation, type Kubectl } from './kubectl.js';
@@ -49,7 +51,7 @@ export interface ApplicationSource {
 
 export interface ApplicationSpec {
   project: string;
-  destination: { server?: string; namespace: string };
+  destination: DestinationSpec;
   source: ApplicationSource;
   syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean }; retry?: RetryStrategy };
 }
@@ -125,6 +127,8 @@ export interface ApplicationControllerOptions {
   api: FakeApiServer;
   /** Argo CD's own cluster credentials, over HTTP: applies, prunes, discovery, finalizers. */
   kubectl: Kubectl;
+  /** The cluster an Application's destination names; default: Argo CD's own cluster for every destination. */
+  destinations?: (destination: DestinationSpec) => DestinationCluster;
   repo: Pick<RepoServerImitation, 'generate'>;
   timeline: Timeline;
   /** The commit `targetRevision` resolves to (the repo-server's ResolveRevision). */
@@ -208,7 +212,8 @@ export class ApplicationController {
   private readonly refreshLoop: Loop;
   private readonly operationLoop: Loop;
   private readonly argocdNamespace: string;
-  private cluster: { signature: string; info: Promise<ClusterInfo> } | undefined;
+  /** Per destination cluster: its API versions as last read, and the CRDs they were read with. */
+  private readonly clusters = new Map<string, { signature: string; info: Promise<ClusterInfo> }>();
 
   // Why: two queues, two workers: a long generate in a comparison never holds up a sync waiting on health.
   constructor(private readonly o: ApplicationControllerOptions) {
@@ -288,21 +293,28 @@ export class ApplicationController {
     this.o.api.mutate(applicationApiVersion, 'Application', app.metadata!.namespace, app.metadata!.name!, (o) => change(o as ApplicationObject));
   }
 
+  /** The Application's destination cluster (GetDestinationCluster); throws Argo CD's message when it cannot be resolved. */
+  private destination(app: ApplicationObject): DestinationCluster {
+    return this.o.destinations?.(app.spec.destination) ?? { key: 'in-cluster', api: this.o.api, kubectl: this.o.kubectl };
+  }
+
   /**
-   * The cluster's version and API versions the controller sends with each manifest request (part of the repo-server's
-   * cache key), from discovery through the live-state cache; read again when the cluster's CRDs change.
+   * The destination cluster's version and API versions the controller sends with each manifest request (part of the
+   * repo-server's cache key), from discovery through the live-state cache; read again when the cluster's CRDs change.
    */
-  private clusterInfo(): Promise<ClusterInfo> {
-    const crds = this.o.api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+  private clusterInfo(cluster: DestinationCluster): Promise<ClusterInfo> {
+    const crds = cluster.api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
     const signature = crds.map((c) => `${c.metadata?.name}@${c.metadata?.resourceVersion}`).sort().join(',');
-    if (this.cluster?.signature !== signature) {
-      const info = this.o.kubectl.apiVersions().then((apiVersions) => ({ kubeVersion: 'v1.31.2', apiVersions }));
-      this.cluster = { signature, info };
+    let cached = this.clusters.get(cluster.key);
+    if (cached?.signature !== signature) {
+      const info = cluster.kubectl.apiVersions().then((apiVersions) => ({ kubeVersion: 'v1.31.2', apiVersions }));
+      cached = { signature, info };
+      this.clusters.set(cluster.key, cached);
       info.catch(() => {
-        if (this.cluster?.info === info) this.cluster = undefined;
+        if (this.clusters.get(cluster.key)?.info === info) this.clusters.delete(cluster.key);
       });
     }
-    return this.cluster!.info;
+    return cached.info;
   }
 
   // Why: processAppRefreshQueueItem: needRefreshAppStatus decides whether and how hard to compare; then CompareAppState,
@@ -382,8 +394,10 @@ export class ApplicationController {
     };
     let manifests: Record<string, unknown>[] = [];
     let loadError: string | undefined;
+    let destination: DestinationCluster | undefined;
     try {
-      const cluster = await this.clusterInfo();
+      destination = this.destination(app);
+      const cluster = await this.clusterInfo(destination);
       const response = await this.o.repo.generate(request, { refresh: opts.hard ? 'hard' : 'normal', cluster, deadlineAt: started + (this.o.repoTimeoutMs ?? 60_000) });
       manifests = response.manifests;
       memory.repoErrorSince = undefined;
@@ -410,7 +424,7 @@ export class ApplicationController {
       // GetRepoObjs wraps the repo-server's gRPC error
       loadError = `Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = ${message}`;
     }
-    const targets = manifests.map((m) => this.normalize(m as KubeObject, app, instance));
+    const targets = destination ? manifests.map((m) => this.normalize(m as KubeObject, app, instance, destination)) : [];
     for (const t of targets) memory.kinds.add(`${t.apiVersion}|${t.kind}`);
     const candidates = new Map<string, SyncCandidate>();
     for (const target of targets) candidates.set(keyString(keyOf(target)), { target, live: undefined });
@@ -439,8 +453,8 @@ export class ApplicationController {
   }
 
   // Why: NormalizeTargetObjects + SetAppInstance: destination namespace on namespaced objects, and the tracking id.
-  private normalize(object: KubeObject, app: ApplicationObject, instance: string): KubeObject {
-    const namespaced = this.isNamespaced(object.apiVersion ?? '', object.kind ?? '');
+  private normalize(object: KubeObject, app: ApplicationObject, instance: string, cluster: DestinationCluster): KubeObject {
+    const namespaced = this.isNamespaced(cluster.api, object.apiVersion ?? '', object.kind ?? '');
     const metadata = { ...(object.metadata ?? {}) };
     if (namespaced && !metadata.namespace) metadata.namespace = app.spec.destination.namespace;
     if (!namespaced) delete metadata.namespace;
@@ -450,23 +464,29 @@ export class ApplicationController {
   }
 
   // Why: the live-state cache knows each kind's scope from discovery; built-ins here, custom resources from their CRD.
-  private isNamespaced(apiVersion: string, kind: string): boolean {
+  private isNamespaced(api: FakeApiServer, apiVersion: string, kind: string): boolean {
     if (groupOf(apiVersion) === '' || !apiVersion.includes('.')) return !clusterScoped.has(kind);
-    const crd = this.o.api
+    const crd = api
       .list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')
       .find((c) => (c['spec'] as { group?: string; names?: { kind?: string } }).group === groupOf(apiVersion) && (c['spec'] as { names?: { kind?: string } }).names?.kind === kind);
     return crd === undefined ? !clusterScoped.has(kind) : (crd['spec'] as { scope?: string }).scope !== 'Cluster';
   }
 
-  /** Live objects whose tracking id names this app and the object itself (isSelfReferencedObj). */
+  /** Live objects in the destination cluster whose tracking id names this app and the object itself (isSelfReferencedObj). */
   private managedLive(app: ApplicationObject, memory: Memory): KubeObject[] {
     const instance = this.instanceName(app);
     const found: KubeObject[] = [];
+    let api: FakeApiServer;
+    try {
+      api = this.destination(app).api;
+    } catch {
+      return found; // no such cluster: nothing of it is known live
+    }
     for (const entry of memory.kinds) {
       const [apiVersion, kind] = entry.split('|') as [string, string];
       let objects: KubeObject[];
       try {
-        objects = this.o.api.list(apiVersion, kind);
+        objects = api.list(apiVersion, kind);
       } catch {
         continue; // the kind is not served (yet): nothing of it is live
       }
@@ -623,7 +643,7 @@ export class ApplicationController {
       });
     }
     const pass = await syncPass(
-      { kubectl: this.o.kubectl, timeline: this.o.timeline, app: instance, prune: operation.sync.prune, waveDelayMs: this.o.waveDelayMs ?? 2_000 },
+      { kubectl: this.destination(app).kubectl, timeline: this.o.timeline, app: instance, prune: operation.sync.prune, waveDelayMs: this.o.waveDelayMs ?? 2_000 },
       selected,
       state.syncResult.resources,
     );
@@ -649,7 +669,7 @@ export class ApplicationController {
     const instance = this.instanceName(app);
     const live = this.managedLive(app, this.mem(app));
     for (const object of live.filter((o) => o.metadata?.['deletionTimestamp'] === undefined)) {
-      await this.o.kubectl.deleteForeground(object);
+      await this.destination(app).kubectl.deleteForeground(object);
       this.o.timeline.add({ what: 'deleted', app: instance, resource: resourceName(keyOf(object)) });
     }
     if (live.length > 0) return;

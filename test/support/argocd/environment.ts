@@ -3,7 +3,10 @@
 // to `jetway generate` here) through the cmp-server imitation, with JETWAY_SOCKET pointing at the service, and the
 // sidecar's in-cluster service-account credentials; the
 // application controller and the workload controllers act on the cluster; every actor writes to one timeline. Argo CD
-// may live in any namespace (`argocdNamespace`), and Applications in other namespaces (apps in any namespace).
+// may live in any namespace (`argocdNamespace`), and Applications in other namespaces (apps in any namespace). With
+// `remoteCluster`, a second API server (its own CA and tokens) is a cluster Argo CD may deploy to once a cluster Secret
+// registers it: the application controller deploys each Application to its destination, and the workload controllers
+// run in every cluster.
 
 import { execFileSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -12,10 +15,12 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import { makeCrd, startApiServer, type FakeApiServer } from '../apiserver.js';
+import { bearerConfig, registerCluster, startRemoteApiServer } from '../apiserver/clusters.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type PluginParameter } from '../cmp-server.js';
 import { repoPath } from '../paths.js';
 import { startServe, type ServeProcess } from '../serve.js';
 import { ApplicationController, refreshAnnotation, refreshTimestampAnnotation, resourcesFinalizer, type ApplicationObject, type ApplicationSpec, type RefreshAnnotationRule } from './application-controller.js';
+import { DestinationClusters, type DestinationSpec } from './destinations.js';
 import { Kubectl } from './kubectl.js';
 import type { SyncWindow } from '../../../src/refresher/sync-windows.js';
 import { deployedDownwardEnv } from '../deployed-serve.js';
@@ -113,6 +118,8 @@ export interface EnvironmentOptions {
   refreshAnnotationRule?: RefreshAnnotationRule;
   /** Install jetway's FlightStatus CRD (deploy/flight-status) in the destination, which then lists it in KUBE_API_VERSIONS. */
   flightStatusCrd?: boolean;
+  /** Start a remote cluster (`env.remote`) with the destination namespace; register it with `env.registerRemote`. */
+  remoteCluster?: boolean;
 }
 
 /** What a scenario's Application asks for. */
@@ -130,6 +137,20 @@ export interface ApplicationRequest {
   annotations?: Record<string, string>;
   /** Carry resources-finalizer.argocd.argoproj.io (deleting the app deletes its resources). Default false. */
   cascade?: boolean;
+  /** spec.destination's cluster (`server` or `name`). Default the in-cluster server. */
+  cluster?: Omit<DestinationSpec, 'namespace'>;
+}
+
+/** A remote cluster Argo CD may deploy to, and what registers it. */
+export interface RemoteCluster {
+  api: FakeApiServer;
+  /** Its Job controller (the workload controllers run in every cluster). */
+  jobs: JobController;
+  /**
+   * Writes (or rewrites: a rotation) the cluster Secret in Argo CD's namespace naming the remote `name` at its URL, with
+   * `token` (granted on the remote with Argo CD's rights: argocd-manager's cluster-admin) and the remote's CA.
+   */
+  register(token: string, name?: string): KubeObject;
 }
 
 /** A running imitation; `close` stops everything it started. */
@@ -139,6 +160,8 @@ export interface ArgoCdEnvironment {
   timings: Timings;
   controller: ApplicationController;
   jobs: JobController;
+  /** The remote cluster, when the scenario asked for one. */
+  remote: RemoteCluster | undefined;
   service: ServeProcess;
   /** Where Argo CD is installed. */
   argocdNamespace: string;
@@ -300,9 +323,12 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   api.addToken('argocd-application-controller-token', [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], controllerUser);
   const kubectl = new Kubectl(api.kubeconfig('argocd-application-controller-token'));
   const world = { api, timeline, tickMs: timings.tickMs };
+  const remoteApi = options.remoteCluster ? await startRemoteApiServer(['default', options.namespace]) : undefined;
+  const destinations = new DestinationClusters({ api, kubectl, argocdNamespace: home }, remoteApi ? [remoteApi] : []);
   const controller = new ApplicationController({
     api,
     kubectl,
+    destinations: (destination) => destinations.resolve(destination),
     repo: counted,
     timeline,
     resolveRevision: () => headRevision,
@@ -327,6 +353,23 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   const deployments = new DeploymentController({ ...world, readyAfterMs: timings.deploymentMs });
   const collector = new GarbageCollector({ ...world, kubectl, collectMs: timings.collectMs });
   const databases = options.databaseOperator ? new DatabaseOperator({ ...world, provisionMs: timings.databaseMs }) : undefined;
+  // the remote's own controllers: its Jobs run and its foreground deletions finish there
+  const remoteWorld = remoteApi ? { api: remoteApi, timeline, tickMs: timings.tickMs } : undefined;
+  const remoteKubectl = remoteApi ? new Kubectl(remoteApi.kubeconfig()) : undefined;
+  const remote: (RemoteCluster & { collector: GarbageCollector; deployments: DeploymentController }) | undefined = remoteWorld && remoteKubectl
+    ? {
+        api: remoteWorld.api,
+        jobs: new JobController({ ...remoteWorld, durationMs: timings.jobMs }),
+        deployments: new DeploymentController({ ...remoteWorld, readyAfterMs: timings.deploymentMs }),
+        collector: new GarbageCollector({ ...remoteWorld, kubectl: remoteKubectl, collectMs: timings.collectMs }),
+        register(token, name = 'remote') {
+          remoteWorld.api.addToken(token, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], 'system:serviceaccount:kube-system:argocd-manager');
+          const secret = registerCluster(api, { secretName: `cluster-${name}`, name, server: remoteWorld.api.url, config: bearerConfig(token, remoteWorld.api.ca), namespace: home });
+          timeline.add({ what: 'user', action: `registered cluster ${name} (${remoteWorld.api.url})` });
+          return secret;
+        },
+      }
+    : undefined;
   const application = (name: string, namespace = home) => api.get('argoproj.io/v1alpha1', 'Application', namespace, name) as ApplicationObject;
 
   return {
@@ -335,6 +378,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     timings,
     controller,
     jobs,
+    remote,
     argocdNamespace: home,
     generateCredentials,
     repoServerUser,
@@ -345,7 +389,7 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     createApplication(request) {
       const spec: ApplicationSpec = {
         project: 'default',
-        destination: { server: 'https://kubernetes.default.svc', namespace: options.namespace },
+        destination: { ...(request.cluster ?? { server: 'https://kubernetes.default.svc' }), namespace: options.namespace },
         source: { repoURL, path: request.path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters: request.parameters } },
         syncPolicy: request.automated === false ? {} : { automated: { prune: true, selfHeal: request.selfHeal ?? true } },
       };
@@ -406,16 +450,20 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
     },
     generating: () => generating > 0,
     errors() {
-      return [...controller.errors, ...jobs.errors, ...deployments.errors, ...collector.errors, ...(databases?.errors ?? [])];
+      const remoteErrors = remote ? [...remote.jobs.errors, ...remote.deployments.errors, ...remote.collector.errors] : [];
+      return [...controller.errors, ...jobs.errors, ...deployments.errors, ...collector.errors, ...(databases?.errors ?? []), ...remoteErrors];
     },
     async close() {
       unsubscribe();
       for (const release of releases) release();
-      await Promise.all([controller.stop(), jobs.stop(), deployments.stop(), collector.stop(), databases?.stop()]);
+      await Promise.all([controller.stop(), jobs.stop(), deployments.stop(), collector.stop(), databases?.stop(), remote?.jobs.stop(), remote?.deployments.stop(), remote?.collector.stop()]);
       await service.stop();
       await cmp.settle();
       kubectl.close();
+      destinations.close();
+      remoteKubectl?.close();
       await api.close();
+      await remoteApi?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
