@@ -72,7 +72,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** The median of `times` sequential runs of `fn`; `pauseMs` of idle time before each run is not timed. */
-export async function timeIt(times: number, fn: () => Promise<unknown> | unknown, pauseMs = 0): Promise<number> {
+export async function timeIt(times: number, fn: () => unknown, pauseMs = 0): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < times; i++) {
     if (pauseMs > 0) await sleep(pauseMs);

@@ -53,8 +53,9 @@ export function parseEnv(pairs: readonly string[]): Record<string, string> {
 export async function readInput(flags: Pick<RenderFlags, 'input' | 'inputFile'>): Promise<Uint8Array> {
   if (flags.input !== undefined && flags.inputFile !== undefined) throw new ParameterError('--input', flags.input, 'either --input or --input-file, not both');
   if (flags.inputFile !== undefined) {
-    return readFile(flags.inputFile).catch((e: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read --input-file ${flags.inputFile}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    return readFile(flags.inputFile).catch((e: unknown) => {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+      throw new Error(`cannot read --input-file ${flags.inputFile}: ${why}`, { cause: e });
     });
   }
   return new TextEncoder().encode(flags.input ?? '');

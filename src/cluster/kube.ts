@@ -36,7 +36,7 @@ function loadFile(kc: KubeConfig, file: string): void {
     // client-node reads fields of whatever the YAML held: a TypeError means it held no map at all
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : error instanceof TypeError ? 'it is empty or not a YAML map' : error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new Error(`kubeconfig ${file} is not a usable kubeconfig (a YAML map with clusters, users and contexts): ${why}`);
+    throw new Error(`kubeconfig ${file} is not a usable kubeconfig (a YAML map with clusters, users and contexts): ${why}`, { cause: error });
   }
 }
 

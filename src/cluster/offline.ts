@@ -47,7 +47,7 @@ export class OfflineCluster implements Cluster, DiscoverySource {
     try {
       docs = yaml.loadAll(await readFile(path, 'utf8')).filter((d) => d !== null && d !== undefined);
     } catch (error) {
-      throw new Error(`cannot read cluster state ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`cannot read cluster state ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     const objects = docs.flatMap((d, i) => {
       const o = d as KubeObject;

@@ -71,7 +71,7 @@ export async function buildFromSource(dir: string, options: BuildOptions): Promi
     throw new Error(`build: true needs a Go toolchain (>= 1.24) in the plugin image, and ${options.go} was not found: set JETWAY_GO or use a prebuilt wasm module`);
   }
   if (version.failed) throw new Error(`${options.go} env GOVERSION failed: ${String(version.stderr || version.message).trim()}`);
-  const key = await buildKey(root, inputs, env, String(version.stdout).trim(), options);
+  const key = await buildKey(root, inputs, env, version.stdout.trim(), options);
   const builds = join(options.cacheDir, 'builds');
   const target = join(builds, `${key}.wasm`);
   const cached = await readFile(target).catch(() => undefined);

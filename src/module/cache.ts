@@ -80,7 +80,7 @@ async function writeAtomic(cache: CacheSettings, path: string, bytes: Uint8Array
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw new Error(`cannot write to the module cache ${cache.dir}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot write to the module cache ${cache.dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 

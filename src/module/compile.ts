@@ -44,7 +44,7 @@ export async function compileFlight(bytes: Uint8Array, maxMemoryMib: number | un
   try {
     module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
   } catch (error) {
-    throw new Error(`the module does not compile: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`the module does not compile: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   checkImports(module);
   return { module };

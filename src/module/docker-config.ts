@@ -29,13 +29,13 @@ export async function registryCredentials(dir: string, host: string): Promise<Cr
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read docker config ${file}: ${reason(error)}`);
+    throw new Error(`cannot read docker config ${file}: ${reason(error)}`, { cause: error });
   }
   let auths: Record<string, AuthEntry>;
   try {
-    auths = ((JSON.parse(text) as { auths?: Record<string, AuthEntry> }).auths ?? {}) as Record<string, AuthEntry>;
+    auths = ((JSON.parse(text) as { auths?: Record<string, AuthEntry> }).auths ?? {});
   } catch (error) {
-    throw new Error(`docker config ${file} is not valid JSON: ${reason(error)} (fix or remove it)`);
+    throw new Error(`docker config ${file} is not valid JSON: ${reason(error)} (fix or remove it)`, { cause: error });
   }
   const entry = Object.entries(auths).find(([key]) => hostOf(key) === hostOf(host))?.[1];
   return entry ? toCredentials(entry, file, host) : undefined;

@@ -5,7 +5,7 @@ export function reason(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
-    const text = current instanceof Error ? current.message : String(current);
+    const text = current instanceof Error ? current.message : typeof current === 'string' ? current : JSON.stringify(current);
     if (text && !parts.includes(text)) parts.push(text);
     current = current instanceof Error ? current.cause : undefined;
   }

@@ -19,8 +19,8 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   try {
     real = await realpath(wanted);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(notFound(ref, root, wanted));
-    throw new Error(`cannot read module file ${ref}: ${reason(error)}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(notFound(ref, root, wanted), { cause: error });
+    throw new Error(`cannot read module file ${ref}: ${reason(error)}`, { cause: error });
   }
   if (!isInside(root, real)) throw escapes();
   const info = await stat(real);

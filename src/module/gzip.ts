@@ -17,6 +17,6 @@ export function decompress(bytes: Uint8Array, source: string, declaredGzip: bool
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw moduleTooLarge(source, maxBytes, 'decompresses to');
-    throw new Error(`module ${source} is not valid gzip: ${reason(error)} (re-create it with gzip, or drop the .gz suffix)`);
+    throw new Error(`module ${source} is not valid gzip: ${reason(error)} (re-create it with gzip, or drop the .gz suffix)`, { cause: error });
   }
 }

@@ -19,7 +19,7 @@ export async function fetchModule(url: string, options: HttpFetchOptions): Promi
   try {
     response = await fetchFollowing(url, { signal: options.signal, checkTarget: options.checkTarget, what: 'the download' });
   } catch (error) {
-    throw new Error(`cannot download module ${url}: ${reason(error)}`);
+    throw new Error(`cannot download module ${url}: ${reason(error)}`, { cause: error });
   }
   if (!response.ok) {
     await response.body?.cancel();

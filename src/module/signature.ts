@@ -18,7 +18,7 @@ export function parseKeys(pems: readonly string[]): KeySet {
     try {
       key = createPublicKey(pem);
     } catch (error) {
-      throw new Error(`verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_VERIFY_KEYS)`);
+      throw new Error(`verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_VERIFY_KEYS)`, { cause: error });
     }
     if (!supported.has(key.asymmetricKeyType ?? '')) {
       throw new Error(`verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_VERIFY_KEYS)`);
@@ -44,7 +44,7 @@ export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet):
   try {
     sections = readSections(bytes);
   } catch (error) {
-    throw new Error(`module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`);
+    throw new Error(`module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`, { cause: error });
   }
   const section = sections.find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
   if (!section) throw new Error(`module ${source} is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)`);
@@ -67,7 +67,7 @@ function parsePayload(source: string, data: Uint8Array): { fingerprint: string; 
   try {
     parsed = JSON.parse(new TextDecoder().decode(data));
   } catch (error) {
-    throw new Error(`module ${source} has a malformed signature section: ${reason(error)}`);
+    throw new Error(`module ${source} has a malformed signature section: ${reason(error)}`, { cause: error });
   }
   const record = (parsed ?? {}) as { Fingerprint?: unknown; Signature?: unknown };
   if (typeof record.Fingerprint !== 'string' || typeof record.Signature !== 'string') {

@@ -332,15 +332,15 @@ export class SyncAfterRefresh {
   private async follow(app: string, cycle: Cycle, stored: StoredApplication): Promise<void> {
     const state = stored.status?.operationState;
     const ours = state?.operation?.initiatedBy?.username === jetwayInitiator && state.startedAt !== undefined;
-    if (stored.operation || !ours || !completedPhase(state!.phase)) return this.again(app, cycle, this.o.pollMs ?? 250);
+    if (stored.operation || !ours || !completedPhase(state.phase)) return this.again(app, cycle, this.o.pollMs ?? 250);
     const history = this.history.get(app)!;
-    const revision = state!.syncResult?.revision ?? '';
-    if (state!.phase === 'Succeeded') {
+    const revision = state.syncResult?.revision ?? '';
+    if (state.phase === 'Succeeded') {
       history.failures = 0;
       history.notBefore = 0;
       history.lastSucceeded = { revision, resources: cycle.started!.resources };
     } else {
-      this.failed(app, cycle, history, `jetway's sync of ${cycle.started!.resources} ended ${state!.phase}: ${state!.message ?? ''}`);
+      this.failed(app, cycle, history, `jetway's sync of ${cycle.started!.resources} ended ${state.phase}: ${state.message ?? ''}`);
     }
     this.end(app, cycle);
   }

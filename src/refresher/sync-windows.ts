@@ -80,7 +80,6 @@ export function matchingWindows(windows: SyncWindow[], app: WindowTarget): SyncW
     if (w.andOperator && !matched && isSet) return false;
     if (!w.andOperator && matched) return true;
     if ((w.clusters ?? []).length > 0) {
-      matched = false;
       isSet = true;
       const { name, server } = app.destination;
       matched = w.clusters!.some((c) => (!!name && globMatch(c, name)) || (!!server && globMatch(c, server)));
@@ -118,7 +117,7 @@ function active(w: SyncWindow, now: Date): boolean {
   try {
     schedule = parseCron(w.schedule ?? '');
   } catch (error) {
-    throw new Error(`cannot parse schedule '${w.schedule ?? ''}': ${(error as Error).message}`);
+    throw new Error(`cannot parse schedule '${w.schedule ?? ''}': ${(error as Error).message}`, { cause: error });
   }
   const duration = parseGoDuration(w.duration ?? '');
   if ('error' in duration || duration.ms < 0) throw new Error(`cannot parse duration '${w.duration ?? ''}'`);

@@ -121,7 +121,7 @@ async function confine(dir: string, sourcesDir: string, sourcePath: string): Pro
 /** Whether the app builds its module from Go source: the service has no Go toolchain, so the plugin container builds. */
 function buildsFromSource(env: NodeJS.ProcessEnv, cwd: string): boolean {
   try {
-    return parsePluginParameters(readArgoEnvironment(env, cwd).parameters).build === true;
+    return parsePluginParameters(readArgoEnvironment(env, cwd).parameters).build;
   } catch {
     return false; // generate reports the bad parameter itself
   }

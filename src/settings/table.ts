@@ -87,7 +87,7 @@ export const defaultSocket = '/var/run/jetway/jetway.sock';
 /** `n (x MiB)` for a byte default. */
 const bytes = (n: number): string => `${n} (${n / (1024 * 1024)} MiB)`;
 
-const setting = <K extends keyof Settings>(spec: SettingSpec<K>): SettingSpec => spec as unknown as SettingSpec;
+const setting = <K extends keyof Settings>(spec: SettingSpec<K>): SettingSpec => spec;
 
 export const settingsTable: readonly SettingSpec[] = [
   setting({ key: 'allow', name: 'JETWAY_MODULE_ALLOW', readBy: 'generate', default: 'unset (any module)', doc: 'comma-separated globs every module reference (after `refs` are filled in), and every redirect target of an http(s) module, must match (redirects: at most 10, never https to http)', parse: list }),

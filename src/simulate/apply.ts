@@ -18,7 +18,8 @@ function contains(live: unknown, desired: unknown): boolean {
 
 /** Why: status belongs to controllers (the API server ignores it on apply), so it never makes a manifest out of sync. */
 function withoutStatus(object: KubeObject): KubeObject {
-  const { status: _status, ...rest } = object;
+  const rest = { ...object };
+  delete rest.status;
   return rest;
 }
 

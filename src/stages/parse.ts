@@ -70,7 +70,7 @@ function documents(text: string, stderr: string): unknown[] {
 function resource(value: unknown, where: string, stderr: string): KubeObject {
   if (!isObject(value)) throw invalid(`${where} is ${Array.isArray(value) ? 'a list' : typeof value}, not an object`, stderr);
   if (typeof value['kind'] !== 'string' || value['kind'] === '') throw invalid(`${where} has no kind`, stderr);
-  return value as KubeObject;
+  return value;
 }
 
 /**

@@ -35,9 +35,8 @@ function callParent(request: HostCall): HostAnswer {
 // Why: instantiation is most of a warm run's cost, so it can happen ahead of the request.
 function instantiate(ref: ModuleRef): Prepared {
   const wasi = new FlightWasi();
-  let instance: WebAssembly.Instance | undefined;
-  const host = createHostImports(() => instance!, callParent);
-  instance = new WebAssembly.Instance(ref.module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
+  const host = createHostImports(() => instance, callParent);
+  const instance = new WebAssembly.Instance(ref.module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
   wasi.bind(instance);
   return { moduleId: ref.id, instance, wasi };
 }

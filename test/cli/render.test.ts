@@ -121,13 +121,13 @@ describe('the app example against successive offline cluster states', () => {
 
   test('waits for the Secret, needs a matcher to read it, then emits the Deployment and reports ready once Available', async () => {
     const matcher = ['--resource-matcher', 'Secret:shop-db-conn'];
-    const [noSecret, noMatcher, waiting, progressing, ready] = (await Promise.all([
+    const [noSecret, noMatcher, waiting, progressing, ready] = await Promise.all([
       render([...appArgs, '--cluster-state', await stateFile('app-empty', [])]),
       render([...appArgs, '--cluster-state', await stateFile('app-secret', [secret])]),
       render([...appArgs, ...matcher, '--cluster-state', await stateFile('app-secret-2', [secret])]),
       render([...appArgs, ...matcher, '--cluster-state', await stateFile('app-progressing', [secret, deployment([{ type: 'Progressing', status: 'True' }])])]),
       render([...appArgs, ...matcher, '--cluster-state', await stateFile('app-ready', [secret, deployment([{ type: 'Available', status: 'True' }])])]),
-    ])) as [Run, Run, Run, Run, Run];
+    ]);
 
     assert.deepEqual(summary(succeeded(noSecret)), ['Database/shop-db']);
     assert.equal(statusOf(noSecret), 'waiting for connection secret shop-db-conn');

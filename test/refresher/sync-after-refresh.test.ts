@@ -146,7 +146,7 @@ function seed(name: string, windows: SyncWindow[] = []): void {
   const a = reconciled();
   a.metadata = { name, namespace: 'argocd', annotations: a.metadata!.annotations! };
   a.status!.reconciledAt = new Date(Date.now() + 1_000).toISOString();
-  api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...a } as KubeObject);
+  api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...a });
 }
 
 /** A SyncAfterRefresh with test-sized timings that collects its Events. */

@@ -36,7 +36,7 @@ test('the API server answering 500 during generates: generate fails, the app kee
     assert.equal(recovery.refresh, 'hard');
     const failed = events.find((e) => e.reason === 'FlightFailed');
     assert.equal(failed?.type, 'Warning');
-    assert.match(failed!.message, /answered 500/, 'the Event names the cause, not only the exit code');
+    assert.match(failed.message, /answered 500/, 'the Event names the cause, not only the exit code');
     survived(result);
   });
 });

@@ -38,7 +38,7 @@ test('a module is compiled once per memory cap, and the compiled variants are bo
   assert.equal(store.compiled(digest, undefined), uncapped, 'the same compile is shared');
   const capped = store.compiled(digest, 1)!;
   assert.notEqual(capped, uncapped);
-  store.compiled(digest, 2); // a third cap evicts the least recently used variant
+  void store.compiled(digest, 2); // a third cap evicts the least recently used variant
   assert.notEqual(store.compiled(digest, undefined), uncapped, 'the uncapped variant was evicted and is compiled again');
   assert.ok((await store.compiled(digest, undefined)!) instanceof WebAssembly.Module);
 });

@@ -514,8 +514,8 @@ export class CmpServer {
     const result = await child;
     group.exited = true;
     clearTimeout(timer);
-    const stdout = String(result.stdout ?? '');
-    const stderr = String(result.stderr ?? '');
+    const stdout = result.stdout ?? '';
+    const stderr = result.stderr ?? '';
     if (child.pid === undefined) throw new Error(startError(file!, result.code));
     if (result.exitCode !== 0) {
       const cause = result.signal !== undefined ? `signal: ${signalText(result.signal)}` : `exit status ${result.exitCode}`;
@@ -762,13 +762,13 @@ export class RepoServerImitation {
     try {
       response = await sidecar.generate({ repoDir, appPath: app.source.path, env, ...(deadlineAt === undefined ? {} : { deadlineAt }) });
     } catch (e) {
-      throw new Error(`${prefix}error generating manifests in cmp: rpc error: code = Unknown desc = error generating manifests: ${message(e)}`);
+      throw new Error(`${prefix}error generating manifests in cmp: rpc error: code = Unknown desc = error generating manifests: ${message(e)}`, { cause: e });
     }
     try {
       return toManifests(response.documents);
     } catch (e) {
       // items errors escape GenerateManifests unwrapped; conversion errors carry the CMP prefix.
-      throw new Error(message(e).startsWith('items member') ? message(e) : prefix + message(e));
+      throw new Error(message(e).startsWith('items member') ? message(e) : prefix + message(e), { cause: e });
     }
   }
 

@@ -423,7 +423,7 @@ export class FakeApiServer {
     res.writeHead = ((code: number, ...rest: unknown[]) => {
       rec.status = code;
       return (origWriteHead as (...a: unknown[]) => ServerResponse)(code, ...rest);
-    }) as typeof res.writeHead;
+    });
     try {
       for (const h of [...this.hooks]) h(rec);
       const fault = this.faults.find((f) => f.left > 0 && faultMatches(f.matcher, rec));
@@ -486,15 +486,15 @@ export class FakeApiServer {
     const parts = p.split('/').filter(Boolean);
     if (parts[0] === 'api' && parts.length === 2) {
       const list = apiResourceList(this.registry, '', parts[1]!);
-      if (list) return void sendJson(res, 200, list);
+      if (list) return sendJson(res, 200, list);
     }
     if (parts[0] === 'apis' && parts.length === 2) {
       const g = this.registry.groups().find((x) => x.name === parts[1] && x.name !== '');
-      if (g) return void sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) });
+      if (g) return sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) });
     }
     if (parts[0] === 'apis' && parts.length === 3) {
       const list = apiResourceList(this.registry, parts[1]!, parts[2]!);
-      if (list) return void sendJson(res, 200, list);
+      if (list) return sendJson(res, 200, list);
     }
     throw pathNotFound();
   }

@@ -28,7 +28,7 @@ type Meta = Record<string, any>;
 // The metadata of an object, created when missing.
 function meta(obj: KubeObject): Meta {
   if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = {};
-  return obj.metadata as Meta;
+  return obj.metadata;
 }
 
 // creationTimestamp in the apiserver's RFC 3339 seconds format.
@@ -119,8 +119,8 @@ export class Store {
     }
     if (t.group === '' && t.kind === 'Namespace') {
       m.labels = { ...(m.labels ?? {}), 'kubernetes.io/metadata.name': m.name };
-      obj.spec = { finalizers: ['kubernetes'], ...((obj.spec as object) ?? {}) };
-      obj.status = { phase: 'Active', ...((obj.status as object) ?? {}) };
+      obj.spec = { finalizers: ['kubernetes'], ...((obj.spec) ?? {}) };
+      obj.status = { phase: 'Active', ...((obj.status) ?? {}) };
     }
     if (t.kind === 'CustomResourceDefinition' && t.group === 'apiextensions.k8s.io') establishCrd(obj);
   }
@@ -298,7 +298,7 @@ function foldStringData(obj: KubeObject): void {
   const sd = obj.stringData as Record<string, string> | undefined;
   if (!sd) return;
   const data = { ...((obj.data as Record<string, string>) ?? {}) };
-  for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v)).toString('base64');
+  for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(v).toString('base64');
   obj.data = data;
   delete obj.stringData;
 }
@@ -329,7 +329,7 @@ export function parseLabelSelector(s: string | null): Selector {
   for (const raw of splitTop(s)) {
     const r = raw.trim();
     let m: RegExpExecArray | null;
-    const labels = (o: KubeObject) => (o.metadata?.labels ?? {}) as Record<string, string>;
+    const labels = (o: KubeObject) => (o.metadata?.labels ?? {});
     if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(r))) {
       const [, k, op, vs] = m as unknown as [string, string, string, string];
       const set = vs.split(',').map((v) => v.trim());

@@ -18,15 +18,15 @@ export function validateUpdate(t: ResourceType, old: KubeObject, next: KubeObjec
   const before = (old['spec'] ?? {}) as Record<string, Json>;
   const after = (next['spec'] ?? {}) as Record<string, Json>;
   const causes = immutableJobFields
-    .filter((field) => field in before && !deepEqual(before[field]!, after[field] ?? null))
+    .filter((field) => field in before && !deepEqual(before[field], after[field] ?? null))
     .map((field) => ({ reason: 'FieldValueInvalid', message: `Invalid value: ${goValue(after[field])}: field is immutable`, field: `spec.${field}` }));
   if (causes.length === 0) return;
-  const name = String(old.metadata?.name ?? '');
+  const name = old.metadata?.name ?? '';
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
   throw new StatusError(422, 'Invalid', `Job.batch "${name}" is invalid: ${causes.length > 1 ? `[${text}]` : text}`, { name, group: 'batch', kind: 'Job', causes });
 }
 
 /** How field.Invalid prints a struct value (%#v of the Go type); the shape, not the Go syntax, is what a user reads. */
-function goValue(value: Json | undefined): string {
+function goValue(value: Json): string {
   return value === undefined ? 'null' : `core.PodTemplateSpec${JSON.stringify(value)}`.replace(/^core\.PodTemplateSpec(?=\{"matchLabels")/, 'v1.LabelSelector');
 }

@@ -544,6 +544,7 @@ export class ApplicationController {
 
   /** The project's sync windows allow an automated sync now (CanSync(false, nil)); an invalid window does not. */
   private windowsAllow(app: ApplicationObject): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the rule misreads KubeObject's index signature; tsc needs the cast
     const project = this.o.api.get(applicationApiVersion, 'AppProject', this.argocdNamespace, app.spec.project) as (KubeObject & { spec?: AppProjectSpec }) | undefined;
     const target = { name: app.metadata!.name!, destination: app.spec.destination };
     return automatedSyncVerdict(project?.spec?.syncWindows, target, new Date()).allowed;

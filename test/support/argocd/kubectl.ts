@@ -168,7 +168,7 @@ export class Kubectl {
     }
     const lastApplied = live.metadata?.annotations?.[lastAppliedAnnotation];
     const original = lastApplied ? (JSON.parse(lastApplied) as Json) : undefined;
-    const patch = threeWayPatch(original as Json, desired as unknown as Json, live as unknown as Json);
+    const patch = threeWayPatch(original, desired, live as unknown as Json);
     if (patch === undefined) return `${printedName(target)} unchanged${suffix}`;
     const custom = groupOf(target.apiVersion ?? '').includes('.') && !groupOf(target.apiVersion ?? '').endsWith('k8s.io');
     if (!dryRun) await this.call('PATCH', path, patch, custom ? 'application/merge-patch+json' : 'application/strategic-merge-patch+json');

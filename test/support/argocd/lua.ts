@@ -6,6 +6,7 @@ import fengari, { type LuaState } from 'fengari';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import type { Health, HealthCode } from './health.js';
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- fengari's namespaces are plain objects of free functions
 const { lua, lauxlib, lualib, to_luastring } = fengari;
 
 const codes: readonly HealthCode[] = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];

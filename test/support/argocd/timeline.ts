@@ -34,7 +34,7 @@ export class Timeline {
   // scenario that records "fault off" right after seeing a failure can assert the failure came first.
   add(event: TimelineEvent): void {
     const last = this.entries.at(-1)?.at ?? -Infinity;
-    this.entries.push({ at: Math.max(this.now(), last + 0.001), ...event } as TimelineEntry);
+    this.entries.push({ at: Math.max(this.now(), last + 0.001), ...event });
   }
 
   /** Milliseconds since the timeline started. */

@@ -136,7 +136,7 @@ export class DeploymentController extends WorkloadController {
     for (const deployment of this.o.api.list('apps/v1', 'Deployment')) {
       const { namespace, name } = deployment.metadata as { namespace: string; name: string };
       const generation = Number(deployment.metadata?.['generation'] ?? 1);
-      const replicas = Number((deployment['spec'] as { replicas?: number } | undefined)?.replicas ?? 1);
+      const replicas = (deployment['spec'] as { replicas?: number } | undefined)?.replicas ?? 1;
       const status = (deployment['status'] ?? {}) as { observedGeneration?: number; availableReplicas?: number };
       if (status.observedGeneration === generation && status.availableReplicas === replicas) continue;
       const ready = this.seen.since(deployment) >= this.o.readyAfterMs;
@@ -228,7 +228,7 @@ export class GarbageCollector extends WorkloadController {
     if (!this.o.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'runrecords.jetway.dev')) return;
     for (const record of this.o.api.list('jetway.dev/v1alpha1', 'RunRecord')) {
       const owners = (record.metadata?.['ownerReferences'] as Array<{ apiVersion: string; kind: string; name: string; uid: string }> | undefined) ?? [];
-      const namespace = String(record.metadata?.namespace ?? '');
+      const namespace = record.metadata?.namespace ?? '';
       const orphaned = owners.length > 0 && owners.every((o) => this.o.api.get(o.apiVersion, o.kind, namespace, o.name)?.metadata?.['uid'] !== o.uid);
       if (!orphaned) continue;
       this.o.api.remove('jetway.dev/v1alpha1', 'RunRecord', namespace, String(record.metadata?.name));
