@@ -82,6 +82,10 @@ import { Registry, type ResourceType, apiGroup, apiGroupList, apiResourceList, a
 import { StatusError, badRequest, injected, methodNotAllowed, notFound, pathNotFound, unauthorized } from './errors.js';
 import { type PolicyRule, type TokenEntry, authorize, isWatch, requestAttributes } from './auth.js';
 import { jsonPatch, mergePatch } from './patch.js';
+import { serveList } from './list.js';
+import { type Negotiated, negotiate, render } from './negotiation.js';
+import { sendJson } from './respond.js';
+import { type WatchConn, serveWatch } from './watch.js';
 import { Store, type StoreEvent, gr, parseFieldSelector, parseLabelSelector, type Selector } from './store.js';
 
 export interface ApiServerOptions {
@@ -146,22 +150,8 @@ interface Fault {
   hits: number;
 }
 
-/** One open watch connection. */
-interface WatchConn {
-  t: ResourceType;
-  ns: string;
-  labels: Selector;
-  fields: Selector;
-  metadataOnly: boolean;
-  bookmarks: boolean;
-  res: ServerResponse;
-  end(): void;
-  bookmark(annotations?: Record<string, string>): void;
-}
 
-type Negotiated = 'json' | 'meta' | 'metaList';
 
-const NOT_ACCEPTABLE = 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf';
 
 // Starts a fake on a random loopback port.
 export async function startApiServer(options: ApiServerOptions = {}): Promise<FakeApiServer> {
@@ -538,7 +528,7 @@ export class FakeApiServer {
       if (!inNamespace && t.namespaced && method !== 'GET') throw methodNotAllowed();
       if (method === 'GET') {
         const mode = negotiate(req.headers.accept, watch ? 'watch' : 'list');
-        return watch ? this.serveWatch(res, t, ns, q, mode) : this.serveList(res, t, ns, q, mode);
+        return watch ? serveWatch(this.store, this.watches, this.bookmarkIntervalMs, res, t, ns, q, mode) : serveList(this.store, res, t, ns, q, mode);
       }
       if (method === 'POST') {
         const created = this.store.create(t, body() as KubeObject, ns, wo);
@@ -557,7 +547,7 @@ export class FakeApiServer {
         const mode = negotiate(req.headers.accept, 'get');
         const o = this.store.read(t, ns, name);
         if (!o) throw notFound(gr(t), name);
-        return sendJson(res, 200, this.render(t, o, mode));
+        return sendJson(res, 200, render(t, o, mode));
       }
       case 'PUT':
         return sendJson(res, 200, this.store.update(t, ns, name, body() as KubeObject, wo));
@@ -614,174 +604,11 @@ export class FakeApiServer {
     return this.store.update(t, ns, name, next, wo);
   }
 
-  // An object as the client asked for it: at the endpoint's apiVersion, or as PartialObjectMetadata.
-  private render(t: ResourceType, o: KubeObject, mode: Negotiated): KubeObject {
-    if (mode === 'meta' || mode === 'metaList') return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata ?? {} };
-    return { ...o, apiVersion: joinApiVersion(t.group, t.version), kind: t.kind };
-  }
-
-  // LIST: selectors, resourceVersion checks, limit/continue, the real list shapes.
-  private serveList(res: ServerResponse, t: ResourceType, ns: string, q: URLSearchParams, mode: Negotiated): void {
-    if (mode === 'meta') throw new StatusError(406, 'NotAcceptable', NOT_ACCEPTABLE);
-    const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields = parseFieldSelector(t, q.get('fieldSelector'));
-    const rvParam = q.get('resourceVersion');
-    if (rvParam && rvParam !== '0') {
-      const n = Number(rvParam);
-      if (!Number.isInteger(n)) throw badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a valid resource version`);
-      if (n > this.store.rv) {
-        throw new StatusError(504, 'Timeout', `Too large resource version: ${n}, current: ${this.store.rv}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
-      }
-      if (q.get('resourceVersionMatch') === 'Exact' && n < this.store.compactedBefore) {
-        throw new StatusError(410, 'Expired', `The resourceVersion for the provided list is too old.`);
-      }
-    }
-    let items = this.store.items(t, ns).filter((o) => labels(o) && fields(o));
-    const cont = q.get('continue');
-    let listRv = this.store.rv;
-    if (cont) {
-      const tok = decodeContinue(cont);
-      if (!tok) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-      if (tok.rv < this.store.compactedBefore) {
-        throw new StatusError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
-      }
-      listRv = tok.rv;
-      items = items.filter((o) => itemKey(o) > tok.after);
-    }
-    const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
-    const limit = Number(q.get('limit') ?? 0);
-    if (limit > 0 && items.length > limit) {
-      const rest = items.length - limit;
-      items = items.slice(0, limit);
-      metadata.continue = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: listRv, start: itemKey(items[items.length - 1]!) })).toString('base64url');
-      if (!q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = rest;
-    }
-    if (mode === 'metaList') {
-      return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: items.map((o) => this.render(t, o, 'meta')) });
-    }
-    const rendered = items.map((o) => {
-      const r = this.render(t, o, 'json');
-      if (!t.custom) {
-        delete r.apiVersion;
-        delete r.kind;
-      }
-      return r;
-    });
-    sendJson(res, 200, { kind: t.listKind, apiVersion: joinApiVersion(t.group, t.version), metadata, items: rendered });
-  }
-
-  // WATCH: replay from the log or send the current state, then stream live events until timeout, close or disconnect.
-  private serveWatch(res: ServerResponse, t: ResourceType, ns: string, q: URLSearchParams, mode: Negotiated): void {
-    const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields = parseFieldSelector(t, q.get('fieldSelector'));
-    const rvParam = q.get('resourceVersion') ?? '';
-    const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
-    const initialEvents = q.get('sendInitialEvents') === 'true';
-    const metadataOnly = mode !== 'json';
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders();
-    const write = (type: string, object: unknown) => {
-      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
-    };
-    const n = Number(rvParam);
-    if (rvParam && rvParam !== '0' && !initialEvents && (!Number.isInteger(n) || n < this.store.compactedBefore)) {
-      write('ERROR', {
-        kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
-        message: Number.isInteger(n) ? `too old resource version: ${rvParam} (${this.store.compactedBefore})` : `invalid resource version: ${rvParam}`,
-        reason: Number.isInteger(n) ? 'Expired' : 'BadRequest', code: Number.isInteger(n) ? 410 : 400,
-      });
-      res.end();
-      return;
-    }
-    const visible = (o: KubeObject | undefined) =>
-      o !== undefined && (!t.namespaced || !ns || o.metadata?.namespace === ns) && labels(o) && fields(o);
-    const send = (ev: StoreEvent) => {
-      if (ev.group !== t.group || ev.plural !== t.plural) return;
-      const now = visible(ev.obj);
-      const before = ev.type !== 'ADDED' && visible(ev.prev);
-      let type: string | undefined;
-      if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
-      else if (ev.type === 'DELETED') type = now || before ? 'DELETED' : undefined;
-      else type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
-      if (type) write(type, this.render(t, ev.obj, metadataOnly ? 'meta' : 'json'));
-    };
-    const conn: WatchConn = {
-      t, ns, labels, fields, metadataOnly, bookmarks, res,
-      end: () => {
-        cleanup();
-        if (!res.writableEnded) res.end();
-      },
-      bookmark: (annotations) => {
-        write('BOOKMARK', {
-          kind: metadataOnly ? 'PartialObjectMetadata' : t.kind, apiVersion: metadataOnly ? 'meta.k8s.io/v1' : joinApiVersion(t.group, t.version),
-          metadata: { resourceVersion: String(this.store.rv), ...(annotations ? { annotations } : {}) },
-        });
-      },
-    };
-    if (!rvParam || rvParam === '0' || initialEvents) {
-      for (const o of this.store.items(t, ns)) if (visible(o)) write('ADDED', this.render(t, o, metadataOnly ? 'meta' : 'json'));
-      if (initialEvents && bookmarks) conn.bookmark({ 'k8s.io/initial-events-end': 'true' });
-    } else {
-      for (const ev of this.store.log) if (ev.rv > n) send(ev);
-    }
-    this.store.listeners.add(send);
-    this.watches.add(conn);
-    const timers: NodeJS.Timeout[] = [];
-    const timeout = Number(q.get('timeoutSeconds') ?? 0);
-    if (timeout > 0) timers.push(setTimeout(() => conn.end(), timeout * 1000));
-    if (bookmarks) timers.push(setInterval(() => conn.bookmark(), this.bookmarkIntervalMs));
-    let cleaned = false;
-    const cleanup = () => {
-      if (cleaned) return;
-      cleaned = true;
-      for (const tm of timers) clearTimeout(tm);
-      this.store.listeners.delete(send);
-      this.watches.delete(conn);
-    };
-    res.on('close', cleanup);
-  }
 }
 
-// Storage-order key of a list item, for continue tokens.
-function itemKey(o: KubeObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-}
 
-// Decodes a continue token made by serveList.
-function decodeContinue(s: string): { rv: number; after: string } | undefined {
-  try {
-    const d = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { rv: number; start: string };
-    return typeof d.rv === 'number' && typeof d.start === 'string' ? { rv: d.rv, after: d.start } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-// Content negotiation on Accept: plain JSON, or the metadata-only forms; 406 when nothing offered is served.
-function negotiate(accept: string | undefined, verb: 'get' | 'list' | 'watch'): Negotiated {
-  if (!accept || !accept.trim()) return 'json';
-  for (const clause of accept.split(',')) {
-    const [type = '', ...paramParts] = clause.split(';').map((s) => s.trim());
-    const params = Object.fromEntries(paramParts.map((p) => p.split('=').map((s) => s.trim()) as [string, string]));
-    const mt = type.toLowerCase();
-    if (mt !== 'application/json' && mt !== '*/*' && mt !== 'application/*') continue;
-    const as = params.as;
-    if (!as) return 'json';
-    if (params.g !== 'meta.k8s.io' || (params.v !== 'v1' && params.v !== 'v1beta1')) continue;
-    if (as === 'PartialObjectMetadata' && verb !== 'list') return 'meta';
-    if (as === 'PartialObjectMetadataList' && verb !== 'get') return verb === 'list' ? 'metaList' : 'meta';
-  }
-  throw new StatusError(406, 'NotAcceptable', NOT_ACCEPTABLE);
-}
 
-// Whether a fault applies to a request.
-function faultMatches(m: FaultMatcher, r: RequestRecord): boolean {
-  if (m.method && m.method.toUpperCase() !== r.method) return false;
-  if (m.pathPrefix && !r.path.startsWith(m.pathPrefix)) return false;
-  if (m.watch !== undefined && m.watch !== r.watch) return false;
-  if (m.match && !m.match(r)) return false;
-  return true;
-}
 
 // JSON.parse that answers undefined instead of throwing.
 function parseJson(s: string): unknown {
@@ -799,10 +626,4 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-// Writes a JSON response.
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const data = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers });
-  res.end(data);
-}
 
