@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import { type ResourceType, joinApiVersion } from './discovery.js';
 import { StatusError, badRequest } from './errors.js';
-import { Store, type StoreEvent, parseFieldSelector, parseLabelSelector, type Selector } from './store.js';
+import type { Store } from './store.js';
+import { parseFieldSelector, parseLabelSelector } from './store.js';
 import { sendJson } from './respond.js';
 import { NOT_ACCEPTABLE, type Negotiated, render } from './negotiation.js';
 

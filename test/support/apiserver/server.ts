@@ -82,11 +82,12 @@ import { Registry, type ResourceType, apiGroup, apiGroupList, apiResourceList, a
 import { StatusError, badRequest, injected, methodNotAllowed, notFound, pathNotFound, unauthorized } from './errors.js';
 import { type PolicyRule, type TokenEntry, authorize, isWatch, requestAttributes } from './auth.js';
 import { jsonPatch, mergePatch } from './patch.js';
+import { Faults, type FaultHandle, type FaultMatcher, type FaultResponse } from './faults.js';
 import { serveList } from './list.js';
-import { type Negotiated, negotiate, render } from './negotiation.js';
+import { negotiate, render } from './negotiation.js';
 import { sendJson } from './respond.js';
 import { type WatchConn, serveWatch } from './watch.js';
-import { Store, type StoreEvent, gr, parseFieldSelector, parseLabelSelector, type Selector } from './store.js';
+import { Store, gr, parseFieldSelector, parseLabelSelector } from './store.js';
 
 export interface ApiServerOptions {
   /** Token allowed everything. Default "admin-token". */
@@ -120,40 +121,13 @@ export interface RequestRecord {
   status?: number;
 }
 
-export interface FaultMatcher {
-  method?: string;
-  pathPrefix?: string;
-  watch?: boolean;
-  match?: (r: RequestRecord) => boolean;
-  /** How many matching requests fail. Default 1. */
-  times?: number;
-}
-
-export type FaultResponse =
-  | { status: number; retryAfter?: number; message?: string }
-  | { delayMs: number }
-  /** Held until the returned promise settles, then served normally: lets a test decide when a request is answered. */
-  | { until: (request: RequestRecord) => Promise<unknown> }
-  | { hang: true }
-  | { reset: true };
-
-export interface FaultHandle {
-  /** Matching requests that were hit so far. */
-  readonly hits: number;
-  cancel(): void;
-}
-
-interface Fault {
-  matcher: FaultMatcher;
-  response: FaultResponse;
-  left: number;
-  hits: number;
-}
 
 
 
 
 // Starts a fake on a random loopback port.
+export type { FaultHandle, FaultMatcher, FaultResponse } from './faults.js';
+
 export async function startApiServer(options: ApiServerOptions = {}): Promise<FakeApiServer> {
   const s = new FakeApiServer(options);
   await s.listen();
@@ -167,7 +141,7 @@ export class FakeApiServer {
   private readonly registry = new Registry();
   private readonly store = new Store(this.registry);
   private readonly tokens = new Map<string, TokenEntry>();
-  private readonly faults: Fault[] = [];
+  private readonly faults = new Faults();
   private readonly hooks = new Set<(r: RequestRecord) => void>();
   private readonly watches = new Set<WatchConn>();
   private readonly sockets = new Set<Socket>();
@@ -351,16 +325,7 @@ export class FakeApiServer {
 
   // Fault injection for matching requests (checked before authentication).
   fail(matcher: FaultMatcher, response: FaultResponse): FaultHandle {
-    const f: Fault = { matcher, response, left: matcher.times ?? 1, hits: 0 };
-    this.faults.push(f);
-    return {
-      get hits() {
-        return f.hits;
-      },
-      cancel: () => {
-        f.left = 0;
-      },
-    };
+    return this.faults.add(matcher, response);
   }
 
   // Resolves once at least n watches are open (watch setup is asynchronous on the client).
@@ -416,11 +381,8 @@ export class FakeApiServer {
     });
     try {
       for (const h of [...this.hooks]) h(rec);
-      const fault = this.faults.find((f) => f.left > 0 && faultMatches(f.matcher, rec));
-      if (fault) {
-        fault.left -= 1;
-        fault.hits += 1;
-        const r = fault.response;
+      const r = this.faults.take(rec);
+      if (r) {
         if ('hang' in r) return;
         if ('reset' in r) {
           req.socket.destroy();

@@ -3,13 +3,11 @@
 import type { ServerResponse } from 'node:http';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import { type ResourceType, joinApiVersion } from './discovery.js';
-import { StatusError, badRequest } from './errors.js';
-import { Store, type StoreEvent, parseFieldSelector, parseLabelSelector, type Selector } from './store.js';
-import { sendJson } from './respond.js';
+import { type Store, type StoreEvent, parseFieldSelector, parseLabelSelector, type Selector } from './store.js';
 import { type Negotiated, render } from './negotiation.js';
 
-export /** One open watch connection. */
-interface WatchConn {
+/** One open watch connection. */
+export interface WatchConn {
   t: ResourceType;
   ns: string;
   labels: Selector;
