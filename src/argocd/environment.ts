@@ -1,6 +1,7 @@
 // What Argo CD's cmp-server hands `generate` (argocd-contract.md): the app, its destination, the user env and the parameters.
 
 import { resolve } from 'node:path';
+import { splitAppName } from '../cluster/names.js';
 
 /** One entry of ARGOCD_APP_PARAMETERS. */
 export interface CmpParameter {
@@ -62,7 +63,7 @@ export function readArgoEnvironment(env: NodeJS.ProcessEnv, cwd: string): ArgoEn
   if (destinationNamespace === '') {
     throw new Error(`Application ${appName} has no destination namespace (ARGOCD_APP_NAMESPACE is empty): set spec.destination.namespace`);
   }
-  const underscore = appName.indexOf('_');
+  const split = splitAppName(appName);
   const flightEnv = Object.fromEntries(
     Object.entries(env)
       .filter(([k, v]) => k.startsWith('ARGOCD_ENV_') && v !== undefined)
@@ -70,8 +71,8 @@ export function readArgoEnvironment(env: NodeJS.ProcessEnv, cwd: string): ArgoEn
   );
   return {
     appName,
-    applicationNamespace: underscore === -1 ? undefined : appName.slice(0, underscore),
-    applicationName: underscore === -1 ? appName : appName.slice(underscore + 1),
+    applicationNamespace: split.namespace,
+    applicationName: split.name,
     destinationNamespace,
     revision: env['ARGOCD_APP_REVISION'] ?? '',
     flightEnv,

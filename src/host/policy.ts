@@ -2,7 +2,7 @@
 
 import { ClusterError, type Cluster, type KubeObject, type RestMapping } from '../cluster/types.js';
 import { fingerprint } from '../cluster/fingerprint.js';
-import { groupKindString } from '../cluster/names.js';
+import { groupKindString, splitApiVersion } from '../cluster/names.js';
 import { matchesObject, refString } from './matcher.js';
 import { isOwnedBy } from './ownership.js';
 import { projectDenial, type ProjectScope } from './project-scope.js';
@@ -37,11 +37,8 @@ const stateOf: Record<ClusterError['reason'], StateCode> = {
 
 /** Go's schema.ParseGroupVersion: `` and `v1` and `g/v`; anything with two slashes is an error. */
 function parseGroupVersion(apiVersion: string): { group: string; version: string } {
-  if (apiVersion === '') return { group: '', version: '' };
-  const parts = apiVersion.split('/');
-  if (parts.length === 1) return { group: '', version: apiVersion };
-  if (parts.length === 2) return { group: parts[0] ?? '', version: parts[1] ?? '' };
-  throw new ClusterError('Error', `unexpected GroupVersion string: ${apiVersion}`);
+  if (apiVersion.split('/').length > 2) throw new ClusterError('Error', `unexpected GroupVersion string: ${apiVersion}`);
+  return splitApiVersion(apiVersion);
 }
 
 /** A name or namespace must be one URL path segment: anything else could walk to another object. */

@@ -1,6 +1,7 @@
 // Argo CD Applications as the refresher addresses them: from ARGOCD_APP_NAME to namespace/name, and which use jetway.
 
 import { failureFor, type KubeHttp } from '../cluster/http.js';
+import { splitAppName } from '../cluster/names.js';
 import type { KubeObject } from '../cluster/types.js';
 import { optInOf } from './sync-opt-in.js';
 
@@ -22,8 +23,8 @@ const base = '/apis/argoproj.io/v1alpha1';
 
 /** ARGOCD_APP_NAME is `<appNamespace>_<name>` outside the Argo CD namespace, else `<name>` (`_` is valid in neither). */
 export function applicationRef(app: string, argocdNamespace: string): ApplicationRef {
-  const split = app.indexOf('_');
-  return split < 0 ? { namespace: argocdNamespace, name: app } : { namespace: app.slice(0, split), name: app.slice(split + 1) };
+  const { namespace, name } = splitAppName(app);
+  return { namespace: namespace ?? argocdNamespace, name };
 }
 
 /** The ARGOCD_APP_NAME Argo CD gives an Application's runs. */

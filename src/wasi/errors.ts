@@ -3,7 +3,7 @@
 import type { HostCall } from '../host/states.js';
 import type { AbortKind } from './protocol.js';
 
-export type FlightFailure = 'exit' | 'trap' | 'timeout' | 'memory' | 'output-limit' | 'instantiate' | 'host' | 'crash' | 'module' | 'output';
+export type FlightFailure = 'exit' | 'trap' | 'timeout' | 'memory' | 'output-limit' | 'instantiate' | 'host' | 'crash' | 'output';
 
 /** A failed run: `message` says what failed and what to do; `stderr` is the flight's own stderr. */
 export class FlightError extends Error {
