@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '../src/module/compile.js';
+import { sha256 } from '../src/module/digest.js';
 import { fetchRecords, serviceRunner } from '../src/service/client.js';
 import { serviceV8Flags } from '../src/service/tuning.js';
 import { startApiServer } from '../test/support/apiserver.js';

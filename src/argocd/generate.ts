@@ -4,7 +4,7 @@ import type { Cluster } from '../cluster/types.js';
 import { localRunner, renderFlight, type FlightRunner, type ModuleBytes } from '../flight/render.js';
 import type { LookupRef } from '../host/refs.js';
 import { buildFromSource, checkBuildAllowed } from '../module/build.js';
-import { sha256 } from '../module/compile.js';
+import { sha256 } from '../module/digest.js';
 import { loadModule, type LoadOptions } from '../module/load.js';
 import { applyCeilings, type AdminSettings } from './admin.js';
 import { FlightError } from '../wasi/errors.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readBytes } from './bytes.js';
-import { sha256 } from './compile.js';
+import { sha256 } from './digest.js';
 
 export interface CacheSettings {
   dir: string;

@@ -1,6 +1,5 @@
 // Turns module bytes into a compiled WebAssembly.Module, refusing imports jetway cannot satisfy before anything runs.
 
-import { createHash } from 'node:crypto';
 import { WASI } from '@bjorn3/browser_wasi_shim';
 import { capMemory } from './memory-cap.js';
 import { isWasm } from './sections.js';
@@ -26,11 +25,6 @@ function checkImports(module: WebAssembly.Module): void {
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     throw new Error('the module has no _start export: a flight must be a WASI command (GOOS=wasip1 GOARCH=wasm go build)');
   }
-}
-
-/** sha256 hex of bytes: how modules are named in the cache and checked against `checksum`. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

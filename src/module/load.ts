@@ -4,7 +4,7 @@ import { checkAllowed, isAllowed } from './allow-list.js';
 import { defaultMaxModuleBytes, defaultMaxOciManifestBytes } from './bounds.js';
 import { readCached, recordRef, storeModule, lookupRef, type CacheSettings } from './cache.js';
 import { checkChecksum, checksumFromRef } from './checksum.js';
-import { sha256 } from './compile.js';
+import { sha256 } from './digest.js';
 import { dockerConfigDir } from './docker-config.js';
 import { readRepoModule } from './file.js';
 import { reason } from './errors.js';

@@ -1,7 +1,7 @@
 // Pulls a yoke flight artifact (one application/vnd.yoke.wasm.gzip layer) over the OCI distribution API.
 
 import { manifestTooLarge, moduleTooLarge } from './bounds.js';
-import { sha256 } from './compile.js';
+import { sha256 } from './digest.js';
 import { reason } from './errors.js';
 import { readBounded } from './fetch-bounded.js';
 import { decompress } from './gzip.js';

@@ -1,6 +1,7 @@
 // The service's modules: bytes by digest and compiled modules by (digest, memory cap), each bounded, least recently used out.
 
-import { compileFlight, sha256 } from '../module/compile.js';
+import { compileFlight } from '../module/compile.js';
+import { sha256 } from '../module/digest.js';
 
 // Why a hand-written LRU: a Map keeps insertion order, so re-inserting on use is the whole algorithm.
 class Lru<V> {

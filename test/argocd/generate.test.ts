@@ -6,7 +6,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, stat, symlink, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { sha256 } from '../../src/module/compile.js';
+import { sha256 } from '../../src/module/digest.js';
 import { startApiServer, type FakeApiServer } from './../support/apiserver.js';
 import { CmpServer, RepoServerImitation, readPluginConfig, type Application } from '../support/cmp-server.js';
 import { flightPath } from '../support/flights.js';

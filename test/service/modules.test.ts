@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256 } from '../../src/module/compile.js';
+import { sha256 } from '../../src/module/digest.js';
 import { ModuleStore } from '../../src/service/modules.js';
 import { watModule } from '../support/wat.js';
 

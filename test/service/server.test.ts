@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Cluster, KubeObject } from '../../src/cluster/types.js';
 import type { ModuleBytes, RunOutcome, RunSpec } from '../../src/flight/render.js';
-import { sha256 } from '../../src/module/compile.js';
+import { sha256 } from '../../src/module/digest.js';
 import { serviceRunner } from '../../src/service/client.js';
 import { createMetrics, type Metrics } from '../../src/service/metrics.js';
 import { modulePath, type RunRequestBody } from '../../src/service/protocol.js';
