@@ -3,6 +3,7 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Backoff } from './backoff.js';
 import { ClusterError } from './types.js';
 
 export interface RequestOptions {
@@ -100,9 +101,8 @@ export class KubeHttp {
 
   /** A request with retries for 429, 5xx and transport failures; other statuses are returned as they are. */
   async request(path: string, options: RequestOptions = {}): Promise<Response> {
-    let attempt = 0;
-    for (;;) {
-      let delay = this.retry.baseDelayMs * 2 ** attempt;
+    const backoff = new Backoff({ baseMs: this.retry.baseDelayMs, capMs: 5_000 });
+    for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.once(path, options);
         if (res.status !== 429 && res.status < 500) return res;
@@ -110,9 +110,7 @@ export class KubeHttp {
       } catch (error) {
         if (attempt >= this.retry.retries) throw error;
       }
-      attempt++;
-      delay = Math.min(delay, 5_000);
-      await sleep(delay);
+      await sleep(backoff.next());
     }
   }
 
