@@ -1,6 +1,7 @@
 // Turns module bytes into a compiled WebAssembly.Module, refusing imports jetway cannot satisfy before anything runs.
 
 import { WASI } from '@bjorn3/browser_wasi_shim';
+import { ModuleError } from './errors.js';
 import { capMemory } from './memory-cap.js';
 import { isWasm } from './sections.js';
 
@@ -17,13 +18,14 @@ function checkImports(module: WebAssembly.Module): void {
     const name = `${entry.module}.${entry.name}`;
     if (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function' && wasiImports.has(entry.name)) continue;
     if (entry.module === 'host' && entry.kind === 'function' && hostImports.has(entry.name)) continue;
-    throw new Error(
+    throw new ModuleError(
+      'invalid',
       `the flight imports ${entry.kind} ${name}, which jetway does not provide (it provides WASI preview1 and host.k8s_lookup, host.k8s_rest_mapping)`,
     );
   }
   const exports = WebAssembly.Module.exports(module);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
-    throw new Error('the module has no _start export: a flight must be a WASI command (GOOS=wasip1 GOARCH=wasm go build)');
+    throw new ModuleError('invalid', 'the module has no _start export: a flight must be a WASI command (GOOS=wasip1 GOARCH=wasm go build)');
   }
 }
 
@@ -32,13 +34,13 @@ function checkImports(module: WebAssembly.Module): void {
  * the digest has it from loading them, and hashing a 17 MB module again cost a generate process ~30 ms.
  */
 export async function compileFlight(bytes: Uint8Array, maxMemoryMib: number | undefined): Promise<CompiledFlight> {
-  if (!isWasm(bytes)) throw new Error('the module is not WebAssembly (no \\0asm header): check the wasm parameter points at a .wasm or .wasm.gz file');
+  if (!isWasm(bytes)) throw new ModuleError('invalid', 'the module is not WebAssembly (no \\0asm header): check the wasm parameter points at a .wasm or .wasm.gz file');
   const capped = maxMemoryMib === undefined ? bytes : capMemory(bytes, maxMemoryMib);
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
   } catch (error) {
-    throw new Error(`the module does not compile: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new ModuleError('invalid', `the module does not compile: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   checkImports(module);
   return { module };

@@ -1,4 +1,25 @@
-// Turns any thrown value into one line of text, so module errors stay one clear line even when fetch nests causes.
+// Module failures: a typed error where a caller decides on the kind (retry, fall back, tell the author), and any thrown
+// value turned into one line of text, so module errors stay one clear line even when fetch nests causes.
+
+/**
+ * What went wrong getting a module, for callers that decide on it: `unreachable` (the network or the server; worth a
+ * retry), `not-found` (the file or URL names nothing), `too-large` (a JETWAY_MAX_* bound), `invalid` (the bytes are
+ * not a usable module: bad gzip, not WebAssembly, does not compile, imports jetway does not provide).
+ */
+export type ModuleFailure = 'unreachable' | 'not-found' | 'too-large' | 'invalid';
+
+/** A module that could not be had; `message` is the one line users read, `cause` the underlying error. */
+export class ModuleError extends Error {
+  override readonly name = 'ModuleError';
+
+  constructor(
+    readonly kind: ModuleFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 /** The message of an error and its causes, joined on one line (fetch hides the real reason in `cause`). */
 export function reason(error: unknown): string {

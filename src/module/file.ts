@@ -4,12 +4,12 @@ import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, parse, relative, resolve, sep } from 'node:path';
 import { moduleTooLarge } from './bounds.js';
 import { readBytes } from './bytes.js';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 
 /** The file at `ref` (relative to `baseDir`) as stored, confined to `repoRoot` after resolving symlinks, and at most `maxBytes` long. */
 export async function readRepoModule(ref: string, baseDir: string, repoRoot: string, maxBytes: number): Promise<Uint8Array> {
   const root = await realpath(repoRoot).catch((error: unknown) => {
-    throw new Error(`cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`);
+    throw new ModuleError('not-found', `cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`, { cause: error });
   });
   const base = await realpath(baseDir).catch(() => resolve(baseDir));
   const escapes = (): Error => new Error(`module path ${ref} escapes the repository: use a path inside the repository, or an http(s):// or oci:// URL`);
@@ -19,8 +19,8 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   try {
     real = await realpath(wanted);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(notFound(ref, root, wanted), { cause: error });
-    throw new Error(`cannot read module file ${ref}: ${reason(error)}`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ModuleError('not-found', notFound(ref, root, wanted), { cause: error });
+    throw new ModuleError('unreachable', `cannot read module file ${ref}: ${reason(error)}`, { cause: error });
   }
   if (!isInside(root, real)) throw escapes();
   const info = await stat(real);

@@ -2,7 +2,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { moduleTooLarge } from './bounds.js';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 
 /** True when the bytes start with the gzip magic number 1f 8b (fetch may already have decoded a gzip body). */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -17,6 +17,6 @@ export function decompress(bytes: Uint8Array, source: string, declaredGzip: bool
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw moduleTooLarge(source, maxBytes, 'decompresses to');
-    throw new Error(`module ${source} is not valid gzip: ${reason(error)} (re-create it with gzip, or drop the .gz suffix)`, { cause: error });
+    throw new ModuleError('invalid', `module ${source} is not valid gzip: ${reason(error)} (re-create it with gzip, or drop the .gz suffix)`, { cause: error });
   }
 }

@@ -1,7 +1,7 @@
 // Downloads a module from an http(s) URL, as yoke's LoadWasmFromURL does, with errors that name the URL and status.
 
 import { moduleTooLarge } from './bounds.js';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 import { fetchFollowing, readBounded } from './fetch-bounded.js';
 import { decompress } from './gzip.js';
 
@@ -19,16 +19,16 @@ export async function fetchModule(url: string, options: HttpFetchOptions): Promi
   try {
     response = await fetchFollowing(url, { signal: options.signal, checkTarget: options.checkTarget, what: 'the download' });
   } catch (error) {
-    throw new Error(`cannot download module ${url}: ${reason(error)}`, { cause: error });
+    throw new ModuleError('unreachable', `cannot download module ${url}: ${reason(error)}`, { cause: error });
   }
   if (!response.ok) {
     await response.body?.cancel();
     const status = `${response.status} ${response.statusText}`.trim();
-    throw new Error(`cannot download module ${url}: the server answered ${status} (check the URL)`);
+    throw new ModuleError(response.status === 404 || response.status === 410 ? 'not-found' : 'unreachable', `cannot download module ${url}: the server answered ${status} (check the URL)`);
   }
   const tooLarge = moduleTooLarge(url, options.maxBytes, 'is');
   const body = await readBounded(response, options.maxBytes, () => tooLarge).catch((error: unknown) => {
-    throw error === tooLarge ? tooLarge : new Error(`cannot download module ${url}: ${reason(error)}`);
+    throw error === tooLarge ? tooLarge : new ModuleError('unreachable', `cannot download module ${url}: ${reason(error)}`, { cause: error });
   });
   return decompress(body, url, new URL(url).pathname.endsWith('.gz'), options.maxBytes);
 }

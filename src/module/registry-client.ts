@@ -1,7 +1,7 @@
 // GETs against an OCI registry, answering its 401 challenge once: Bearer tokens from the realm, or Basic, with docker-config credentials.
 
 import { registryCredentials, type Credentials } from './docker-config.js';
-import { oneLine, reason } from './errors.js';
+import { ModuleError, oneLine, reason } from './errors.js';
 import { fetchFollowing, readBounded } from './fetch-bounded.js';
 import type { OciRef } from './oci-ref.js';
 
@@ -50,7 +50,7 @@ async function send(session: RegistrySession, url: string, accept: string, what:
     return await fetchFollowing(url, { headers, signal: session.signal, what: `${what} of ${session.source}` });
   } catch (error) {
     const hint = session.base.startsWith('https') ? ' (if the registry serves plain http, set the insecure parameter)' : '';
-    throw new Error(`cannot reach registry ${session.ref.registry} for ${what} of ${session.source}: ${reason(error)}${hint}`, { cause: error });
+    throw new ModuleError('unreachable', `cannot reach registry ${session.ref.registry} for ${what} of ${session.source}: ${reason(error)}${hint}`, { cause: error });
   }
 }
 
@@ -103,7 +103,7 @@ async function fetchToken(session: RegistrySession, url: URL, params: Record<str
   try {
     response = await fetchFollowing(url.href, { headers, signal: session.signal, what: `the token request of ${session.source}` });
   } catch (error) {
-    throw new Error(`cannot reach the token server ${url.origin} of registry ${host}: ${reason(error)}`, { cause: error });
+    throw new ModuleError('unreachable', `cannot reach the token server ${url.origin} of registry ${host}: ${reason(error)}`, { cause: error });
   }
   if (!response.ok) {
     await response.body?.cancel();

@@ -1,0 +1,80 @@
+// Module failures carry a kind a caller can decide on, the one line a user reads, and the underlying cause.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { compileFlight } from '../../src/module/compile.js';
+import { ModuleError, type ModuleFailure } from '../../src/module/errors.js';
+import { readRepoModule } from '../../src/module/file.js';
+import { decompress } from '../../src/module/gzip.js';
+import { fetchModule } from '../../src/module/http.js';
+import { gzip, tinyModule } from '../support/tiny-module.js';
+
+/** Asserts that `run` fails with a ModuleError of `kind` whose message matches `message`. */
+async function failsWith(run: () => Promise<unknown>, kind: ModuleFailure, message: RegExp): Promise<ModuleError> {
+  try {
+    await run();
+  } catch (error) {
+    assert.ok(error instanceof ModuleError, `expected a ModuleError, got ${String(error)}`);
+    assert.equal(error.kind, kind);
+    assert.match(error.message, message);
+    assert.doesNotMatch(error.message, /\n/, 'one line');
+    return error;
+  }
+  assert.fail(`expected a ${kind} ModuleError`);
+}
+
+/** A loopback URL on which nothing listens any more. */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/flight.wasm`;
+}
+
+const fetchOptions = { signal: undefined, maxBytes: 1 << 20, checkTarget: () => {} };
+
+test('a download that reaches no server is unreachable, with the transport error as its cause', async () => {
+  const url = await closedPortUrl();
+  const error = await failsWith(() => fetchModule(url, fetchOptions), 'unreachable', /^cannot download module http:\/\/127\.0\.0\.1:\d+\/flight\.wasm: /);
+  assert.ok(error.cause instanceof Error, 'the cause is kept, not only flattened into the message');
+});
+
+test('a URL the server does not have is not-found; a server error is unreachable', async () => {
+  const server = createServer((req, res) => {
+    res.statusCode = req.url === '/gone.wasm' ? 404 : 503;
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await failsWith(() => fetchModule(`${base}/gone.wasm`, fetchOptions), 'not-found', /answered 404 Not Found \(check the URL\)$/);
+    await failsWith(() => fetchModule(`${base}/busy.wasm`, fetchOptions), 'unreachable', /answered 503 Service Unavailable/);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('a missing repository file is not-found; a bound passed is too-large', async () => {
+  const repo = await mkdtemp(join(tmpdir(), 'jetway-module-errors-'));
+  try {
+    await failsWith(() => readRepoModule('missing.wasm', repo, repo, 1 << 20), 'not-found', /missing\.wasm/);
+    await writeFile(join(repo, 'big.wasm'), new Uint8Array(64));
+    await failsWith(() => readRepoModule('big.wasm', repo, repo, 16), 'too-large', /more than 16 bytes \(JETWAY_MAX_MODULE_BYTES\)/);
+  } finally {
+    await rm(repo, { recursive: true, force: true });
+  }
+});
+
+test('bytes that are not a usable module are invalid', async () => {
+  await failsWith(async () => decompress(new Uint8Array([1, 2, 3]), 'm.wasm.gz', true, 1 << 20), 'invalid', /^module m\.wasm\.gz is not valid gzip: .*\(re-create it with gzip, or drop the \.gz suffix\)$/);
+  await failsWith(async () => decompress(gzip(new Uint8Array(4096)), 'bomb.wasm.gz', true, 1024), 'too-large', /bomb\.wasm\.gz decompresses to more than 1024 bytes/);
+  await failsWith(() => compileFlight(new TextEncoder().encode('not wasm'), undefined), 'invalid', /is not WebAssembly/);
+  const broken = tinyModule('x').slice(0, 12);
+  await failsWith(() => compileFlight(broken, undefined), 'invalid', /^the module does not compile: /);
+});
