@@ -4,7 +4,6 @@
 
 import type { KubeObject } from '../cluster/types.js';
 import { FlightError } from '../wasi/errors.js';
-import type { Stage } from './parse.js';
 
 /** unstructured.IsList: any object whose `items` is an array is a list, whatever its kind says. */
 function isList(object: KubeObject): boolean {
@@ -17,7 +16,7 @@ function isNullList(object: KubeObject): boolean {
 }
 
 /** One level, as EachListItem does; each item must be an object with a kind, as Argo CD requires of every object. */
-export function flattenLists(stage: Stage, stderr = ''): Stage {
+export function flattenLists(stage: KubeObject[], stderr = ''): KubeObject[] {
   return stage.flatMap((object) => {
     if (isNullList(object)) return [];
     if (!isList(object)) return [object];
