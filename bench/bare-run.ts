@@ -14,7 +14,6 @@ const wasi = new WASI(['demo'], ['YOKE_RELEASE=demo', 'YOKE_NAMESPACE=demo', 'NA
   new ConsoleStdout((chunk) => process.stdout.write(chunk)),
   new ConsoleStdout((chunk) => process.stderr.write(chunk)),
 ], { debug: false });
-let instance: WebAssembly.Instance;
 // Why: every lookup answers NotFound, as an empty offline cluster does for jetway (or FeatureNotGranted, as above).
 const answer = (statePtr: number): bigint => {
   const message = new TextEncoder().encode(state === 1 ? 'cluster access is not enabled for this run' : 'not found');
@@ -24,7 +23,7 @@ const answer = (statePtr: number): bigint => {
   new DataView(memory.buffer).setUint32(statePtr, state, true);
   return packed;
 };
-instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
   wasi_snapshot_preview1: wasi.wasiImport,
   host: { k8s_lookup: answer, k8s_rest_mapping: answer },
 });

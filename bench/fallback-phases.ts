@@ -14,7 +14,7 @@ const mark = (name: string) => {
 
 const [file] = process.argv.slice(2);
 if (!file) throw new Error('usage: fallback-phases.js MODULE.wasm.gz');
-const { dirname, basename } = await import('node:path');
+const path = await import('node:path');
 await import('../src/cli/program.js');
 await import('../src/cli/generate.js'); // what `jetway generate` loads, all of it
 const { loadModule } = await import('../src/module/load.js');
@@ -22,7 +22,7 @@ const { compileFlight } = await import('../src/module/compile.js');
 const { runCompiled } = await import('../src/flight/render.js');
 const { FlightError } = await import('../src/wasi/errors.js');
 mark("jetway's generate modules imported");
-const loaded = await loadModule(basename(file), { baseDir: dirname(file), cacheDir: process.env['JETWAY_CACHE_DIR'] });
+const loaded = await loadModule(path.basename(file), { baseDir: path.dirname(file), cacheDir: process.env['JETWAY_CACHE_DIR'] });
 mark(`module read (${loaded.cached ? 'unzipped copy from the cache, verified by sha256' : 'unzipped, hashed'})`);
 const { module } = await compileFlight(loaded.bytes, undefined);
 mark('compiled (WebAssembly.compile)');

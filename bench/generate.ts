@@ -208,10 +208,10 @@ async function concurrency(report: Report, s: Sidecar, serve: ServeProcess): Pro
     const clientMs = (cpuMs('self', true) - clientCpu) / requestsPerLevel;
     cpuPerGenerate = Math.max(cpuPerGenerate, serviceMs + clientMs);
     perSecond[level] = (requestsPerLevel * 1000) / wallMs;
-    const ratio = level === 1 ? '' : `, ${(perSecond[level]! / perSecond[1]!).toFixed(2)}× single-stream (goal ≥ 1.7×)`;
+    const ratio = level === 1 ? '' : `, ${(perSecond[level] / perSecond[1]!).toFixed(2)}× single-stream (goal ≥ 1.7×)`;
     report.value(
       `${level} at once: throughput`,
-      `${perSecond[level]!.toFixed(1)} generates/s`,
+      `${perSecond[level].toFixed(1)} generates/s`,
       `p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms; failed or timed out ${failed}, empty or not this app's ${empty}${ratio}; ` +
         `CPU per generate: service ${serviceMs.toFixed(1)} ms, launcher (sh + curl) ${clientMs.toFixed(1)} ms; ${load()}`,
     );

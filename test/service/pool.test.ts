@@ -283,7 +283,7 @@ test("a full queue makes the flooding app's newest run give way to another app's
   const queued = [hold(p, 'flood'), hold(p, 'flood'), hold(p, 'flood')];
   const refused = queued[2]!.done.then(
     () => assert.fail('the newest flooding run should have given way'),
-    (e: Error) => e,
+    (e: unknown) => e,
   );
   await settled();
   const other = hold(p, 'other');

@@ -74,12 +74,14 @@ export async function runReplicaScenario(o: ReplicaScenarioOptions): Promise<Rep
   }
   // Why: what Argo CD does after a hard refresh, as far as jetway sees it: the app is generated again and its record
   // saved with what the flight looked up now, so no later leader finds it out of date.
-  const regenerate = async (i: number) => void (await store.save(run(`app-${i}`, [await lookedUp(http, jobs, 'default', `job-${i}`)])));
+  const regenerate = async (i: number): Promise<void> => {
+    await store.save(run(`app-${i}`, [await lookedUp(http, jobs, 'default', `job-${i}`)]));
+  };
   const replicas: ServeProcess[] = [];
   let readyMs: number[] = [];
   let readyFailures = 0;
   const probe = setInterval(() => {
-    for (const s of replicas) void fetch(`${s.opsUrl}/readyz`).then((res) => void (res.status !== 200 && readyFailures++), () => {});
+    for (const s of replicas) void fetch(`${s.opsUrl}/readyz`).then((res) => { if (res.status !== 200) readyFailures++; }, () => {});
   }, 100);
   // Why: a replica counts as started once Kubernetes would add it to the Service: its /readyz answers 200.
   const start = async (): Promise<ServeProcess> => {

@@ -163,7 +163,7 @@ test('apps together run more memory-hungry flights than the service has memory',
     assert.equal((await ok('fresh')) + (await ok('prepared')), 4, 'every run ran in the service');
     // the flights' memory peaked at the budget: 256 MiB, plus the process and four worker threads (408 MiB in all,
     // measured); without the budget all four fill at once and serve peaked at 654 MiB
-    const peakMib = peakRssBytes(serve.process.pid!) / (1024 * 1024);
+    const peakMib = peakRssBytes(serve.process.pid) / (1024 * 1024);
     assert.ok(peakMib < budgetMib + 256, `jetway serve peaked at ${peakMib.toFixed(0)} MiB of RSS, over the ${budgetMib} MiB budget plus 256 MiB for the process`);
   } finally {
     gates.releaseAll();
@@ -203,7 +203,7 @@ test("an app author fills the service's queue with runs", async () => {
   try {
     const cmp = sidecar(serve);
     const flight = { maxMemoryMib: '8', clusterAccess: 'true', timeout: '60s' };
-    const flood = [1, 2, 3].map(() => cmp.generate(app('flood', 'fill-then-look', flight)).then((m) => m, (e: Error) => e));
+    const flood = [1, 2, 3].map(() => cmp.generate(app('flood', 'fill-then-look', flight)).then((m) => m, (e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
     await until('one flood run holds the worker and two wait', async () => gates.held.length === 1 && (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 2);
     // the queue is full of the flood's runs: the other app's run takes the place of the flood's newest
     const other = cmp.generate(app('other', 'fill-then-look', flight));
