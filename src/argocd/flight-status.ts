@@ -45,7 +45,7 @@ function signalMessage(signal: FlightSignal): string {
 }
 
 /** ARGOCD_APP_NAME is `<name>` or `<appNamespace>_<name>`; `_` is not allowed in object names, `.` is. */
-export function flightStatusName(release: string): string {
+function flightStatusName(release: string): string {
   return release.replace(/_/g, '.');
 }
 

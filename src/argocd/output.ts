@@ -9,7 +9,7 @@ import type { Stage } from '../stages/parse.js';
 import { flightStatusObject } from './flight-status.js';
 
 export const syncWaveAnnotation = 'argocd.argoproj.io/sync-wave';
-export const managedByLabel = 'app.kubernetes.io/managed-by';
+const managedByLabel = 'app.kubernetes.io/managed-by';
 export const manager = 'jetway';
 
 export interface Manifests {

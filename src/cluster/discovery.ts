@@ -40,7 +40,7 @@ interface APIGroup {
 }
 
 /** Turns an APIResourceList into mappings, skipping subresources (`jobs/status`). */
-export function mappingsOf(group: string, version: string, resources: APIResource[]): RestMapping[] {
+function mappingsOf(group: string, version: string, resources: APIResource[]): RestMapping[] {
   return resources
     .filter((r) => !r.name.includes('/'))
     .map((r) => ({ Group: group, Version: version, Kind: r.kind, Resource: r.name, Namespaced: r.namespaced }));

@@ -24,7 +24,7 @@ function crdKinds(crd: KubeObject): RestMapping[] {
 }
 
 /** The API server's NotFound wording: `jobs.batch "x" not found`. */
-export function notFoundMessage(m: Pick<RestMapping, 'Group' | 'Resource'>, name: string): string {
+function notFoundMessage(m: Pick<RestMapping, 'Group' | 'Resource'>, name: string): string {
   return `${m.Group === '' ? m.Resource : `${m.Resource}.${m.Group}`} ${JSON.stringify(name)} not found`;
 }
 

@@ -4,8 +4,8 @@ import type { KubeObject } from '../cluster/types.js';
 
 export const releaseAnnotation = 'instance.atc.yoke.cd/release';
 export const namespaceAnnotation = 'instance.atc.yoke.cd/namespace';
-export const deprecatedReleaseLabel = 'app.kubernetes.io/yoke-release';
-export const deprecatedNamespaceLabel = 'app.kubernetes.io/yoke-release-namespace';
+const deprecatedReleaseLabel = 'app.kubernetes.io/yoke-release';
+const deprecatedNamespaceLabel = 'app.kubernetes.io/yoke-release-namespace';
 
 /** The release an object belongs to, as `namespace/release`, or undefined for objects no release owns. */
 function ownerOf(object: KubeObject): string | undefined {

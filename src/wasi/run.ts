@@ -54,7 +54,7 @@ export function flightEnv(invocation: Pick<FlightInvocation, 'env' | 'release' |
 }
 
 /** Turns a finished worker run into output, or a FlightError naming the cause. */
-export function interpret(result: WorkerResult, invocation: Pick<FlightInvocation, 'maxMemoryMib'>): Omit<FlightOutput, 'durationMs'> {
+function interpret(result: WorkerResult, invocation: Pick<FlightInvocation, 'maxMemoryMib'>): Omit<FlightOutput, 'durationMs'> {
   if (result.exitCode === 0) return { stdout: result.stdout, stderr: result.stderr, instance: result.instance };
   if (/out of memory/i.test(result.stderr)) {
     const limit = invocation.maxMemoryMib === undefined ? 'the 4 GiB wasm limit' : `maxMemoryMib ${invocation.maxMemoryMib}`;
