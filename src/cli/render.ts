@@ -74,8 +74,9 @@ async function chooseCluster(flags: RenderFlags, namespace: string, kube: LazyKu
  */
 async function fromApplication(flags: RenderFlags): Promise<{ release?: string; namespace?: string; context?: string }> {
   if (flags.application === undefined) return {};
-  const text = await readFile(flags.application, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read --application ${flags.application}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  const text = await readFile(flags.application, 'utf8').catch((e: unknown) => {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new Error(`cannot read --application ${flags.application}: ${why}`, { cause: e });
   });
   const [{ default: yaml }, { destinationOf, applicationLabel }, { contextForDestination }, { loadKubeConfig }] = await Promise.all([
     import('js-yaml'),
