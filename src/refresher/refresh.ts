@@ -37,6 +37,8 @@ interface Unconfirmed {
   requestedAt: number;
   reasons: string[];
   attempt: number;
+  /** The refresh acts on changes (not the periodic re-check): a failed generate answering it plans it again, backed off. */
+  changeDriven: boolean;
   timer?: Timer;
 }
 
@@ -52,6 +54,9 @@ interface Plan {
   periodic?: Timer;
   lastAt?: number;
   unconfirmed?: Unconfirmed;
+  /** Change-driven refreshes answered by a failed generate in a row: each waits twice as long before it is asked again. */
+  failedInARow: number;
+  retry?: { plannedAt: number; at: number; reasons: string[]; timer: Timer };
 }
 
 /** Per-app refresh timers in front of the shared rate limit. */
@@ -82,7 +87,7 @@ export class RefreshScheduler {
   // Why: every entry point works on the same per-app state, created on first use.
   private plan(app: string): Plan {
     let plan = this.plans.get(app);
-    if (!plan) this.plans.set(app, (plan = { reasons: [], waiting: false }));
+    if (!plan) this.plans.set(app, (plan = { reasons: [], waiting: false, failedInARow: 0 }));
     return plan;
   }
 
@@ -97,7 +102,11 @@ export class RefreshScheduler {
     plan.timer = this.o.clock.after(plan.dueAt - now, () => {
       plan.timer = undefined;
       plan.dueAt = undefined;
-      void this.track(this.fire(app, plan, plan.reasons.splice(0), 0));
+      // a change-driven refresh also carries the changes a pending retry would have asked for again
+      const reasons = [...new Set([...(plan.retry?.reasons ?? []), ...plan.reasons.splice(0)])];
+      plan.retry?.timer.cancel();
+      plan.retry = undefined;
+      void this.track(this.fire(app, plan, reasons, 0, true));
     });
   }
 
@@ -115,10 +124,39 @@ export class RefreshScheduler {
       plan.dueAt = undefined;
       plan.reasons = [];
     }
-    if (plan.unconfirmed && startedAt >= plan.unconfirmed.requestedAt) {
-      plan.unconfirmed.timer?.cancel();
-      plan.unconfirmed = undefined;
+    if (succeeded) plan.failedInARow = 0;
+    // a good run that started after a retry was planned acted on its changes
+    if (succeeded && plan.retry && startedAt >= plan.retry.plannedAt) {
+      plan.retry.timer.cancel();
+      plan.retry = undefined;
     }
+    if (plan.unconfirmed && startedAt >= plan.unconfirmed.requestedAt) {
+      const answered = plan.unconfirmed;
+      answered.timer?.cancel();
+      plan.unconfirmed = undefined;
+      if (!succeeded && answered.changeDriven) this.retryFailed(app, plan, answered.reasons);
+    }
+  }
+
+  // Why: a generate can fail for a passing reason (the API server answering 500, a registry down) while the change it was
+  // asked for still stands; the change is asked for again, backed off per failure in a row up to the periodic re-check's
+  // period, so a stage does not wait for that period after a blip, and a flight that keeps failing costs little.
+  private retryFailed(app: string, plan: Plan, reasons: string[]): void {
+    plan.failedInARow++;
+    const delay = Math.min(this.o.waitingRefreshMs, Math.max(this.o.minIntervalMs, this.o.debounceMs) * 2 ** (plan.failedInARow - 1));
+    plan.retry?.timer.cancel();
+    this.o.log('info', `the generate answering the hard refresh of ${app} failed: asking again in ${Math.round(delay / 1000)} s`, { app, failedInARow: plan.failedInARow });
+    const retry = {
+      plannedAt: this.o.clock.now(),
+      at: this.o.clock.now() + delay,
+      reasons,
+      timer: this.o.clock.after(delay, () => {
+        if (plan.retry !== retry) return;
+        plan.retry = undefined;
+        if (this.plans.get(app) === plan) void this.track(this.fire(app, plan, reasons, 0, true));
+      }),
+    };
+    plan.retry = retry;
   }
 
   /** Arms the fallback periodic refresh while the app's last run was waiting or failed; disarms it otherwise. */
@@ -142,7 +180,7 @@ export class RefreshScheduler {
         ? `the flight is waiting or failed: periodic re-check every ${Math.round(this.o.waitingRefreshMs / 1000)} s`
         : 'an earlier hard refresh was never followed by a generate: last-resort re-check';
       void this.track(
-        this.fire(app, plan, [reason], 0).then(() => {
+        this.fire(app, plan, [reason], 0, false).then(() => {
           if (this.plans.get(app) === plan && plan.waiting && plan.periodic === undefined) this.armPeriodic(app, plan);
         }),
       );
@@ -151,13 +189,13 @@ export class RefreshScheduler {
 
   /** Refreshes `app` as soon as the rate limit allows, outside change tracking. */
   async now(app: string, reason: string): Promise<void> {
-    await this.track(this.fire(app, this.plan(app), [reason], 0));
+    await this.track(this.fire(app, this.plan(app), [reason], 0, false));
   }
 
   /** When the next refresh of `app` is planned, if one is. */
   nextRefreshAt(app: string): number | undefined {
     const plan = this.plans.get(app);
-    const times = [plan?.dueAt, plan?.periodicAt].filter((t): t is number => t !== undefined);
+    const times = [plan?.dueAt, plan?.periodicAt, plan?.retry?.at].filter((t): t is number => t !== undefined);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
@@ -172,6 +210,7 @@ export class RefreshScheduler {
     if (!plan) return;
     plan.timer?.cancel();
     plan.periodic?.cancel();
+    plan.retry?.timer.cancel();
     plan.unconfirmed?.timer?.cancel();
     this.plans.delete(app);
   }
@@ -182,12 +221,12 @@ export class RefreshScheduler {
   }
 
   // Why: the rate limit is taken last, so a refresh waiting for a token is never doubled by the debounce.
-  private async fire(app: string, plan: Plan, reasons: string[], attempt: number): Promise<void> {
+  private async fire(app: string, plan: Plan, reasons: string[], attempt: number, changeDriven: boolean): Promise<void> {
     plan.lastAt = this.o.clock.now();
     if (!(await this.o.bucket.take()) || this.plans.get(app) !== plan) return;
     if (plan.periodic) this.armPeriodic(app, plan);
     // Registered before the PATCH is sent: the generate answering it may report before the PATCH's response arrives.
-    const u: Unconfirmed = { requestedAt: this.o.clock.now(), reasons, attempt };
+    const u: Unconfirmed = { requestedAt: this.o.clock.now(), reasons, attempt, changeDriven };
     plan.unconfirmed?.timer?.cancel();
     plan.unconfirmed = u;
     let requested: boolean;
@@ -234,6 +273,6 @@ export class RefreshScheduler {
       return;
     }
     this.o.log('info', `Argo CD removed the hard refresh of ${app} without a generate: asking again`, { app, attempt: u.attempt + 1 });
-    await this.fire(app, plan, u.reasons, u.attempt + 1);
+    await this.fire(app, plan, u.reasons, u.attempt + 1, u.changeDriven);
   }
 }

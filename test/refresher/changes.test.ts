@@ -274,10 +274,10 @@ test('an app whose last run was waiting is hard-refreshed periodically; a finish
   });
 });
 
-test('a failed run keeps watching what the last good run looked up, and is re-checked periodically', async () => {
+test('a failed run keeps watching what the last good run looked up; a change its failed generate did not act on is asked for again, backed off', async () => {
   api.put(application('argocd', 'retrying'));
   api.put(job('retrying-one'));
-  const { clock, r } = clocked({ waitingRefreshMs: 1_500 });
+  const { clock, r } = clocked({ waitingRefreshMs: 60_000 });
   await usingRefresher(api, r, async (r) => {
     r.record(run('retrying', [await lookedUp(http, jobs, 'default', 'retrying-one')], { waiting: true, ...ranAt(clock.now()) }));
     await api.waitForWatches(1);
@@ -290,14 +290,19 @@ test('a failed run keeps watching what the last good run looked up, and is re-ch
     await until('a refresh is planned for the Job that completed', () => r.stats().changes === 1);
     clock.advance(debounceMs);
     await until('the failed app is refreshed', () => hardRefreshes(api, 'argocd', 'retrying').length === 1);
-    // that refresh's generate fails again: the change was acted on, so only the periodic re-check refreshes again
+    // that refresh's generate fails again: Argo CD keeps the last good manifests, so the change still waits to be acted on
     r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500', ...ranAt(clock.now()) }));
-    clock.advance(minIntervalMs);
+    clock.advance(minIntervalMs - 1);
     await r.settled();
-    assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 1);
-    clock.advance(1_500 - minIntervalMs);
+    assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 1, 'not before the minimum interval');
+    clock.advance(1);
+    await until('the change is asked for again', () => hardRefreshes(api, 'argocd', 'retrying').length === 2);
+    r.record(run('retrying', [], { outcome: 'failed', statusMessage: 'lookup failed: 500', ...ranAt(clock.now()) }));
+    clock.advance(2 * minIntervalMs - 1);
     await r.settled();
-    assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 2, 'the periodic re-check of the failed app');
+    assert.equal(hardRefreshes(api, 'argocd', 'retrying').length, 2, 'a second failure in a row waits twice as long');
+    clock.advance(1);
+    await until('asked for a third time', () => hardRefreshes(api, 'argocd', 'retrying').length === 3);
   });
 });
 

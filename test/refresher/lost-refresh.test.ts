@@ -16,6 +16,19 @@ withApiServer((a, h) => ((api = a), (http = h)));
 
 const job = (name: string, status: Record<string, unknown> = {}) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: 'default' }, spec: { template: {} }, status });
 
+/**
+ * The hard refreshes jetway asked for up to the last generate: a failed generate's change is asked for again later
+ * (backed off), which these tests do not count.
+ */
+function refreshesUpTo(name: string, generates: number[]): number {
+  const last = Math.max(...generates);
+  return hardRefreshes(api, 'argocd', name).filter((p) => {
+    const body = p.body as { metadata?: { annotations?: Record<string, string> } } | undefined;
+    const at = body?.metadata?.annotations?.['argocd.argoproj.io/refresh-timestamp'];
+    return at === undefined || Date.parse(at) <= last;
+  }).length;
+}
+
 /** jetway's production re-check period: progress must never depend on it. */
 const fiveMinutes = 300_000;
 
@@ -56,7 +69,7 @@ test('under v3.5.1 a hard refresh dropped during a reconcile is asked for again 
     assert.ok(Date.now() - startedAt < 5_000, 'answered long before the periodic re-check');
     assert.equal(generates.length, 2, 'one generate for each request jetway made, none twice');
     // the third PATCH is jetway asking again for the request Argo CD dropped
-    assert.equal(hardRefreshes(api, 'argocd', 'dropped').length, 3);
+    assert.equal(refreshesUpTo('dropped', generates), 3);
     assert.equal(r.records()[0]?.refreshUnansweredSince, undefined, 'the request is answered');
   });
 });
@@ -65,7 +78,7 @@ test('under master (argo-cd#28603) the kept request is answered without jetway a
   await usingRefresher(api, refresher(http, { minIntervalMs: 100, waitingRefreshMs: fiveMinutes, confirmMs: 300 }), async (r) => {
     const { generates } = await refreshDuringReconcile(r, 'kept', 'kept-job', 'master');
     assert.equal(generates.length, 2);
-    assert.equal(hardRefreshes(api, 'argocd', 'kept').length, 2);
+    assert.equal(refreshesUpTo('kept', generates), 2);
     assert.equal(r.records()[0]?.refreshUnansweredSince, undefined);
   });
 });

@@ -134,3 +134,42 @@ test('a run that started before a change keeps the change planned; one that star
   assert.equal(s.nextRefreshAt('app'), undefined);
   s.stop();
 });
+
+test('a change whose generate failed is asked for again at doubling waits, not at the periodic re-check; a good run ends the retries', async () => {
+  const clock = new ManualClock();
+  const { s, refreshes } = scheduler(clock);
+  s.changed('app', 'Job default/one changed');
+  clock.advance(200);
+  await s.settled();
+  assert.equal(refreshes.length, 1);
+  s.ran('app', clock.now(), false); // the API server answered 500 to the flight's lookup
+  assert.equal(s.nextRefreshAt('app'), clock.now() + 1_000, 'asked again after the minimum interval');
+  clock.advance(999);
+  await s.settled();
+  assert.equal(refreshes.length, 1, 'not before it is due');
+  clock.advance(1);
+  await s.settled();
+  assert.equal(refreshes.length, 2);
+  assert.deepEqual(refreshes[1]!.reasons, ['Job default/one changed'], 'the same change, named again');
+  s.ran('app', clock.now(), false);
+  assert.equal(s.nextRefreshAt('app'), clock.now() + 2_000, 'the second failure in a row waits twice as long');
+  clock.advance(2_000);
+  await s.settled();
+  assert.equal(refreshes.length, 3);
+  s.ran('app', clock.now(), true); // the API server recovered
+  assert.equal(s.nextRefreshAt('app'), undefined, 'nothing left planned');
+  assert.deepEqual(clock.pending, []);
+  s.stop();
+});
+
+test('the periodic re-check of a failing app is not retried faster when its generate fails again', async () => {
+  const clock = new ManualClock();
+  const { s, refreshes } = scheduler(clock);
+  s.waiting('broken', true);
+  clock.advance(60_000);
+  await s.settled();
+  assert.equal(refreshes.length, 1);
+  s.ran('broken', clock.now(), false);
+  assert.equal(s.nextRefreshAt('broken'), clock.now() + 60_000, 'the next attempt is the next re-check');
+  s.stop();
+});
