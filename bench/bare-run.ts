@@ -9,11 +9,12 @@ const path = process.argv[2]!;
 // yoke's host states (../shared/yoke-compat.md): 1 FeatureNotGranted, 3 NotFound
 const state = process.argv[3] === '--no-cluster-access' ? 1 : 3;
 const bytes = gunzipSync(readFileSync(path));
-const wasi = new WASI(['demo'], ['YOKE_RELEASE=demo', 'YOKE_NAMESPACE=demo', 'NAMESPACE=demo', 'YOKE_VERSION=v0.20.27'], [
-  new OpenFile(new File(new Uint8Array())),
-  new ConsoleStdout((chunk) => process.stdout.write(chunk)),
-  new ConsoleStdout((chunk) => process.stderr.write(chunk)),
-], { debug: false });
+const wasi = new WASI(
+  ['demo'],
+  ['YOKE_RELEASE=demo', 'YOKE_NAMESPACE=demo', 'NAMESPACE=demo', 'YOKE_VERSION=v0.20.27'],
+  [new OpenFile(new File(new Uint8Array())), new ConsoleStdout((chunk) => process.stdout.write(chunk)), new ConsoleStdout((chunk) => process.stderr.write(chunk))],
+  { debug: false },
+);
 // Why: every lookup answers NotFound, as an empty offline cluster does for jetway (or FeatureNotGranted, as above).
 const answer = (statePtr: number): bigint => {
   const message = new TextEncoder().encode(state === 1 ? 'cluster access is not enabled for this run' : 'not found');

@@ -31,10 +31,19 @@ export async function startOfReadyInstance(module: WebAssembly.Module, samples: 
   const times: number[] = [];
   for (let i = 0; i < warmUpRuns + samples; i++) {
     const wasi = new FlightWasi();
-    const host = createHostImports(() => instance, () => ({ state: State.NotFound, body: 'not found' }));
+    const host = createHostImports(
+      () => instance,
+      () => ({ state: State.NotFound, body: 'not found' }),
+    );
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasi.wasiImport, host });
     wasi.bind(instance);
-    wasi.configure({ argv: ['demo'], env: flightEnv({ env: {}, release: 'demo', namespace: 'demo' }), stdin: new Uint8Array(), stdout: new Capture('stdout', 1 << 26, 1 << 26), stderr: new Capture('stderr', 1 << 20, 1 << 26) });
+    wasi.configure({
+      argv: ['demo'],
+      env: flightEnv({ env: {}, release: 'demo', namespace: 'demo' }),
+      stdin: new Uint8Array(),
+      stdout: new Capture('stdout', 1 << 26, 1 << 26),
+      stderr: new Capture('stderr', 1 << 20, 1 << 26),
+    });
     await sleep(idleBetweenRequestsMs);
     const started = performance.now();
     wasi.wasi.start(instance as Parameters<typeof wasi.wasi.start>[0]);

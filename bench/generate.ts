@@ -47,7 +47,10 @@ function sidecar(dir: string, kubeconfig: string, socket: string, wasm: string):
       ARGOCD_APP_REVISION: 'a'.repeat(40),
       ARGOCD_APP_SOURCE_REPO_URL: 'https://git.example.com/platform.git',
       ARGOCD_APP_SOURCE_PATH: 'apps/big',
-      ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'clusterAccess', string: 'true' }, { name: 'wasm', string: wasm }]),
+      ARGOCD_APP_PARAMETERS: JSON.stringify([
+        { name: 'clusterAccess', string: 'true' },
+        { name: 'wasm', string: wasm },
+      ]),
       JETWAY_SOCKET: socket,
       JETWAY_KUBECONFIG: kubeconfig,
       JETWAY_CACHE_DIR: join(dir, 'plugin-cache'),
@@ -107,7 +110,9 @@ async function warm(s: Sidecar): Promise<void> {
 }
 
 async function sideBySide(report: Report, s: Sidecar): Promise<void> {
-  report.section(`Generate as Argo CD runs it, service up (17.2 MB flight, one lookup; whole processes, alternating, median of ${samples} after ${warmUp} warm-up generates, ${idleBetweenRequestsMs} ms idle before each)`);
+  report.section(
+    `Generate as Argo CD runs it, service up (17.2 MB flight, one lookup; whole processes, alternating, median of ${samples} after ${warmUp} warm-up generates, ${idleBetweenRequestsMs} ms idle before each)`,
+  );
   const subjects: Record<string, () => Promise<{ ms: number; stdout: string; stderr: string }>> = {
     nodeBare: async () => {
       const started = performance.now();
@@ -116,7 +121,23 @@ async function sideBySide(report: Report, s: Sidecar): Promise<void> {
     },
     launcher: () => whole('jetway-generate', [], s),
     curlShell: () => whole('sh', ['-c', curlFromShell], s),
-    curlDirect: () => whole('curl', ['--silent', '--unix-socket', s.env['JETWAY_SOCKET']!, '--url-query', `dir=${s.app}`, '--data-binary', '@/proc/self/environ', '-H', 'Content-Type: application/octet-stream', 'http://jetway/v1/generate'], s),
+    curlDirect: () =>
+      whole(
+        'curl',
+        [
+          '--silent',
+          '--unix-socket',
+          s.env['JETWAY_SOCKET']!,
+          '--url-query',
+          `dir=${s.app}`,
+          '--data-binary',
+          '@/proc/self/environ',
+          '-H',
+          'Content-Type: application/octet-stream',
+          'http://jetway/v1/generate',
+        ],
+        s,
+      ),
     node: () => whole('jetway', ['generate'], s),
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]));
@@ -140,18 +161,18 @@ async function sideBySide(report: Report, s: Sidecar): Promise<void> {
     }
   }
   if (launcherOut !== curlOut) throw new Error('the launcher and the bare curl request printed different manifests');
-  const launcherMs = report.ms('whole `jetway-generate` (plugin.yaml\'s command: sh + curl relaying the service\'s generate)', median(times['launcher']!));
-  const floorMs = report.ms('bare floor: the same request by `curl --unix-socket` from a shell (`sh -c \'curl …\'`)', median(times['curlShell']!));
+  const launcherMs = report.ms("whole `jetway-generate` (plugin.yaml's command: sh + curl relaying the service's generate)", median(times['launcher']!));
+  const floorMs = report.ms("bare floor: the same request by `curl --unix-socket` from a shell (`sh -c 'curl …'`)", median(times['curlShell']!));
   const directMs = report.ms('the same request by curl started directly, no shell', median(times['curlDirect']!));
   report.ms('… of which generate inside the service (read + hash the repository file, parameters, run, YAML)', median(inServiceMs), 'Server-Timing `generate`');
-  report.ms('… of which the flight\'s run inside the service (prepared worker, `_start`, one lookup over HTTPS)', median(runMs), 'Server-Timing `run`');
+  report.ms("… of which the flight's run inside the service (prepared worker, `_start`, one lookup over HTTPS)", median(runMs), 'Server-Timing `run`');
   const nodeMs = report.ms('whole `jetway generate` (Node: relays the same request, loading nothing else)', median(times['node']!));
   const bareNodeMs = report.ms('`node -e 0`', median(times['nodeBare']!));
   report.value('whole `jetway-generate` / curl floor from a shell', `${(launcherMs / floorMs).toFixed(2)}×`, 'goal ≤ 1.15×');
   report.value('whole `jetway-generate` / curl started directly', `${(launcherMs / directMs).toFixed(2)}×`);
   report.value('whole `jetway generate` (Node) / `node -e 0`', `${(nodeMs / bareNodeMs).toFixed(2)}×`, `Node's start-up is most of it: why plugin.yaml runs the launcher`);
   report.value(
-    'whole `jetway-generate` / yokecd\'s whole generate',
+    "whole `jetway-generate` / yokecd's whole generate",
     `${(launcherMs / yokecdGenerateMs).toFixed(2)}×`,
     `yokecd ${yokecdGenerateMs} ms as quoted in issue 15, NOT measured here: yokecd cannot be built on this machine. yoke v0.20.3+ needs Go 1.26, v0.16.7-v0.20.2 Go 1.25; ` +
       'v0.16.6, the last for Go 1.24, needs 137 modules (wazero, client-go, helm...): the module cache is empty, the module proxy does not resolve, Debian 12 packages neither',
@@ -219,9 +240,9 @@ async function concurrency(report: Report, s: Sidecar, serve: ServeProcess): Pro
   // on an idle machine with C cores, generates at once cannot beat C / (CPU per generate), however the work is spread
   const ceiling = (cpus().length * 1000) / cpuPerGenerate;
   report.value(
-    'ceiling on this machine\'s cores: cores / CPU per generate',
+    "ceiling on this machine's cores: cores / CPU per generate",
     `${ceiling.toFixed(1)} generates/s`,
-    'what the cores could serve with nothing else running; the goal\'s ratio is measured on a quiet machine, where the single stream is faster too',
+    "what the cores could serve with nothing else running; the goal's ratio is measured on a quiet machine, where the single stream is faster too",
   );
   report.value('service worker pool', String(workers), '`jetway serve --workers`, as started');
 }
@@ -236,7 +257,8 @@ async function serviceDown(s: Sidecar, wasm = 'flight.wasm.gz', env: Record<stri
   const started = performance.now();
   const result = await execa('jetway-generate', [], { cwd: s.app, env: { ...s.env, ARGOCD_APP_PARAMETERS: params, ...env }, extendEnv: false, reject: false });
   const ms = performance.now() - started;
-  if (result.exitCode !== 1 || result.stdout !== '' || !notGranted.test(result.stderr)) throw new Error(`service-down generate did not stop at the first lookup (${result.exitCode}): ${result.stderr.slice(0, 500)}`);
+  if (result.exitCode !== 1 || result.stdout !== '' || !notGranted.test(result.stderr))
+    throw new Error(`service-down generate did not stop at the first lookup (${result.exitCode}): ${result.stderr.slice(0, 500)}`);
   return ms;
 }
 
@@ -295,7 +317,10 @@ async function cold(report: Report, s: Sidecar, dir: string): Promise<void> {
         modules.set(path, unseenModule(`${where}-${i}-${Date.now()}`));
         return `${http.url}${path}`;
       };
-      const params = JSON.stringify([{ name: 'clusterAccess', string: 'true' }, { name: 'wasm', string: url('service') }]);
+      const params = JSON.stringify([
+        { name: 'clusterAccess', string: 'true' },
+        { name: 'wasm', string: url('service') },
+      ]);
       through.push((await whole('jetway-generate', [], s, { ARGOCD_APP_PARAMETERS: params })).ms);
       inProcess.push(await serviceDown(s, url('plugin'), { JETWAY_SOCKET: join(dir, 'no-service.sock') }));
     }

@@ -50,8 +50,16 @@ export async function benchRefresher(report: Report): Promise<void> {
     await sleep(2_000);
     const loaded = residentMib(serve.process.pid!);
     report.value(`apps recorded / refs each`, `${apps.length} / 5`, `${namespaces} namespaces; 2 shared objects and 3 per-app objects per app`);
-    report.value('watches open (API server count / jetway_watches_open)', `${api.openWatches} / ${await metric(serve.opsUrl, 'jetway_watches_open')}`, `distinct (resource, namespace) pairs: ${pairs}`);
-    report.value('resident memory of `jetway serve`: idle → with 1,000 apps', `${baseline.toFixed(0)} → ${loaded.toFixed(0)} MiB`, `+${(loaded - baseline).toFixed(1)} MiB, ${(((loaded - baseline) * 1024) / apps.length).toFixed(1)} KiB per app (VmRSS)`);
+    report.value(
+      'watches open (API server count / jetway_watches_open)',
+      `${api.openWatches} / ${await metric(serve.opsUrl, 'jetway_watches_open')}`,
+      `distinct (resource, namespace) pairs: ${pairs}`,
+    );
+    report.value(
+      'resident memory of `jetway serve`: idle → with 1,000 apps',
+      `${baseline.toFixed(0)} → ${loaded.toFixed(0)} MiB`,
+      `+${(loaded - baseline).toFixed(1)} MiB, ${(((loaded - baseline) * 1024) / apps.length).toFixed(1)} KiB per app (VmRSS)`,
+    );
 
     const patchedAt = new Map<string, number>();
     api.onRequest((request) => {

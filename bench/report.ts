@@ -48,7 +48,9 @@ export class Report {
       '# jetway benchmark',
       '',
       `Machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-      `Load average at the end of the run (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpu.length} cores: above ${cpu.length}, other work shared the cores, so compare the ratios measured side by side rather than absolute times.`,
+      `Load average at the end of the run (1, 5, 15 min): ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')} on ${cpu.length} cores: above ${cpu.length}, other work shared the cores, so compare the ratios measured side by side rather than absolute times.`,
       'Every figure below comes from this one run of `npm run bench`.',
     ];
     for (const s of this.sections) {

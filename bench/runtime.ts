@@ -41,21 +41,46 @@ export async function benchRuntime(report: Report): Promise<RuntimeFigures> {
   const pooledMs = report.ms(`warm run: pooled worker, instance prepared while idle (median of 20 after ${warmUpRuns} warm-up runs)`, await timeIt(20, pooledRun, idleBetweenRequestsMs));
   await worker.terminate();
   const limitMs = report.ms('physical limit: `_start` of an already-instantiated module, main thread, after the same idle pause (median of 20)', await startOfReadyInstance(compiled, 20));
-  const instantiateMs = report.ms('`new WebAssembly.Instance` alone (median of 10)', await timeIt(10, () => new WebAssembly.Instance(compiled, { wasi_snapshot_preview1: new FlightWasi().wasi.wasiImport, host: createHostImports(() => { throw new Error('unused'); }, () => ({ state: 0, body: '' })) })));
+  const instantiateMs = report.ms(
+    '`new WebAssembly.Instance` alone (median of 10)',
+    await timeIt(
+      10,
+      () =>
+        new WebAssembly.Instance(compiled, {
+          wasi_snapshot_preview1: new FlightWasi().wasi.wasiImport,
+          host: createHostImports(
+            () => {
+              throw new Error('unused');
+            },
+            () => ({ state: 0, body: '' }),
+          ),
+        }),
+    ),
+  );
   report.value('pooled warm run / physical limit', `${(pooledMs / limitMs).toFixed(2)}×`);
   report.value('instantiate / compile', `${(instantiateMs / compileMs).toFixed(2)}×`);
 
   const emptyState = join(mkdtempSync(join(tmpdir(), 'jetway-bench-')), 'empty.yaml');
   writeFileSync(emptyState, '');
-  const renderMs = report.ms('`jetway render` end to end, new process (median of 5)', await timeIt(5, () => execa(process.execPath, [cli, 'render', '--wasm', bigPath, '--release', 'demo', '--namespace', 'demo', '--cluster-state', emptyState])));
+  const renderMs = report.ms(
+    '`jetway render` end to end, new process (median of 5)',
+    await timeIt(5, () => execa(process.execPath, [cli, 'render', '--wasm', bigPath, '--release', 'demo', '--namespace', 'demo', '--cluster-state', emptyState])),
+  );
   const bareMs = report.ms('bare script: compile + instantiate + run, new process (median of 5)', await timeIt(5, () => execa(process.execPath, [join(root, 'dist/bench/bare-run.js'), bigPath])));
   report.value('`jetway render` / bare script', `${(renderMs / bareMs).toFixed(2)}×`);
 
   const loop = (await compileFlight(await watModule('lookup-loop'), undefined)).module;
-  const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'demo-one', namespace: 'demo', annotations: { 'instance.atc.yoke.cd/release': 'demo', 'instance.atc.yoke.cd/namespace': 'demo' } }, status: { succeeded: 1 } };
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'demo-one', namespace: 'demo', annotations: { 'instance.atc.yoke.cd/release': 'demo', 'instance.atc.yoke.cd/namespace': 'demo' } },
+    status: { succeeded: 1 },
+  };
   const offline = new OfflineCluster([job], 'demo');
   const loopMs = await timeIt(5, () => runCompiled(loop, spec, offline));
-  const emptyMs = await timeIt(5, () => runFlight({ module: loop, input: new Uint8Array(), release: 'demo', namespace: 'demo', args: [], env: {}, timeoutMs: 30_000, maxMemoryMib: undefined, host: async () => ({ state: 0, body: '' }) }));
+  const emptyMs = await timeIt(5, () =>
+    runFlight({ module: loop, input: new Uint8Array(), release: 'demo', namespace: 'demo', args: [], env: {}, timeoutMs: 30_000, maxMemoryMib: undefined, host: async () => ({ state: 0, body: '' }) }),
+  );
   const mapping = (await offline.restMapping('batch', 'Job', 'v1'))!;
   const directMs = await timeIt(5, async () => {
     for (let i = 0; i < 1000; i++) await offline.get(mapping, 'demo', 'demo-one');

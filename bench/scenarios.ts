@@ -53,14 +53,15 @@ function selfHealWaitMs(n: number): number {
 // Argo CD's default self-heal backoff; without the opt-in the run stops after a budget, as the backoff reaches minutes.
 export async function benchLongPipeline(report: Report): Promise<void> {
   const jobMs = 300;
-  report.section(
-    `Ten stages on one commit (issue 16): Jobs ${jobMs} ms, Argo CD's default self-heal backoff (2 s ×3, at most 300 s), debounce ${defaultTimings.debounceMs} ms`,
-  );
+  report.section(`Ten stages on one commit (issue 16): Jobs ${jobMs} ms, Argo CD's default self-heal backoff (2 s ×3, at most 300 s), debounce ${defaultTimings.debounceMs} ms`);
   const withOptIn = await runLongPipelineScenario({ optIn: true, jobMs });
   const stages = stageTimes(withOptIn, 'pipeline', tenSteps);
   const total = stages.at(-1)!.completed - stages[0]!.created;
   const syncs = withOptIn.timeline.of('sync-finished').map((f) => {
-    const started = withOptIn.timeline.of('sync-started').filter((s) => s.at < f.at).at(-1)!;
+    const started = withOptIn.timeline
+      .of('sync-started')
+      .filter((s) => s.at < f.at)
+      .at(-1)!;
     return f.at - started.at;
   });
   const bound = stages.length * (jobMs + defaultTimings.debounceMs + median(stages.map((s) => s.generateMs)) + median(syncs));
@@ -74,7 +75,7 @@ export async function benchLongPipeline(report: Report): Promise<void> {
   const longest = Math.max(...stages.map((s) => s.syncDelayMs));
   const firstWait = productionTimings.selfHealBackoff.baseMs;
   report.value(
-    'with the opt-in: longest wait from a stage\'s generate to its sync',
+    "with the opt-in: longest wait from a stage's generate to its sync",
     `${longest.toFixed(0)} ms`,
     `${longest < firstWait ? 'no' : 'a'} stage waited on the backoff (its waits are 2 s, 6 s, 18 s, ...)`,
   );

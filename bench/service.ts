@@ -36,30 +36,54 @@ export async function benchService(report: Report, runtime: RuntimeFigures): Pro
       await sleep(idleBetweenRequestsMs);
     }
     const inService: number[] = [];
-    const warmMs = report.ms(`warm request through \`jetway serve\` (unix socket, pooled prepared worker; median of 30 after ${warmUpRuns} warm-up requests)`, await timeIt(30, async () => inService.push((await runner(module, spec)).durationMs), idleBetweenRequestsMs));
+    const warmMs = report.ms(
+      `warm request through \`jetway serve\` (unix socket, pooled prepared worker; median of 30 after ${warmUpRuns} warm-up requests)`,
+      await timeIt(30, async () => inService.push((await runner(module, spec)).durationMs), idleBetweenRequestsMs),
+    );
     report.ms('… of which the run in the service: prepared worker, `_start`, one lookup over HTTPS to the API server (median)', median(inService));
-    const socketMs = report.ms('… a bare request over the same socket after the same idle pause (`GET /v1/records`, median of 30)', await timeIt(30, () => fetchRecords(serve.socket), idleBetweenRequestsMs), 'waking two idle processes on this VM');
+    const socketMs = report.ms(
+      '… a bare request over the same socket after the same idle pause (`GET /v1/records`, median of 30)',
+      await timeIt(30, () => fetchRecords(serve.socket), idleBetweenRequestsMs),
+      'waking two idle processes on this VM',
+    );
     const { limitMs, lookupMs } = await serviceLimits(api.kubeconfig());
     report.ms(`physical limit under the service's V8 flags (${serviceV8Flags.join(' ')}): \`_start\` of a ready instance, its lookup answered in-thread`, limitMs);
-    report.ms('the flight\'s one lookup alone: GET Job demo-one from another process to the same API server, after the same idle pause (median of 30)', lookupMs, 'a 404, as the flight sees it');
+    report.ms("the flight's one lookup alone: GET Job demo-one from another process to the same API server, after the same idle pause (median of 30)", lookupMs, 'a 404, as the flight sees it');
     report.value('warm request / physical limit, same V8 flags', `${(warmMs / limitMs).toFixed(2)}×`, 'goal ≤ 1.2×');
     const floorMs = limitMs + lookupMs + socketMs;
-    report.value('warm request / (limit + the lookup + a bare socket request)', `${(warmMs / floorMs).toFixed(2)}×`, `${floorMs.toFixed(1)} ms: what any service answering over a socket, with a flight that makes this lookup, pays`);
+    report.value(
+      'warm request / (limit + the lookup + a bare socket request)',
+      `${(warmMs / floorMs).toFixed(2)}×`,
+      `${floorMs.toFixed(1)} ms: what any service answering over a socket, with a flight that makes this lookup, pays`,
+    );
     report.value('warm request / physical limit under default V8 flags', `${(warmMs / runtime.limitMs).toFixed(2)}×`);
-    report.value('warm request / yokecd warm request', `${(warmMs / yokecdWarmMs).toFixed(2)}×`, `yokecd: ${yokecdWarmMs} ms as quoted in issue 5 (not measured here: no Go yoke runtime on this machine)`);
+    report.value(
+      'warm request / yokecd warm request',
+      `${(warmMs / yokecdWarmMs).toFixed(2)}×`,
+      `yokecd: ${yokecdWarmMs} ms as quoted in issue 5 (not measured here: no Go yoke runtime on this machine)`,
+    );
 
     const appDir = mkdtempSync(join(tmpdir(), 'jetway-bench-app-'));
     writeFileSync(join(appDir, 'flight.wasm.gz'), readFileSync(bigPath));
     const argoEnv = {
       ARGOCD_APP_NAME: 'demo',
       ARGOCD_APP_NAMESPACE: 'demo',
-      ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'clusterAccess', string: 'true' }, { name: 'wasm', string: 'flight.wasm.gz' }]),
+      ARGOCD_APP_PARAMETERS: JSON.stringify([
+        { name: 'clusterAccess', string: 'true' },
+        { name: 'wasm', string: 'flight.wasm.gz' },
+      ]),
       JETWAY_CACHE_DIR: join(dir, 'cache'),
       JETWAY_KUBECONFIG: api.kubeconfig(),
       PATH: process.env['PATH'] ?? '',
     };
-    const coldMs = report.ms('cold generate, in-process (new process, median of 5)', await timeIt(5, () => execa(process.execPath, [cli, 'generate'], { cwd: appDir, env: argoEnv, extendEnv: false })));
-    const viaMs = report.ms('`jetway generate` when the service does not do the whole generate (no JETWAY_SOURCES_DIR): it loads the module and hands the run to `jetway serve` (new process, median of 5)', await timeIt(5, () => execa(process.execPath, [cli, 'generate'], { cwd: appDir, env: { ...argoEnv, JETWAY_SOCKET: serve.socket }, extendEnv: false })));
+    const coldMs = report.ms(
+      'cold generate, in-process (new process, median of 5)',
+      await timeIt(5, () => execa(process.execPath, [cli, 'generate'], { cwd: appDir, env: argoEnv, extendEnv: false })),
+    );
+    const viaMs = report.ms(
+      '`jetway generate` when the service does not do the whole generate (no JETWAY_SOURCES_DIR): it loads the module and hands the run to `jetway serve` (new process, median of 5)',
+      await timeIt(5, () => execa(process.execPath, [cli, 'generate'], { cwd: appDir, env: { ...argoEnv, JETWAY_SOCKET: serve.socket }, extendEnv: false })),
+    );
     report.value('cold generate / generate handing the run to the service', `${(coldMs / viaMs).toFixed(2)}×`);
   } finally {
     await serve.stop();

@@ -19,7 +19,7 @@ if (!mapping) throw new Error('the API server has no batch/v1 Job');
 const lookup = () =>
   cluster.get(mapping, 'demo', 'demo-one').then(
     () => {
-      throw new Error('Job demo/demo-one exists: the lookup would not be the flight\'s 404');
+      throw new Error("Job demo/demo-one exists: the lookup would not be the flight's 404");
     },
     (error: unknown) => {
       if (!(error instanceof ClusterError && error.reason === 'NotFound')) throw error;

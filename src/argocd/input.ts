@@ -18,7 +18,11 @@ export interface InputLimits {
 
 /** The input outgrew JETWAY_MAX_INPUT_BYTES (YAML aliases let a small file describe a huge one). */
 function tooLarge(limits: InputLimits): ParameterError {
-  return new ParameterError('input', `more than ${limits.maxBytes} bytes`, `an input of at most ${limits.maxBytes} bytes once inputFiles are merged and YAML aliases expanded (the admin limit JETWAY_MAX_INPUT_BYTES raises it)`);
+  return new ParameterError(
+    'input',
+    `more than ${limits.maxBytes} bytes`,
+    `an input of at most ${limits.maxBytes} bytes once inputFiles are merged and YAML aliases expanded (the admin limit JETWAY_MAX_INPUT_BYTES raises it)`,
+  );
 }
 
 /** Counts bytes of work and output against the input bound, so alias expansion stops at the bound instead of at the heap's. */

@@ -92,7 +92,8 @@ function parseRefs(map: Record<string, string> | undefined): Map<string, SecretR
     }
     const namespace = typeof ref.namespace === 'string' ? ref.namespace : '';
     if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(ref.secret)) throw new ParameterError(`refs.${name}.secret`, ref.secret, 'a Secret name (lower-case DNS subdomain)');
-    if (namespace !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new ParameterError(`refs.${name}.namespace`, namespace, 'a namespace name (lower-case DNS label), or none for the destination namespace');
+    if (namespace !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+      throw new ParameterError(`refs.${name}.namespace`, namespace, 'a namespace name (lower-case DNS label), or none for the destination namespace');
     if (!/^[-._a-zA-Z0-9]{1,253}$/.test(ref.key)) throw new ParameterError(`refs.${name}.key`, ref.key, 'a Secret data key (letters, digits, "-", "_", ".")');
     refs.set(name, { secret: ref.secret, key: ref.key, namespace });
   }

@@ -10,7 +10,18 @@ export function okRecord(app: string, outcome: GenerateOutcome, redactions: Reda
   const statusMessage = outcome.statusMessage === undefined ? undefined : redactions.apply(outcome.statusMessage);
   // the flight's signal (src/flight/signal.ts) decides waiting: the refresher then also re-checks the app periodically
   const waiting = outcome.signal.state === 'waiting';
-  const record: RunRecord = { app, refs: outcome.refs, outcome: 'ok', statusMessage, waiting, signal: outcome.signal.state, flightStatusCrdMissing: outcome.flightStatusCrdMissing, startedAt, ranAt: new Date().toISOString(), moduleDigest: outcome.moduleDigest };
+  const record: RunRecord = {
+    app,
+    refs: outcome.refs,
+    outcome: 'ok',
+    statusMessage,
+    waiting,
+    signal: outcome.signal.state,
+    flightStatusCrdMissing: outcome.flightStatusCrdMissing,
+    startedAt,
+    ranAt: new Date().toISOString(),
+    moduleDigest: outcome.moduleDigest,
+  };
   if (outcome.destination !== undefined) record.destination = outcome.destination;
   return record;
 }

@@ -17,7 +17,9 @@ import { reportFailure } from './fail.js';
  */
 function lookupsNeedServe(socket: string | undefined): Error {
   const where = socket ? `it did not take the request on JETWAY_SOCKET ${socket} (down, or declining: its log says why)` : 'JETWAY_SOCKET is not set';
-  return new Error(`lookups need jetway serve (clusterAccess and refs read the cluster only through it) and ${where}: check the jetway-serve container beside the plugin (deploy/), then refresh the app`);
+  return new Error(
+    `lookups need jetway serve (clusterAccess and refs read the cluster only through it) and ${where}: check the jetway-serve container beside the plugin (deploy/), then refresh the app`,
+  );
 }
 
 /** A runner for flights without cluster access; one that asks for it fails at once with lookupsNeedServe. */

@@ -14,9 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
 /** Parses `argv` and runs the command it names; help, a typo or no command loads them all, so commander can list them. */
 export async function runProgram(argv: string[]): Promise<void> {
   const named = argv[2] !== undefined && Object.hasOwn(commands, argv[2]) ? [argv[2]] : Object.keys(commands);
-  const program = new Command('jetway')
-    .description('run yoke flights as an Argo CD config-management plugin, and keep staged orchestration moving')
-    .showHelpAfterError();
+  const program = new Command('jetway').description('run yoke flights as an Argo CD config-management plugin, and keep staged orchestration moving').showHelpAfterError();
   for (const command of await Promise.all(named.map((name) => commands[name]!()))) program.addCommand(command);
   await program.parseAsync(argv);
 }

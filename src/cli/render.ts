@@ -89,7 +89,8 @@ async function fromApplication(flags: RenderFlags): Promise<{ release?: string; 
     throw new Error(`--application ${flags.application}: expected an Argo CD Application (apiVersion argoproj.io/v1alpha1, kind Application)`);
   }
   const destination = destinationOf(app);
-  const context = flags.context ?? (flags.clusterAccess && !flags.clusterState ? contextForDestination(loadKubeConfig({ kubeconfig: flags.kubeconfig }), destination, applicationLabel(app)) : undefined);
+  const context =
+    flags.context ?? (flags.clusterAccess && !flags.clusterState ? contextForDestination(loadKubeConfig({ kubeconfig: flags.kubeconfig }), destination, applicationLabel(app)) : undefined);
   return { release: app.metadata?.name, namespace: destination.namespace || undefined, ...(context === undefined ? {} : { context }) };
 }
 
@@ -107,7 +108,11 @@ async function render(flags: RenderFlags): Promise<void> {
   try {
     const cluster = await chooseCluster(flags, namespace, kube);
     const spec = { input, release, namespace, args: flags.arg, env, timeoutMs, maxMemoryMib, clusterAccess: cluster !== undefined, resourceMatchers };
-    const result = await renderFlight(loaded, spec, localRunner(async () => cluster));
+    const result = await renderFlight(
+      loaded,
+      spec,
+      localRunner(async () => cluster),
+    );
     const lookedUpMissing = result.refs.some((r) => r.access === 'missing');
     const manifests = toManifests(result.stages, { release, namespace, input, lookedUpMissing, keepInput: flags.keepInput, allowEmpty: flags.allowEmpty });
     process.stdout.write(formatManifests(manifests.objects, flags.output));
@@ -129,7 +134,10 @@ export function renderCommand(): Command {
     .option('--env <KEY=VALUE>', 'environment variable for the flight (repeatable)', collect, [])
     .option('--release <name>', 'release name (default: the module file name)')
     .option('--namespace <name>', 'release namespace (default: the Application\'s destination namespace, else "default")')
-    .option('--application <file>', "an Argo CD Application manifest: release = its name, namespace = its destination's, lookups through the kubeconfig context named like its destination cluster (spec.destination.name, else server)")
+    .option(
+      '--application <file>',
+      "an Argo CD Application manifest: release = its name, namespace = its destination's, lookups through the kubeconfig context named like its destination cluster (spec.destination.name, else server)",
+    )
     .option('--cluster-access', 'let the flight look up cluster objects', false)
     .option('--resource-matcher <matcher>', 'also allow reading objects the release does not own: [ns/]GroupKind[:name] (repeatable)', collect, [])
     .option('--max-memory-mib <mib>', 'cap the flight memory (0 = no cap)', '0')

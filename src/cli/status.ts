@@ -69,7 +69,9 @@ export function statusCommand(): Command {
         const socket = flags.socket ?? readSetting(process.env, 'socket') ?? defaultSocket;
         const live = await liveFieldsFrom(socket);
         if (live?.size === 0 && stored.length > 0) {
-          process.stderr.write(`jetway: status: the jetway serve at ${socket} does not lead, and only the leader (the holder of the Lease jetway-refresher in Argo CD's namespace) knows the next planned refreshes\n`);
+          process.stderr.write(
+            `jetway: status: the jetway serve at ${socket} does not lead, and only the leader (the holder of the Lease jetway-refresher in Argo CD's namespace) knows the next planned refreshes\n`,
+          );
         }
         const shown: RecordView[] = stored.map((r: RunRecord) => ({ ...r, ...live?.get(r.app) }));
         process.stdout.write(shown.map(describe).join('\n\n') + (shown.length ? '\n' : 'no records yet\n'));

@@ -41,9 +41,7 @@ interface APIGroup {
 
 /** Turns an APIResourceList into mappings, skipping subresources (`jobs/status`). */
 function mappingsOf(group: string, version: string, resources: APIResource[]): RestMapping[] {
-  return resources
-    .filter((r) => !r.name.includes('/'))
-    .map((r) => ({ Group: group, Version: version, Kind: r.kind, Resource: r.name, Namespaced: r.namespaced }));
+  return resources.filter((r) => !r.name.includes('/')).map((r) => ({ Group: group, Version: version, Kind: r.kind, Resource: r.name, Namespaced: r.namespaced }));
 }
 
 /** Caches discovery documents fetched through `get` until `forget` (the refresh on a miss). */
@@ -59,10 +57,7 @@ export class CachedDiscovery implements DiscoverySource {
   private loadGroups(): Promise<Map<string, GroupVersions>> {
     if (!this.groups) this.groupsRequestedAt = performance.now();
     this.groups ??= (async () => {
-      const [core, apis] = await Promise.all([
-        this.get<{ versions: string[] }>('/api'),
-        this.get<{ groups: APIGroup[] }>('/apis'),
-      ]);
+      const [core, apis] = await Promise.all([this.get<{ versions: string[] }>('/api'), this.get<{ groups: APIGroup[] }>('/apis')]);
       const map = new Map<string, GroupVersions>();
       map.set('', { preferred: core.versions[0] ?? 'v1', versions: core.versions });
       for (const g of apis.groups) {

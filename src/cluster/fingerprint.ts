@@ -21,5 +21,7 @@ function canonical(value: unknown): string {
 /** sha256 of the object without bookkeeping; status is included because flights wait on it. */
 export function fingerprint(object: KubeObject): string {
   const metadata = Object.fromEntries(Object.entries(object.metadata ?? {}).filter(([k]) => !bookkeeping.has(k)));
-  return createHash('sha256').update(canonical({ ...object, metadata })).digest('hex');
+  return createHash('sha256')
+    .update(canonical({ ...object, metadata }))
+    .digest('hex');
 }

@@ -20,7 +20,9 @@ export function loadKubeConfig(options: Pick<KubeClusterOptions, 'kubeconfig' | 
   else kc.loadFromDefault();
   if (options.context) kc.setCurrentContext(options.context);
   if (!kc.getCurrentCluster() && options.kubeconfig) {
-    throw new Error(`kubeconfig ${options.kubeconfig} names no current cluster: it is not a kubeconfig, or its current-context${options.context ? ` (here --context ${options.context})` : ''} has no cluster`);
+    throw new Error(
+      `kubeconfig ${options.kubeconfig} names no current cluster: it is not a kubeconfig, or its current-context${options.context ? ` (here --context ${options.context})` : ''} has no cluster`,
+    );
   }
   if (!kc.getCurrentCluster()) {
     throw new Error('no Kubernetes cluster configured: pass --kubeconfig, set KUBECONFIG, or run in a pod with a service-account token');

@@ -33,7 +33,10 @@ export class OfflineCluster implements Cluster, DiscoverySource {
   private readonly kinds: RestMapping[];
   private readonly objects = new Map<string, KubeObject>();
 
-  constructor(objects: KubeObject[], private readonly defaultNamespace: string) {
+  constructor(
+    objects: KubeObject[],
+    private readonly defaultNamespace: string,
+  ) {
     this.kinds = [...builtinKinds];
     for (const o of objects) {
       if (o.kind === 'CustomResourceDefinition' && groupOf(o.apiVersion ?? '') === 'apiextensions.k8s.io') this.kinds.push(...crdKinds(o));

@@ -33,9 +33,7 @@ function deliver(instance: WebAssembly.Instance, op: string, statePtr: number, a
   const { address, length } = unpack(packed);
   const memory = memoryOf(instance); // malloc may have grown memory: read the buffer again
   if (length !== bytes.byteLength || address + length > memory.buffer.byteLength) {
-    throw new GuestFault(
-      `flight's malloc(${bytes.byteLength}) returned address ${address} length ${length}, outside its ${memory.buffer.byteLength}-byte memory or of the wrong size`,
-    );
+    throw new GuestFault(`flight's malloc(${bytes.byteLength}) returned address ${address} length ${length}, outside its ${memory.buffer.byteLength}-byte memory or of the wrong size`);
   }
   new Uint8Array(memory.buffer, address, length).set(bytes);
   new DataView(memory.buffer).setUint32(statePtr, answer.state, true);
@@ -75,18 +73,36 @@ export function createHostImports(instance: GuestInstance, call: (request: HostC
 
   return {
     k8s_lookup: (statePtr: number, name: bigint, namespace: bigint, kind: bigint, apiVersion: bigint): bigint =>
-      invoke('k8s_lookup', statePtr, [['name', name], ['namespace', namespace], ['kind', kind], ['apiVersion', apiVersion]], ([n, ns, k, av]) => ({
-        op: 'k8s_lookup',
-        name: n ?? '',
-        namespace: ns ?? '',
-        kind: k ?? '',
-        apiVersion: av ?? '',
-      })),
+      invoke(
+        'k8s_lookup',
+        statePtr,
+        [
+          ['name', name],
+          ['namespace', namespace],
+          ['kind', kind],
+          ['apiVersion', apiVersion],
+        ],
+        ([n, ns, k, av]) => ({
+          op: 'k8s_lookup',
+          name: n ?? '',
+          namespace: ns ?? '',
+          kind: k ?? '',
+          apiVersion: av ?? '',
+        }),
+      ),
     k8s_rest_mapping: (statePtr: number, groupOrAPIVersion: bigint, kind: bigint): bigint =>
-      invoke('k8s_rest_mapping', statePtr, [['groupOrAPIVersion', groupOrAPIVersion], ['kind', kind]], ([g, k]) => ({
-        op: 'k8s_rest_mapping',
-        groupOrAPIVersion: g ?? '',
-        kind: k ?? '',
-      })),
+      invoke(
+        'k8s_rest_mapping',
+        statePtr,
+        [
+          ['groupOrAPIVersion', groupOrAPIVersion],
+          ['kind', kind],
+        ],
+        ([g, k]) => ({
+          op: 'k8s_rest_mapping',
+          groupOrAPIVersion: g ?? '',
+          kind: k ?? '',
+        }),
+      ),
   };
 }

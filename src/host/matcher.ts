@@ -15,9 +15,7 @@ function parse(expr: string): MatcherParts {
   const namespace = slash === -1 ? '*' : expr.slice(0, slash);
   const rest = slash === -1 ? expr : expr.slice(slash + 1);
   const colon = rest.indexOf(':');
-  return colon === -1
-    ? { namespace, groupKind: rest, name: '*' }
-    : { namespace, groupKind: rest.slice(0, colon), name: rest.slice(colon + 1) };
+  return colon === -1 ? { namespace, groupKind: rest, name: '*' } : { namespace, groupKind: rest.slice(0, colon), name: rest.slice(colon + 1) };
 }
 
 /** yoke's reference string for an object: `namespace/GroupKind:name`. */

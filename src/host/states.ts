@@ -18,9 +18,7 @@ export interface HostAnswer {
 }
 
 /** The two host imports yoke defines, with their arguments already read out of guest memory. */
-export type HostCall =
-  | { op: 'k8s_lookup'; name: string; namespace: string; kind: string; apiVersion: string }
-  | { op: 'k8s_rest_mapping'; groupOrAPIVersion: string; kind: string };
+export type HostCall = { op: 'k8s_lookup'; name: string; namespace: string; kind: string; apiVersion: string } | { op: 'k8s_rest_mapping'; groupOrAPIVersion: string; kind: string };
 
 /** Answers host calls for one run; lives on the parent thread, where the network is. */
 export type HostHandler = (call: HostCall) => Promise<HostAnswer>;

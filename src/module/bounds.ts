@@ -15,5 +15,8 @@ export function moduleTooLarge(source: string, limit: number, how: 'is' | 'decom
 
 /** An OCI manifest past JETWAY_MAX_OCI_MANIFEST_BYTES. */
 export function manifestTooLarge(source: string, registry: string, limit: number): ModuleError {
-  return new ModuleError('too-large', `module ${source}: registry ${registry} served a manifest larger than ${limit} bytes (JETWAY_MAX_OCI_MANIFEST_BYTES); a yoke artifact's manifest is under 1 KiB: check the reference, or ask an admin to raise JETWAY_MAX_OCI_MANIFEST_BYTES`);
+  return new ModuleError(
+    'too-large',
+    `module ${source}: registry ${registry} served a manifest larger than ${limit} bytes (JETWAY_MAX_OCI_MANIFEST_BYTES); a yoke artifact's manifest is under 1 KiB: check the reference, or ask an admin to raise JETWAY_MAX_OCI_MANIFEST_BYTES`,
+  );
 }

@@ -24,10 +24,14 @@ export function checkBuildAllowed(policy: BuildPolicy): void {
     throw new Error('build: true is turned off on this plugin (JETWAY_BUILD=off): build the flight elsewhere and point the wasm parameter at the module');
   }
   if (policy.verifyKeys.length > 0) {
-    throw new Error('build: true is refused because modules must carry a signature (JETWAY_VERIFY_KEYS), and a module built from the repository has none: build and sign it (yoke sign), then use the wasm parameter');
+    throw new Error(
+      'build: true is refused because modules must carry a signature (JETWAY_VERIFY_KEYS), and a module built from the repository has none: build and sign it (yoke sign), then use the wasm parameter',
+    );
   }
   if (policy.allow.length > 0 && policy.build !== 'on') {
-    throw new Error('build: true is refused because modules must come from the allow-list (JETWAY_MODULE_ALLOW), which a module built from the repository is not on: use an allowed wasm module, or an admin sets JETWAY_BUILD=on to allow builds too');
+    throw new Error(
+      'build: true is refused because modules must come from the allow-list (JETWAY_MODULE_ALLOW), which a module built from the repository is not on: use an allowed wasm module, or an admin sets JETWAY_BUILD=on to allow builds too',
+    );
   }
 }
 
@@ -127,7 +131,13 @@ async function findInputs(root: string, appDir: string): Promise<BuildInputs> {
 /** The nearest folder from `from` up to `root` holding `name`. */
 async function nearest(root: string, from: string, name: string): Promise<string | undefined> {
   for (let current = from; isInside(root, current); current = dirname(current)) {
-    if (await stat(join(current, name)).then((s) => s.isFile(), () => false)) return current;
+    if (
+      await stat(join(current, name)).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return current;
     if (current === root) break;
   }
   return undefined;
@@ -216,10 +226,12 @@ async function boundCache(options: BuildOptions, keep: string, env: Record<strin
   if (total <= options.cacheMaxBytes) return;
   const builds = join(options.cacheDir, 'builds');
   const files = await Promise.all(
-    (await readdir(builds)).filter((name) => name.endsWith('.wasm')).map(async (name) => {
-      const info = await stat(join(builds, name)).catch(() => undefined);
-      return { path: join(builds, name), size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
-    }),
+    (await readdir(builds))
+      .filter((name) => name.endsWith('.wasm'))
+      .map(async (name) => {
+        const info = await stat(join(builds, name)).catch(() => undefined);
+        return { path: join(builds, name), size: info?.size ?? 0, used: info?.mtimeMs ?? 0 };
+      }),
   );
   for (const file of files.sort((a, b) => a.used - b.used)) {
     if (total <= options.cacheMaxBytes) return;

@@ -41,7 +41,9 @@ export async function readCached(cache: CacheSettings, digest: string): Promise<
 /** Stores a module under its digest (temp file + rename, so a concurrent reader never sees half a file), then evicts; a module larger than the whole bound is not written (the caller says so). */
 export async function storeModule(cache: CacheSettings, bytes: Uint8Array, digest: string): Promise<void> {
   if (bytes.byteLength > cache.maxBytes) {
-    throw new Error(`the module (${bytes.byteLength} bytes) is larger than the whole module cache (JETWAY_CACHE_MAX_BYTES ${cache.maxBytes}), so it is not cached: raise JETWAY_CACHE_MAX_BYTES to cache it`);
+    throw new Error(
+      `the module (${bytes.byteLength} bytes) is larger than the whole module cache (JETWAY_CACHE_MAX_BYTES ${cache.maxBytes}), so it is not cached: raise JETWAY_CACHE_MAX_BYTES to cache it`,
+    );
   }
   const path = modulePath(cache, digest);
   await mkdir(join(cache.dir, 'sha256'), { recursive: true });

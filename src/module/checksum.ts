@@ -18,7 +18,10 @@ export function checksumFromRef(ref: string): string | undefined {
 /** Fails with both digests when the decompressed module is not the one the user pinned. */
 export function checkChecksum(source: string, digest: string, expected: string | undefined): void {
   if (expected === undefined || expected === '') return;
-  const want = expected.trim().toLowerCase().replace(/^sha256:/, '');
+  const want = expected
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256:/, '');
   if (digest !== want) throw new Error(`module ${source} has sha256 ${digest}, expected ${want} (checksum)`);
 }
 

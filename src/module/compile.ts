@@ -18,10 +18,7 @@ function checkImports(module: WebAssembly.Module): void {
     const name = `${entry.module}.${entry.name}`;
     if (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function' && wasiImports.has(entry.name)) continue;
     if (entry.module === 'host' && entry.kind === 'function' && hostImports.has(entry.name)) continue;
-    throw new ModuleError(
-      'invalid',
-      `the flight imports ${entry.kind} ${name}, which jetway does not provide (it provides WASI preview1 and host.k8s_lookup, host.k8s_rest_mapping)`,
-    );
+    throw new ModuleError('invalid', `the flight imports ${entry.kind} ${name}, which jetway does not provide (it provides WASI preview1 and host.k8s_lookup, host.k8s_rest_mapping)`);
   }
   const exports = WebAssembly.Module.exports(module);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {

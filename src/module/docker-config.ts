@@ -33,7 +33,7 @@ export async function registryCredentials(dir: string, host: string): Promise<Cr
   }
   let auths: Record<string, AuthEntry>;
   try {
-    auths = ((JSON.parse(text) as { auths?: Record<string, AuthEntry> }).auths ?? {});
+    auths = (JSON.parse(text) as { auths?: Record<string, AuthEntry> }).auths ?? {};
   } catch (error) {
     throw new Error(`docker config ${file} is not valid JSON: ${reason(error)} (fix or remove it)`, { cause: error });
   }
@@ -55,6 +55,9 @@ function toCredentials(entry: AuthEntry, file: string, host: string): Credential
 
 /** Keys may be `host`, `host:port`, or URLs like `https://index.docker.io/v1/`; Docker Hub has several names. */
 function hostOf(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' || host === 'docker.io' ? 'docker.io' : host;
 }

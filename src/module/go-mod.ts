@@ -41,7 +41,12 @@ function directive(verb: string, args: string, out: GoModDirectives): void {
   const arrow = args.indexOf('=>');
   if (arrow < 0) return;
   const module = unquote(args.slice(0, arrow).trim().split(/\s+/)[0] ?? '');
-  const target = unquote(args.slice(arrow + 2).trim().split(/\s+/)[0] ?? '');
+  const target = unquote(
+    args
+      .slice(arrow + 2)
+      .trim()
+      .split(/\s+/)[0] ?? '',
+  );
   if (/^(\.\.?(\/|$)|\/)/.test(target)) out.localReplacements.push({ module, path: target });
 }
 

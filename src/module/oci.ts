@@ -42,7 +42,9 @@ export async function resolveManifest(session: RegistrySession, maxBytes: number
     throw new Error(`module ${source}: registry ${ref.registry} served a manifest that is not JSON`);
   }
   if (manifest.config?.mediaType !== yokeConfigMediaType) {
-    throw new Error(`module ${source} is not a yoke flight artifact: its config media type is ${String(manifest.config?.mediaType ?? manifest.mediaType)}, expected ${yokeConfigMediaType} (push it with yoke stow)`);
+    throw new Error(
+      `module ${source} is not a yoke flight artifact: its config media type is ${String(manifest.config?.mediaType ?? manifest.mediaType)}, expected ${yokeConfigMediaType} (push it with yoke stow)`,
+    );
   }
   const layer = (manifest.layers ?? []).find((l) => l.mediaType === yokeWasmMediaType);
   if (typeof layer?.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(layer.digest)) {

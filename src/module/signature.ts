@@ -35,7 +35,9 @@ export function fingerprint(key: KeyObject): string {
   const algorithm = readTlv(spki, outer.start);
   const bits = readTlv(spki, algorithm.end);
   if (outer.tag !== 0x30 || algorithm.tag !== 0x30 || bits.tag !== 0x03) throw new Error('unexpected SubjectPublicKeyInfo layout');
-  return createHash('sha256').update(spki.subarray(bits.start + 1, bits.end)).digest('hex');
+  return createHash('sha256')
+    .update(spki.subarray(bits.start + 1, bits.end))
+    .digest('hex');
 }
 
 /** Fails unless the module's signature section verifies with one of `keys` over sha256 of the module without that section. */

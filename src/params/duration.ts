@@ -1,6 +1,6 @@
 // Go's time.ParseDuration, because yokecd's `timeout` parameter is a Go duration (`1m30s`, `500ms`, `-1s`).
 
-const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Milliseconds for a Go duration string, or an error message saying what is wrong. */
 export function parseGoDuration(text: string): { ms: number } | { error: string } {

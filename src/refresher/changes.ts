@@ -169,7 +169,11 @@ export class ChangeDetector {
     } catch (error) {
       this.o.clients.failed(target.cluster); // the re-read goes through the cluster's registration read again
       const again = this.planReread(key, name);
-      this.o.log('warn', `cannot read ${target.resource} ${target.namespace ? `${target.namespace}/` : ''}${name} to compare it with what flights saw: ${(error as Error).message}${again ? '; reading it again' : ''}`, { watch: key, name });
+      this.o.log(
+        'warn',
+        `cannot read ${target.resource} ${target.namespace ? `${target.namespace}/` : ''}${name} to compare it with what flights saw: ${(error as Error).message}${again ? '; reading it again' : ''}`,
+        { watch: key, name },
+      );
     }
   }
 

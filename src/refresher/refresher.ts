@@ -252,7 +252,10 @@ export class Refresher {
     const cluster = this.watches.clusterOf(key);
     if (cluster === undefined || cluster === '' || inARow < 2 || this.unreachable.has(cluster)) return;
     this.unreachable.set(cluster, error.message);
-    this.log('warn', `${this.clusters.label(cluster)} cannot be watched: its apps are re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s until it answers`, { cluster, error: error.message });
+    this.log('warn', `${this.clusters.label(cluster)} cannot be watched: its apps are re-checked every ${Math.round((this.o.waitingRefreshMs ?? 300_000) / 1000)} s until it answers`, {
+      cluster,
+      error: error.message,
+    });
     for (const run of this.runs.values()) {
       if (clusterOf(run.destination) !== cluster || run.refs.length === 0) continue;
       this.scheduler.waiting(run.app, true);

@@ -69,17 +69,15 @@ export interface SyncOperation {
 }
 
 /** What to do about an app now. */
-export type Decision =
-  | { kind: 'wait'; why: string }
-  | { kind: 'skip'; why: string }
-  | { kind: 'denied'; why: string }
-  | { kind: 'sync'; revision: string; resources: SyncResource[]; prune: boolean };
+export type Decision = { kind: 'wait'; why: string } | { kind: 'skip'; why: string } | { kind: 'denied'; why: string } | { kind: 'sync'; revision: string; resources: SyncResource[]; prune: boolean };
 
 /** Go's reflect.DeepEqual on JSON values: key order does not matter. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -107,14 +105,14 @@ export function decide(app: StoredApplication, windows: SyncWindow[] | undefined
   if (status.sync?.status !== 'OutOfSync') return { kind: 'skip', why: `the app is ${status.sync?.status ?? 'not compared yet'}` };
   const state = status.operationState;
   const last = state?.syncResult;
-  if (!state || !last) return { kind: 'skip', why: 'Argo CD has not synced this app yet: the first sync of a revision is Argo CD\'s or a user\'s call' };
+  if (!state || !last) return { kind: 'skip', why: "Argo CD has not synced this app yet: the first sync of a revision is Argo CD's or a user's call" };
   const revision = status.sync.revision ?? '';
   if (last.revision !== revision) {
     return { kind: 'skip', why: `Argo CD compared revision ${revision} but last synced ${last.revision ?? 'none'}: syncing a new revision is Argo CD's or a user's call` };
   }
   const source = canonical(app.spec?.source);
   if (canonical(last.source) !== source || canonical(status.sync.comparedTo?.source) !== source) {
-    return { kind: 'skip', why: 'the Application\'s source changed since the last sync: syncing it is Argo CD\'s or a user\'s call' };
+    return { kind: 'skip', why: "the Application's source changed since the last sync: syncing it is Argo CD's or a user's call" };
   }
   if (state.phase !== 'Succeeded' && state.operation?.initiatedBy?.username !== jetwayInitiator) {
     return { kind: 'skip', why: `the last sync to ${revision} ended ${state.phase ?? 'unknown'}: ${state.message ?? ''}` };
@@ -240,13 +238,16 @@ export class SyncAfterRefresh {
 
   // Why: one timer per cycle; a step that throws (the API server) is retried at the next poll until the deadline.
   private schedule(app: string, cycle: Cycle, delayMs: number): void {
-    cycle.timer = setTimeout(() => {
-      if (this.cycles.get(app) !== cycle || this.stopped) return;
-      this.step(app, cycle).catch((error: unknown) => {
-        this.o.log('warn', `sync-after-refresh of ${app}: ${(error as Error).message}`, { app });
-        this.again(app, cycle, this.o.pollMs ?? 250);
-      });
-    }, Math.max(0, delayMs));
+    cycle.timer = setTimeout(
+      () => {
+        if (this.cycles.get(app) !== cycle || this.stopped) return;
+        this.step(app, cycle).catch((error: unknown) => {
+          this.o.log('warn', `sync-after-refresh of ${app}: ${(error as Error).message}`, { app });
+          this.again(app, cycle, this.o.pollMs ?? 250);
+        });
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   // Why: a cycle that is not over polls again, until its deadline.
@@ -368,7 +369,7 @@ export class SyncAfterRefresh {
     }
     if (res.status === 403) return 'unreadable';
     if (res.status < 200 || res.status >= 300) throw failureFor('GET', path, res.status, res.text);
-    return ((JSON.parse(res.text) as { spec?: { syncWindows?: SyncWindow[] } }).spec?.syncWindows ?? []);
+    return (JSON.parse(res.text) as { spec?: { syncWindows?: SyncWindow[] } }).spec?.syncWindows ?? [];
   }
 
   // Why: a GET that says "gone" instead of throwing on 404.
@@ -393,4 +394,3 @@ export class SyncAfterRefresh {
     return 'set';
   }
 }
-

@@ -52,7 +52,11 @@ function globRegex(pattern: string): RegExp {
       const end = pattern.indexOf('}', i + 1);
       if (end < 0) out += '\\{';
       else {
-        out += `(?:${pattern.slice(i + 1, end).split(',').map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+        out += `(?:${pattern
+          .slice(i + 1, end)
+          .split(',')
+          .map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('|')})`;
         i = end;
       }
     } else out += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -96,7 +96,9 @@ export type GenerateReply = { ok: true; manifests: string } | { ok: false; stder
  * /proc/self/environ holds it (the launcher sends that very file); undefined when the service is down or declines.
  */
 export async function generateInService(socket: string, dir: string, env: NodeJS.ProcessEnv): Promise<GenerateReply | undefined> {
-  const environ = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}\0`).join('');
+  const environ = Object.entries(env)
+    .map(([k, v]) => `${k}=${v ?? ''}\0`)
+    .join('');
   try {
     // no deadline of its own: the service enforces the flight's, and Argo CD's ends the whole request
     const res = await call(socket, 'POST', `${generatePath}?dir=${encodeURIComponent(dir)}`, Buffer.from(environ), 0);

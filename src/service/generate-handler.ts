@@ -110,11 +110,11 @@ async function confine(dir: string, sourcesDir: string, sourcePath: string): Pro
   const root = await realpath(sourcesDir).catch(() => undefined);
   if (!root) return declined(`the service cannot see the sources directory ${sourcesDir} (JETWAY_SOURCES_DIR): is the plugin's /tmp mounted into it?`);
   const real = await realpath(dir).catch(() => undefined);
-  if (!real) return declined('the service cannot see the source directory: is the plugin\'s /tmp mounted into it at the same path?');
+  if (!real) return declined("the service cannot see the source directory: is the plugin's /tmp mounted into it at the same path?");
   const rel = relative(root, real);
   if (rel === '' || !isInside(root, real)) return declined(`the source directory is not inside ${sourcesDir}`);
   const workDir = `${root}${sep}${rel.split(sep)[0]}`;
-  if (!isInside(workDir, repoRootOf(real, sourcePath))) return declined('ARGOCD_APP_SOURCE_PATH leads above the request\'s work directory');
+  if (!isInside(workDir, repoRootOf(real, sourcePath))) return declined("ARGOCD_APP_SOURCE_PATH leads above the request's work directory");
   return real;
 }
 

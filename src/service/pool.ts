@@ -239,9 +239,13 @@ export class WorkerPool<W extends PoolWorker> {
           }
         }, this.queueTimeoutMs),
       };
-      ticket.signal?.addEventListener('abort', () => {
-        if (this.dequeue(waiter)) this.settle(waiter, () => reject(new RunCancelled('the run was cancelled while waiting for a worker')));
-      }, { once: true });
+      ticket.signal?.addEventListener(
+        'abort',
+        () => {
+          if (this.dequeue(waiter)) this.settle(waiter, () => reject(new RunCancelled('the run was cancelled while waiting for a worker')));
+        },
+        { once: true },
+      );
       let queue = this.queues.get(ticket.app);
       if (!queue) this.queues.set(ticket.app, (queue = []));
       queue.push(waiter);
@@ -265,7 +269,9 @@ export class WorkerPool<W extends PoolWorker> {
     if (!longest || longest.length <= mine + 1) return false;
     const evicted = longest[longest.length - 1]!;
     this.dequeue(evicted);
-    this.settle(evicted, () => evicted.reject(new PoolBusy(`${this.maxQueued} runs already wait for a worker (JETWAY_MAX_QUEUED_RUNS), ${longest.length + 1} of them this app's: its newest gave way to another app`)));
+    this.settle(evicted, () =>
+      evicted.reject(new PoolBusy(`${this.maxQueued} runs already wait for a worker (JETWAY_MAX_QUEUED_RUNS), ${longest.length + 1} of them this app's: its newest gave way to another app`)),
+    );
     return true;
   }
 

@@ -21,8 +21,7 @@ export interface RunRequestBody {
 
 export type RunResponseBody =
   /** `destination`: the server URL of the cluster the service resolved the run's lookups to (RunRecord.destination). */
-  | { ok: true; stdout: string; stderr: string; refs: LookupRef[]; durationMs: number; destination?: string }
-  | { ok: false; error: { kind: FlightFailure; message: string; stderr: string } };
+  { ok: true; stdout: string; stderr: string; refs: LookupRef[]; durationMs: number; destination?: string } | { ok: false; error: { kind: FlightFailure; message: string; stderr: string } };
 
 export const moduleMissing = 'module-missing';
 

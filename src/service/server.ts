@@ -12,16 +12,7 @@ import type { Logger } from './log.js';
 import { lookupState, type Metrics } from './metrics.js';
 import { ModuleStore } from './modules.js';
 import { OverBudget, PoolBusy, RunCancelled, WorkerPool } from './pool.js';
-import {
-  fallbackReasons,
-  fallbacksPath,
-  generatePath,
-  moduleMissing,
-  serverTimingHeader,
-  type FallbackReportBody,
-  type RunRecordBody,
-  type RunResponseBody,
-} from './protocol.js';
+import { fallbackReasons, fallbacksPath, generatePath, moduleMissing, serverTimingHeader, type FallbackReportBody, type RunRecordBody, type RunResponseBody } from './protocol.js';
 import { RepoModules } from './repo-modules.js';
 import { specOf } from './request.js';
 
@@ -280,16 +271,21 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const address = opsServer.address();
     port = typeof address === 'object' && address ? address.port : undefined;
   }
-  log('info', 'jetway serve listening', { socket: options.socket, port, workers: options.workers, perApp: pool.perApp, maxTimeoutMs: options.maxTimeoutMs, memoryBudgetMib: pool.memoryBudgetMib ?? null, maxQueued: pool.maxQueued });
+  log('info', 'jetway serve listening', {
+    socket: options.socket,
+    port,
+    workers: options.workers,
+    perApp: pool.perApp,
+    maxTimeoutMs: options.maxTimeoutMs,
+    memoryBudgetMib: pool.memoryBudgetMib ?? null,
+    maxQueued: pool.maxQueued,
+  });
 
   return {
     port,
     async close() {
       socketServer.closeIdleConnections();
-      await Promise.all([
-        new Promise<void>((resolve) => socketServer.close(() => resolve())),
-        options.listen ? new Promise<void>((resolve) => opsServer.close(() => resolve())) : Promise.resolve(),
-      ]);
+      await Promise.all([new Promise<void>((resolve) => socketServer.close(() => resolve())), options.listen ? new Promise<void>((resolve) => opsServer.close(() => resolve())) : Promise.resolve()]);
       await pool.close();
       await rm(options.socket, { force: true });
     },

@@ -7,7 +7,11 @@ import { validateMatcher } from '../host/matcher.js';
 
 /** A bad admin setting: the message names the variable, what was given and what is expected, in one line. */
 export class SettingError extends Error {
-  constructor(readonly setting: string, given: string, expected: string) {
+  constructor(
+    readonly setting: string,
+    given: string,
+    expected: string,
+  ) {
     super(`admin setting ${setting}: got ${JSON.stringify(given)}, expected ${expected} (fix the jetway container's environment)`);
     this.name = 'SettingError';
   }
@@ -20,7 +24,10 @@ const unset = (raw: string | undefined): raw is undefined => raw === undefined |
 
 /** Splits a comma or newline separated list, dropping blanks. */
 export function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '');
+  return (raw ?? '')
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** A whole number > 0, or `fallback` when unset. */
@@ -45,7 +52,15 @@ export function boundedInt<F extends number | undefined>(fallback: F, max: numbe
 export function oneOf<W extends string>(words: readonly W[], fallback: W): Parser<W> {
   return (raw, name) => {
     if (unset(raw)) return fallback;
-    if (!(words as readonly string[]).includes(raw)) throw new SettingError(name, raw, words.map((w) => JSON.stringify(w)).join(', ').replace(/, ([^,]*)$/, ' or $1'));
+    if (!(words as readonly string[]).includes(raw))
+      throw new SettingError(
+        name,
+        raw,
+        words
+          .map((w) => JSON.stringify(w))
+          .join(', ')
+          .replace(/, ([^,]*)$/, ' or $1'),
+      );
     return raw as W;
   };
 }

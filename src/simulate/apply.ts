@@ -30,13 +30,7 @@ export async function liveOf(cluster: OfflineCluster, desired: KubeObject, names
   const wantedNamespace = desired.metadata?.namespace || namespace;
   return cluster
     .all()
-    .find(
-      (o) =>
-        groupOf(o.apiVersion ?? '') === group &&
-        o.kind === desired.kind &&
-        o.metadata?.name === desired.metadata?.name &&
-        (!namespaced || o.metadata?.namespace === wantedNamespace),
-    );
+    .find((o) => groupOf(o.apiVersion ?? '') === group && o.kind === desired.kind && o.metadata?.name === desired.metadata?.name && (!namespaced || o.metadata?.namespace === wantedNamespace));
 }
 
 /** Why: Argo CD applies only what is out of sync; an applied manifest is wholly contained in the live object. */

@@ -116,7 +116,11 @@ export async function simulate(plan: Plan, onStep: (report: StepReport) => void)
     }
     statusMessage = seen.statusMessage;
     const work = await workOnFirstWave(cluster, wavesOf(seen.objects), plan);
-    const health = async () => appHealth(seen.flightHealth, (await Promise.all(seen.objects.map((o) => liveOf(cluster, o, plan.namespace)))).filter((o): o is KubeObject => o !== undefined));
+    const health = async () =>
+      appHealth(
+        seen.flightHealth,
+        (await Promise.all(seen.objects.map((o) => liveOf(cluster, o, plan.namespace)))).filter((o): o is KubeObject => o !== undefined),
+      );
     if (work) {
       onStep({ step, statusMessage, health: await health(), ...work });
       continue;

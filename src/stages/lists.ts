@@ -23,7 +23,11 @@ export function flattenLists(stage: KubeObject[], stderr = ''): KubeObject[] {
     const items = (object as { items: unknown[] }).items;
     return items.map((item, i) => {
       if (typeof item !== 'object' || item === null || Array.isArray(item) || typeof (item as KubeObject).kind !== 'string' || (item as KubeObject).kind === '') {
-        throw new FlightError('output', `flight output is not Kubernetes resources: ${object.kind} ${object.metadata?.name ?? ''} item ${i + 1} is not an object with a kind`.replace('  ', ' '), stderr);
+        throw new FlightError(
+          'output',
+          `flight output is not Kubernetes resources: ${object.kind} ${object.metadata?.name ?? ''} item ${i + 1} is not an object with a kind`.replace('  ', ' '),
+          stderr,
+        );
       }
       return item as KubeObject;
     });

@@ -90,9 +90,7 @@ export function parseStages(stdout: Uint8Array, stderr = '', bounds: RenderBound
   } else {
     const list = docs[0].filter((v) => v !== null);
     if (list.every(Array.isArray)) {
-      stages = list.map((stage, s) =>
-        (stage as unknown[]).filter((v) => v !== null).map((d, i) => resource(d, `stage ${s + 1} item ${i + 1}`, stderr)),
-      );
+      stages = list.map((stage, s) => (stage as unknown[]).filter((v) => v !== null).map((d, i) => resource(d, `stage ${s + 1} item ${i + 1}`, stderr)));
     } else {
       stages = [list.map((d, i) => resource(d, `item ${i + 1}`, stderr))];
     }

@@ -131,10 +131,13 @@ export class FlightWorker {
         switch (message.type) {
           case 'host-call':
             pending = message.call;
-            void job.host(message.call).then(
-              (answer) => this.answer(answer),
-              (error: unknown) => this.answer({ state: 2, body: error instanceof Error ? error.message : String(error) }),
-            ).finally(() => (pending = undefined));
+            void job
+              .host(message.call)
+              .then(
+                (answer) => this.answer(answer),
+                (error: unknown) => this.answer({ state: 2, body: error instanceof Error ? error.message : String(error) }),
+              )
+              .finally(() => (pending = undefined));
             return;
           case 'exited':
             finish(() => resolve({ exitCode: message.exitCode, stdout: message.stdout, stderr: decoder.decode(message.stderr), instance: message.instance }));
@@ -172,7 +175,11 @@ export class FlightWorker {
   // Why: a worker that ran out of its heap bound is the flight's doing (host-side buffers); say which setting raises it.
   private failure(error: Error): FlightError {
     if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      return new FlightError('memory', `the flight's host-side buffers exceeded the worker heap bound of ${this.heapMib} MiB (JETWAY_WORKER_HEAP_MIB): make the flight write and look up less, or raise JETWAY_WORKER_HEAP_MIB`, '');
+      return new FlightError(
+        'memory',
+        `the flight's host-side buffers exceeded the worker heap bound of ${this.heapMib} MiB (JETWAY_WORKER_HEAP_MIB): make the flight write and look up less, or raise JETWAY_WORKER_HEAP_MIB`,
+        '',
+      );
     }
     return new FlightError('crash', `the flight worker failed: ${error.message}`, '');
   }

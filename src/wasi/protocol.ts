@@ -50,4 +50,3 @@ export interface BridgeChannel {
   /** The port answers arrive on, read synchronously with receiveMessageOnPort. */
   port: MessagePort;
 }
-

@@ -89,11 +89,7 @@ export class FlightWasi {
   configure(setup: WasiSetup): void {
     this.wasi.args = setup.argv;
     this.wasi.env = setup.env;
-    this.wasi.fds = [
-      new OpenFile(new File(setup.stdin, { readonly: true })),
-      new ConsoleStdout((chunk) => setup.stdout.write(chunk)),
-      new ConsoleStdout((chunk) => setup.stderr.write(chunk)),
-    ];
+    this.wasi.fds = [new OpenFile(new File(setup.stdin, { readonly: true })), new ConsoleStdout((chunk) => setup.stdout.write(chunk)), new ConsoleStdout((chunk) => setup.stderr.write(chunk))];
   }
 
   // Why: the shim counts UTF-16 units; Go panics at start on a non-ASCII argument.

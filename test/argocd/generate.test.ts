@@ -74,7 +74,13 @@ after(async () => {
 
 /** An Application deploying in-cluster to team-a, also put on the API server, where serve resolves its destination. */
 function app(name: string, path: string, parameters: NonNullable<Application['source']['plugin']>['parameters']): Application {
-  const application: Application = { name, project: 'default', destinationNamespace: 'team-a', revision: 'a'.repeat(40), source: { repoURL, path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters } } };
+  const application: Application = {
+    name,
+    project: 'default',
+    destinationNamespace: 'team-a',
+    revision: 'a'.repeat(40),
+    source: { repoURL, path, targetRevision: 'HEAD', plugin: { name: 'jetway', parameters } },
+  };
   ensureApplication(api, application);
   return application;
 }
@@ -87,7 +93,13 @@ const kindNames = (manifests: readonly Record<string, unknown>[]): string[] => (
 test('a repo-local module that prints YAML renders, with the Namespace in wave 0 and yoke ownership on everything', async () => {
   const { manifests } = await repo.generate(app('yaml-app', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }]));
   const objects = manifests as unknown as Manifest[];
-  assert.deepEqual(objects.map((o) => [o.kind, o.metadata.annotations['argocd.argoproj.io/sync-wave']]), [['Namespace', '0'], ['ConfigMap', '1']]);
+  assert.deepEqual(
+    objects.map((o) => [o.kind, o.metadata.annotations['argocd.argoproj.io/sync-wave']]),
+    [
+      ['Namespace', '0'],
+      ['ConfigMap', '1'],
+    ],
+  );
   for (const o of objects) {
     assert.equal(o.metadata.labels['app.kubernetes.io/managed-by'], 'jetway');
     assert.equal(o.metadata.annotations['instance.atc.yoke.cd/release'], 'yaml-app');
@@ -121,17 +133,27 @@ test('a normal refresh is served from the cache; a hard refresh runs generate ag
 
 test('a wrong parameter fails the generate with Argo CD error text naming it, and never yields manifests', async () => {
   await assert.rejects(
-    repo.generate(app('bad', 'yaml', [{ name: 'timeout', string: 'soon' }, { name: 'wasm', string: 'flight.wasm' }])),
+    repo.generate(
+      app('bad', 'yaml', [
+        { name: 'timeout', string: 'soon' },
+        { name: 'wasm', string: 'flight.wasm' },
+      ]),
+    ),
     /failed exit status 1: jetway: generate for Application bad failed: parameter timeout: got "soon", expected a Go duration/,
   );
-  await assert.rejects(repo.generate(app('typo', 'yaml', [{ name: 'clusterAcces', string: 'true' }, { name: 'wasm', string: 'flight.wasm' }])), /parameter clusterAcces: got/);
+  await assert.rejects(
+    repo.generate(
+      app('typo', 'yaml', [
+        { name: 'clusterAcces', string: 'true' },
+        { name: 'wasm', string: 'flight.wasm' },
+      ]),
+    ),
+    /parameter clusterAcces: got/,
+  );
 });
 
 test('a flight that fails (no cluster access for a lookup) fails the generate instead of emitting nothing', async () => {
-  await assert.rejects(
-    repo.generate(app('noaccess', 'pipeline', [{ name: 'wasm', string: 'pipeline.wasm.gz' }])),
-    /flight exited with code 1[\s\S]*access to the cluster has not been granted/,
-  );
+  await assert.rejects(repo.generate(app('noaccess', 'pipeline', [{ name: 'wasm', string: 'pipeline.wasm.gz' }])), /flight exited with code 1[\s\S]*access to the cluster has not been granted/);
 });
 
 test('build: true compiles the Go source of the commit once; a hard refresh of the same commit does not rebuild', { skip: existsSync(go) ? false : `no Go toolchain at ${go}` }, async () => {
@@ -179,7 +201,10 @@ test('refs fill {{ .name }} in an http wasm URL from a Secret in the destination
     // a token the server refuses: the ComparisonError names the templated URL, never the value from the Secret
     secret('revoked-token');
     await assert.rejects(repo.generate(app('refapp-revoked', 'yaml', parameters)), (error: Error) => {
-      assert.match(error.message, /failed exit status 1: jetway: generate for Application refapp-revoked failed: cannot download module http:\/\/[\d.:]+\/flights\/flight\.wasm\?token=\{\{ \.token \}\}: the server answered 404/);
+      assert.match(
+        error.message,
+        /failed exit status 1: jetway: generate for Application refapp-revoked failed: cannot download module http:\/\/[\d.:]+\/flights\/flight\.wasm\?token=\{\{ \.token \}\}: the server answered 404/,
+      );
       assert.doesNotMatch(error.message, /revoked-token/);
       return true;
     });
@@ -189,13 +214,23 @@ test('refs fill {{ .name }} in an http wasm URL from a Secret in the destination
   }
 });
 
-test('checksum: the module\'s sha256 renders; a wrong one fails naming the checksum, with no manifests', async () => {
+test("checksum: the module's sha256 renders; a wrong one fails naming the checksum, with no manifests", async () => {
   const right = sha256(yamlFlight);
-  const { manifests } = await repo.generate(app('sum-ok', 'yaml', [{ name: 'checksum', string: right }, { name: 'wasm', string: 'flight.wasm' }]));
+  const { manifests } = await repo.generate(
+    app('sum-ok', 'yaml', [
+      { name: 'checksum', string: right },
+      { name: 'wasm', string: 'flight.wasm' },
+    ]),
+  );
   assert.deepEqual(kindNames(manifests), ['Namespace/yaml-ns', 'ConfigMap/from-yaml']);
   const wrong = 'f'.repeat(64);
   await assert.rejects(
-    repo.generate(app('sum-bad', 'yaml', [{ name: 'checksum', string: wrong }, { name: 'wasm', string: 'flight.wasm' }])),
+    repo.generate(
+      app('sum-bad', 'yaml', [
+        { name: 'checksum', string: wrong },
+        { name: 'wasm', string: 'flight.wasm' },
+      ]),
+    ),
     { message: new RegExp(`failed exit status 1: jetway: generate for Application sum-bad failed: module flight\\.wasm has sha256 ${right}, expected ${wrong} \\(checksum\\)`) },
   );
 });
@@ -222,19 +257,23 @@ test('maxMemoryMib: a flight allocating beyond the cap fails saying so; a Go fli
   assert.deepEqual(kindNames(manifests), ['ConfigMap/mem-ok-versioncheck']);
 });
 
-test('insecure: "true" pulls oci:// over plain HTTP from a real registry; without it the pull fails pointing at the parameter', { skip: existsSync('/usr/bin/docker-registry') ? false : 'no /usr/bin/docker-registry' }, async () => {
-  const registry = await startRegistry();
-  try {
-    await pushArtifact(registry.host, 'flights/yaml', 'v1', gzip(yamlFlight));
-    const wasm = { name: 'wasm', string: `oci://${registry.host}/flights/yaml:v1` };
-    const { manifests } = await repo.generate(app('oci-plain', 'yaml', [{ name: 'insecure', string: 'true' }, wasm]));
-    assert.deepEqual(kindNames(manifests), ['Namespace/yaml-ns', 'ConfigMap/from-yaml']);
-    // the module pulled over HTTP is in the cache, but an Application that did not opt in must not get it
-    await assert.rejects(
-      repo.generate(app('oci-tls', 'yaml', [wasm])),
-      /failed exit status 1: jetway: generate for Application oci-tls failed: cannot reach registry 127\.0\.0\.1:\d+ .*set the insecure parameter\)/,
-    );
-  } finally {
-    await registry.stop();
-  }
-});
+test(
+  'insecure: "true" pulls oci:// over plain HTTP from a real registry; without it the pull fails pointing at the parameter',
+  { skip: existsSync('/usr/bin/docker-registry') ? false : 'no /usr/bin/docker-registry' },
+  async () => {
+    const registry = await startRegistry();
+    try {
+      await pushArtifact(registry.host, 'flights/yaml', 'v1', gzip(yamlFlight));
+      const wasm = { name: 'wasm', string: `oci://${registry.host}/flights/yaml:v1` };
+      const { manifests } = await repo.generate(app('oci-plain', 'yaml', [{ name: 'insecure', string: 'true' }, wasm]));
+      assert.deepEqual(kindNames(manifests), ['Namespace/yaml-ns', 'ConfigMap/from-yaml']);
+      // the module pulled over HTTP is in the cache, but an Application that did not opt in must not get it
+      await assert.rejects(
+        repo.generate(app('oci-tls', 'yaml', [wasm])),
+        /failed exit status 1: jetway: generate for Application oci-tls failed: cannot reach registry 127\.0\.0\.1:\d+ .*set the insecure parameter\)/,
+      );
+    } finally {
+      await registry.stop();
+    }
+  },
+);

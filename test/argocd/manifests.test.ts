@@ -20,7 +20,7 @@ const names = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metad
 const yamlInput = '# written in the Application\napiVersion: examples.jetway.dev/v1\nkind: Pipeline\nmetadata:\n  name: demo\nspec: {}\n';
 const jsonInput = JSON.stringify({ apiVersion: 'examples.jetway.dev/v1', kind: 'Pipeline', metadata: { name: 'demo' }, spec: {} });
 
-test('the flight\'s own object is recognised from YAML and from JSON input, taken out, and its status read', () => {
+test("the flight's own object is recognised from YAML and from JSON input, taken out, and its status read", () => {
   for (const input of [yamlInput, jsonInput]) {
     const m = toManifests([[job('demo-one'), pipeline({ message: 'waiting for job one to complete' })]], options(input));
     assert.deepEqual(names(m.objects), ['Job/demo-one']);
@@ -44,7 +44,14 @@ test('keepInput keeps a re-emitted input object as a real resource, still readin
 });
 
 test('empty output is refused with a line naming allowEmpty, after Lists are flattened and the input object taken out; allowEmpty renders none', () => {
-  for (const stdout of ['', '[]', '[[]]', '{"apiVersion":"v1","kind":"List","items":[]}', '{"apiVersion":"v1","kind":"List","items":null}', '[[{"apiVersion":"v1","kind":"ConfigMapList","items":[]}]]']) {
+  for (const stdout of [
+    '',
+    '[]',
+    '[[]]',
+    '{"apiVersion":"v1","kind":"List","items":[]}',
+    '{"apiVersion":"v1","kind":"List","items":null}',
+    '[[{"apiVersion":"v1","kind":"ConfigMapList","items":[]}]]',
+  ]) {
     const stages = parseStages(enc(stdout));
     assert.throws(() => toManifests(stages, options('')), /empty output would make Argo CD prune the whole app, so it is refused; set the parameter allowEmpty: "true"/, stdout);
     assert.deepEqual(toManifests(stages, options('', { allowEmpty: true })).objects, [], stdout);
@@ -59,7 +66,11 @@ test('List items get the same ownership and sync-wave annotations as everything 
   assert.deepEqual(names(m.objects), ['Job/a', 'ConfigMap/c', 'Job/b']);
   assert.deepEqual(
     m.objects.map((o) => [o.metadata?.annotations?.['instance.atc.yoke.cd/release'], o.metadata?.annotations?.['argocd.argoproj.io/sync-wave']]),
-    [['demo', '0'], ['demo', '0'], ['demo', '1']],
+    [
+      ['demo', '0'],
+      ['demo', '0'],
+      ['demo', '1'],
+    ],
   );
   assert.throws(() => parseStages(enc('{"apiVersion":"v1","kind":"List","items":[{"metadata":{}}]}')), /List item 1 is not an object with a kind/);
 });
@@ -79,5 +90,8 @@ test('the FlightStatus carries only the state and message, sits in the last wave
   assert.equal(toManifests([[job('a'), waved]], options('', { flightStatus: true })).objects.at(-1)!.metadata?.annotations?.['argocd.argoproj.io/sync-wave'], '7');
   // an app in another namespace: <ns>_<name> becomes a valid object name
   assert.equal(toManifests([[job('a')]], { ...options(''), release: 'team-a_web', flightStatus: true }).objects.at(-1)!.metadata?.name, 'team-a.web');
-  assert.equal(toManifests(stages, options(yamlInput)).objects.some((o) => o.kind === 'FlightStatus'), false);
+  assert.equal(
+    toManifests(stages, options(yamlInput)).objects.some((o) => o.kind === 'FlightStatus'),
+    false,
+  );
 });

@@ -22,11 +22,18 @@ test('a refs entry may be written as YAML or JSON, namespace optional', () => {
 
 test('a refs entry that is not an object with secret and key names the entry and the expected shape', () => {
   for (const raw of ['flight-source', '{secret: flight-source}', '{secret: [unclosed']) {
-    assert.throws(() => parsePluginParameters([{ name: 'wasm', string: 'https://example.com/x.wasm' }, { name: 'refs', map: { token: raw } }]), (error: Error) => {
-      assert.match(error.message, /refs\.token/);
-      assert.match(error.message, /YAML\/JSON object \{"secret": \.\.\., "key": \.\.\./);
-      return true;
-    });
+    assert.throws(
+      () =>
+        parsePluginParameters([
+          { name: 'wasm', string: 'https://example.com/x.wasm' },
+          { name: 'refs', map: { token: raw } },
+        ]),
+      (error: Error) => {
+        assert.match(error.message, /refs\.token/);
+        assert.match(error.message, /YAML\/JSON object \{"secret": \.\.\., "key": \.\.\./);
+        return true;
+      },
+    );
   }
 });
 
@@ -41,7 +48,15 @@ test('a parameter given twice keeps its first entry, as yokecd does, and both en
   ]);
   assert.deepEqual(params.input, { text: '{"replicas": 1}' });
   assert.equal(params.timeoutMs, 20_000);
-  assert.throws(() => parsePluginParameters([{ name: 'wasm', string: 'flight.wasm' }, { name: 'inputFiles', array: ['a.yaml'] }, { name: 'inputFiles', string: 'b.yaml' }]), /inputFiles/);
+  assert.throws(
+    () =>
+      parsePluginParameters([
+        { name: 'wasm', string: 'flight.wasm' },
+        { name: 'inputFiles', array: ['a.yaml'] },
+        { name: 'inputFiles', string: 'b.yaml' },
+      ]),
+    /inputFiles/,
+  );
 });
 
 test('keepInput and allowEmpty are "true" or "false", validated, and announced in plugin.yaml', async () => {

@@ -37,7 +37,7 @@ test('a ref in the destination namespace fills the URL, and its value is registe
 
 test("a ref value as a URL object serializes it in a path or query (WHATWG encodes ' in a query, which encodeURI keeps) is redacted", () => {
   const redactions = new Redactions();
-  redactions.add('t', "it's a\"sec^ret");
+  redactions.add('t', 'it\'s a"sec^ret');
   const url = new URL(`https://h.example/it's a"sec^ret?q=it's a"sec^ret`);
   assert.doesNotMatch(redactions.apply(url.href), /sec/);
 });
@@ -46,7 +46,10 @@ test("a ref to another namespace's Secret is refused before any read, unless the
   const cluster = secrets({ 'shared/creds': { token: 'v' } });
   const refs = new Map([['t', ref('creds', 'token', 'shared')]]);
   for (const ceiling of [undefined, ['shared/ConfigMap'], ['shared/Secret:other'], ['team-a/Secret']]) {
-    await assert.rejects(expandModuleUrl('https://h/{{ .t }}', refs, async () => cluster, { namespace: 'team-a', ceiling }, new Redactions()), /parameter refs\.t: got "shared\/creds", expected a Secret in the destination namespace team-a/);
+    await assert.rejects(
+      expandModuleUrl('https://h/{{ .t }}', refs, async () => cluster, { namespace: 'team-a', ceiling }, new Redactions()),
+      /parameter refs\.t: got "shared\/creds", expected a Secret in the destination namespace team-a/,
+    );
   }
   assert.deepEqual(cluster.reads, []);
   for (const ceiling of [['shared/Secret:creds'], ['shared/Secret'], ['Secret']]) {
@@ -57,6 +60,12 @@ test("a ref to another namespace's Secret is refused before any read, unless the
 test('a placeholder without a ref, and a key the Secret lacks, are errors naming them', async () => {
   const cluster = secrets({ 'team-a/src': { token: 'v' } });
   const reach = { namespace: 'team-a', ceiling: undefined };
-  await assert.rejects(expandModuleUrl('https://h/{{ .missing }}', new Map(), async () => cluster, reach, new Redactions()), /refs has no entry missing/);
-  await assert.rejects(expandModuleUrl('https://h/{{ .t }}', new Map([['t', ref('src', 'toString')]]), async () => cluster, reach, new Redactions()), /key "toString" not present in secret "src" \(refs\.t\)/);
+  await assert.rejects(
+    expandModuleUrl('https://h/{{ .missing }}', new Map(), async () => cluster, reach, new Redactions()),
+    /refs has no entry missing/,
+  );
+  await assert.rejects(
+    expandModuleUrl('https://h/{{ .t }}', new Map([['t', ref('src', 'toString')]]), async () => cluster, reach, new Redactions()),
+    /key "toString" not present in secret "src" \(refs\.t\)/,
+  );
 });

@@ -43,8 +43,14 @@ test('an in-process generate of a flight without cluster access loads neither th
     assert.match(result.stdout, /kind: ConfigMap\n/);
     const urls = (await readFile(loaded, 'utf8')).trim().split('\n');
     // the hook saw the in-process path (not only the relay), so the check below is about that path
-    assert.ok(urls.some((url) => url.endsWith('/dist/src/wasi/flight-worker.js')), `generate's run modules were not among those loaded:\n${urls.join('\n')}`);
-    assert.deepEqual(urls.filter((url) => /\/node_modules\/(@kubernetes\/client-node|prom-client)\//.test(url)), []);
+    assert.ok(
+      urls.some((url) => url.endsWith('/dist/src/wasi/flight-worker.js')),
+      `generate's run modules were not among those loaded:\n${urls.join('\n')}`,
+    );
+    assert.deepEqual(
+      urls.filter((url) => /\/node_modules\/(@kubernetes\/client-node|prom-client)\//.test(url)),
+      [],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

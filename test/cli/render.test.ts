@@ -26,7 +26,11 @@ function render(args: string[], cwd = repoPath('')): Promise<Run> {
 function succeeded(run: Run): KubeObject[] {
   assert.equal(run.exitCode, 0, `render failed: ${run.stderr}`);
   // --output json is one object per line; yaml is a document stream
-  if (run.stdout.startsWith('{')) return run.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as KubeObject);
+  if (run.stdout.startsWith('{'))
+    return run.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as KubeObject);
   return (yaml.loadAll(run.stdout) as KubeObject[]).filter((o) => o !== null);
 }
 
@@ -232,7 +236,7 @@ describe('bad arguments: one clear stderr line, non-zero exit, empty stdout', { 
     failed(await render([...wasm, '--input-file', join(scratch.path, 'nope.json')]), /cannot read --input-file .*nope\.json: no such file/);
   });
 
-  test('a failing flight: its stderr is shown after jetway\'s line', async () => {
+  test("a failing flight: its stderr is shown after jetway's line", async () => {
     const run = await render(['--wasm', 'test/flights/wasm/versioncheck.wasm.gz', '--arg', 'v9.0.0']);
     failed(run, /flight exited with code 1/, false);
     const [, marker, ...flight] = run.stderr.trimEnd().split('\n');
@@ -258,18 +262,23 @@ describe('render --application: the destination cluster from the kubeconfig cont
       return { name, cluster: kc.clusters[0]!.cluster, user: kc.users[0]!.user };
     });
     const file = join(dir, 'kubeconfig.yaml');
-    writeFileSync(file, yaml.dump({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'hub',
-      clusters: entries.map((e) => ({ name: e.name, cluster: e.cluster })),
-      users: entries.map((e) => ({ name: e.name, user: e.user })),
-      contexts: entries.map((e) => ({ name: e.name, context: { cluster: e.name, user: e.name } })),
-    }));
+    writeFileSync(
+      file,
+      yaml.dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'hub',
+        clusters: entries.map((e) => ({ name: e.name, cluster: e.cluster })),
+        users: entries.map((e) => ({ name: e.name, user: e.user })),
+        contexts: entries.map((e) => ({ name: e.name, context: { cluster: e.name, user: e.name } })),
+      }),
+    );
     return file;
   }
 
   before(async () => {
     clusters = await startHubAndRemote();
-    dir = await mkdtemp(join(scratch.path, "app-"));
+    dir = await mkdtemp(join(scratch.path, 'app-'));
     for (const api of [clusters.hub, clusters.remote]) {
       api.ns('team');
       api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'team' }, data: { cluster: api === clusters.hub ? 'hub' : 'remote' } });
@@ -282,8 +291,17 @@ describe('render --application: the destination cluster from the kubeconfig cont
     const file = join(dir, `app-${Object.values(destination).join('-').replace(/\W+/g, '-')}.yaml`);
     await writeFile(file, yaml.dump(application('lookup-app', { ...destination, namespace: 'team' })));
     return render([
-      '--wasm', 'test/flights/wasm/lookup.wasm.gz', '--application', file, '--kubeconfig', kubeconfig, '--cluster-access',
-      '--resource-matcher', 'team/ConfigMap:settings', '--input', JSON.stringify({ Name: 'settings', Namespace: 'team', Kind: 'ConfigMap', ApiVersion: 'v1' }),
+      '--wasm',
+      'test/flights/wasm/lookup.wasm.gz',
+      '--application',
+      file,
+      '--kubeconfig',
+      kubeconfig,
+      '--cluster-access',
+      '--resource-matcher',
+      'team/ConfigMap:settings',
+      '--input',
+      JSON.stringify({ Name: 'settings', Namespace: 'team', Kind: 'ConfigMap', ApiVersion: 'v1' }),
     ]);
   }
 
@@ -298,6 +316,9 @@ describe('render --application: the destination cluster from the kubeconfig cont
     const run = await renderApp({ server: 'https://prod.example.com' });
     assert.equal(run.exitCode, 1);
     assert.equal(run.stdout, '');
-    assert.match(run.stderr, /^jetway: render failed: Application argocd\/lookup-app: no kubeconfig context named "https:\/\/prod\.example\.com" \(its spec\.destination\.server\); name a context after the cluster, or pass --context \(contexts: hub, remote\)$/);
+    assert.match(
+      run.stderr,
+      /^jetway: render failed: Application argocd\/lookup-app: no kubeconfig context named "https:\/\/prod\.example\.com" \(its spec\.destination\.server\); name a context after the cluster, or pass --context \(contexts: hub, remote\)$/,
+    );
   });
 });

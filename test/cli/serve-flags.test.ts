@@ -6,7 +6,18 @@ import { test } from 'node:test';
 import { settingsOf, type ServeFlags } from '../../src/cli/serve.js';
 import { jsonLogger } from '../../src/service/log.js';
 
-const defaults: ServeFlags = { socket: '/s', listen: ':9464', workers: '2', logLevel: 'info', debounce: '2s', minInterval: '10s', waitingRefresh: '5m', leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' };
+const defaults: ServeFlags = {
+  socket: '/s',
+  listen: ':9464',
+  workers: '2',
+  logLevel: 'info',
+  debounce: '2s',
+  minInterval: '10s',
+  waitingRefresh: '5m',
+  leaseDuration: '15s',
+  renewDeadline: '10s',
+  retryPeriod: '2s',
+};
 
 test('Applications without a <ns>_ prefix are looked for in --argocd-namespace, else the pod namespace, else argocd', () => {
   // deploy/ sets POD_NAMESPACE from the downward API: Argo CD installed in `gitops` works without any flag
@@ -27,8 +38,17 @@ test('--log-level drops less severe lines and refuses unknown levels', () => {
   log('debug', 'opened a watch');
   log('warn', 'watch failed', { watch: 'jobs' });
   log('error', 'cannot start');
-  const lines = String(out.read()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines.map((l) => [l['level'], l['msg']]), [['warn', 'watch failed'], ['error', 'cannot start']]);
+  const lines = String(out.read())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => [l['level'], l['msg']]),
+    [
+      ['warn', 'watch failed'],
+      ['error', 'cannot start'],
+    ],
+  );
   assert.equal(lines[0]!['watch'], 'jobs');
 });
 

@@ -30,7 +30,13 @@ before(async () => {
   installRunRecords(api);
   installArgoProjects(api);
   // the Application deploys in-cluster to demo: serve resolves the lookups there (the plugin container has no credentials)
-  api.put(application('argocd', 'pipeline', { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' }, source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } } }));
+  api.put(
+    application('argocd', 'pipeline', {
+      project: 'default',
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' },
+      source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } },
+    }),
+  );
   cache = await mkdtemp(join(tmpdir(), 'jetway-serve-cache-'));
 });
 after(async () => {
@@ -220,7 +226,10 @@ test('jetway serve given a file that is not a kubeconfig says so in one line', a
     const result = await execa(process.execPath, [main, 'serve', '--kubeconfig', join(dir, 'kubeconfig'), '--socket', join(dir, 's.sock'), '--listen', '127.0.0.1:0'], { reject: false });
     assert.equal(result.exitCode, 1);
     // the failure is the last line (a start-up log line may come before it)
-    assert.match(result.stderr.trimEnd().split('\n').at(-1)!, /^jetway: serve failed: kubeconfig \S+kubeconfig is not a usable kubeconfig \(a YAML map with clusters, users and contexts\): it is empty or not a YAML map$/);
+    assert.match(
+      result.stderr.trimEnd().split('\n').at(-1)!,
+      /^jetway: serve failed: kubeconfig \S+kubeconfig is not a usable kubeconfig \(a YAML map with clusters, users and contexts\): it is empty or not a YAML map$/,
+    );
     assert.doesNotMatch(result.stderr, /Cannot read properties of undefined/);
   } finally {
     await rm(dir, { recursive: true, force: true });

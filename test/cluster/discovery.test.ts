@@ -10,7 +10,12 @@ function server() {
   const groups = [{ name: 'apps', versions: [{ version: 'v1' }], preferredVersion: { version: 'v1' } }];
   const documents: Record<string, unknown> = {
     '/api': { versions: ['v1'] },
-    '/apis/widgets.example.com/v1': { resources: [{ name: 'widgets', kind: 'Widget', namespaced: true }, { name: 'widgets/status', kind: 'Widget', namespaced: true }] },
+    '/apis/widgets.example.com/v1': {
+      resources: [
+        { name: 'widgets', kind: 'Widget', namespaced: true },
+        { name: 'widgets/status', kind: 'Widget', namespaced: true },
+      ],
+    },
   };
   const fetched: string[] = [];
   return {

@@ -20,7 +20,14 @@ test('bookkeeping the API server changes on its own leaves the fingerprint as it
 });
 
 test('key order and undefined fields do not matter; the hash is sha256 hex', () => {
-  const reordered: KubeObject = { status: { active: 1 }, spec: job['spec'], kind: 'Job', apiVersion: 'batch/v1', metadata: { labels: { app: 'demo' }, namespace: 'demo', name: 'one' }, extra: undefined };
+  const reordered: KubeObject = {
+    status: { active: 1 },
+    spec: job['spec'],
+    kind: 'Job',
+    apiVersion: 'batch/v1',
+    metadata: { labels: { app: 'demo' }, namespace: 'demo', name: 'one' },
+    extra: undefined,
+  };
   assert.equal(fingerprint(reordered), fingerprint(job));
   assert.match(fingerprint(job), /^[0-9a-f]{64}$/);
 });

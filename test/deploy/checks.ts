@@ -58,7 +58,11 @@ export function checkPluginContainer(pod: Obj): void {
   // it unpacks app authors' repositories: no cluster credentials in its mounts or env (issue 14); jetway serve holds them
   assert.equal(m.get(SERVICE_ACCOUNT_DIR), undefined, 'the plugin container mounts no ServiceAccount token');
   const tokenVolumes = new Set((pod.volumes ?? []).filter((v: Obj) => v.projected?.sources?.some((s: Obj) => s.serviceAccountToken) || v.secret).map((v: Obj) => v.name));
-  assert.deepEqual([...m.values()].filter((mount: Obj) => tokenVolumes.has(mount.name) || mount.mountPath.startsWith('/var/run/secrets')), [], 'no token or Secret volume');
+  assert.deepEqual(
+    [...m.values()].filter((mount: Obj) => tokenVolumes.has(mount.name) || mount.mountPath.startsWith('/var/run/secrets')),
+    [],
+    'no token or Secret volume',
+  );
   for (const e of c.env ?? []) {
     assert.ok(!['JETWAY_KUBECONFIG', 'KUBECONFIG'].includes(e.name) && e.valueFrom?.secretKeyRef === undefined, `no credentials in the plugin container's env (${e.name})`);
   }
@@ -77,7 +81,10 @@ export function checkServeContainer(pod: Obj): void {
   assert.equal(c.securityContext.runAsUser, 999);
   const port = (c.ports ?? []).find((p: Obj) => p.name === 'jetway-metrics');
   assert.equal(port?.containerPort, 9464);
-  for (const [probe, endpoint] of [['livenessProbe', '/healthz'], ['readinessProbe', '/readyz']] as const) {
+  for (const [probe, endpoint] of [
+    ['livenessProbe', '/healthz'],
+    ['readinessProbe', '/readyz'],
+  ] as const) {
     assert.equal(c[probe]?.httpGet?.path, endpoint, probe);
     assert.ok([9464, 'jetway-metrics'].includes(c[probe]?.httpGet?.port), `${probe} port`);
   }
@@ -102,7 +109,10 @@ export function checkServeDoesGenerates(pod: Obj): void {
   const env = (c: Obj) => Object.fromEntries((c.env ?? []).filter((e: Obj) => e.value !== undefined).map((e: Obj) => [e.name, e.value]));
   assert.equal(env(serve)['JETWAY_SOURCES_DIR'], '/tmp/_cmp_server', "Argo CD's cmp-server unpacks into $TMPDIR/_cmp_server");
   const locations = ['JETWAY_SOCKET', 'JETWAY_CACHE_DIR', 'JETWAY_SOURCES_DIR'];
-  const policy = (e: Record<string, string>) => Object.entries(e).filter(([k]) => k.startsWith('JETWAY_') && !locations.includes(k)).sort();
+  const policy = (e: Record<string, string>) =>
+    Object.entries(e)
+      .filter(([k]) => k.startsWith('JETWAY_') && !locations.includes(k))
+      .sort();
   assert.deepEqual(policy(env(serve)), policy(env(container(pod, 'jetway'))), 'the same JETWAY_* policy on both containers');
 }
 
@@ -143,7 +153,11 @@ export function checkTokenConfinement(pod: Obj): void {
 
 export function checkHardening(pod: Obj, names: string[]): void {
   const all = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
-  for (const name of names) assert.ok(all.some((c: Obj) => c.name === name), `container ${name}`);
+  for (const name of names)
+    assert.ok(
+      all.some((c: Obj) => c.name === name),
+      `container ${name}`,
+    );
   for (const c of all) {
     const sc = c.securityContext ?? {};
     assert.equal(sc.runAsNonRoot, true, `${c.name} runAsNonRoot`);
@@ -188,8 +202,7 @@ export function effectiveRules(objects: Obj[], name: string): Rule[] {
   const role = find(roles, 'ClusterRole', name);
   const selectors: Obj[] = role.aggregationRule?.clusterRoleSelectors ?? [];
   if (selectors.length === 0) return role.rules ?? [];
-  const matches = (o: Obj) =>
-    selectors.some((s) => Object.entries(s.matchLabels ?? {}).every(([k, v]) => o.metadata?.labels?.[k] === v));
+  const matches = (o: Obj) => selectors.some((s) => Object.entries(s.matchLabels ?? {}).every(([k, v]) => o.metadata?.labels?.[k] === v));
   return roles.filter((o) => o !== role && matches(o)).flatMap((o) => o.rules ?? []);
 }
 
@@ -198,9 +211,7 @@ export function grants(rules: Rule[], group: string, resource: string, verb: str
 }
 
 export function grantSet(rules: Rule[]): string[] {
-  return rules
-    .flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))))
-    .sort();
+  return rules.flatMap((r) => (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))).sort();
 }
 
 /** jetway's RBAC: `namespace` is where the bindings' subject must be (undefined as written: kustomize fills it in). */
@@ -219,9 +230,16 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
     for (const v of r.verbs) assert.ok(['get', 'list', 'watch'].includes(v), `jetway-lookup is read-only, not ${v}`);
   }
   for (const [group, resource] of [
-    ['', 'configmaps'], ['', 'services'], ['', 'pods'], ['', 'namespaces'],
-    ['apps', 'deployments'], ['apps', 'statefulsets'], ['batch', 'jobs'], ['networking.k8s.io', 'ingresses'],
-    ['policy', 'poddisruptionbudgets'], ['autoscaling', 'horizontalpodautoscalers'],
+    ['', 'configmaps'],
+    ['', 'services'],
+    ['', 'pods'],
+    ['', 'namespaces'],
+    ['apps', 'deployments'],
+    ['apps', 'statefulsets'],
+    ['batch', 'jobs'],
+    ['networking.k8s.io', 'ingresses'],
+    ['policy', 'poddisruptionbudgets'],
+    ['autoscaling', 'horizontalpodautoscalers'],
   ]) {
     for (const verb of ['get', 'list', 'watch']) {
       assert.ok(grants(lookup, group!, resource!, verb), `jetway-lookup can ${verb} ${resource}.${group}`);
@@ -231,15 +249,22 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
     assert.equal(grants(lookup, '', 'secrets', verb), secretReads, `jetway-lookup ${secretReads ? 'can' : 'cannot'} ${verb} secrets`);
   }
 
-  assert.deepEqual(
-    grantSet(effectiveRules(objects, 'jetway-refresh')),
-    [
-      '/events:create', '/events:patch',
-      'argoproj.io/applications:get', 'argoproj.io/applications:list', 'argoproj.io/applications:patch', 'argoproj.io/applications:watch',
-      'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update',
-      'jetway.dev/runrecords:create', 'jetway.dev/runrecords:get', 'jetway.dev/runrecords:list', 'jetway.dev/runrecords:update', 'jetway.dev/runrecords:watch',
-    ],
-  );
+  assert.deepEqual(grantSet(effectiveRules(objects, 'jetway-refresh')), [
+    '/events:create',
+    '/events:patch',
+    'argoproj.io/applications:get',
+    'argoproj.io/applications:list',
+    'argoproj.io/applications:patch',
+    'argoproj.io/applications:watch',
+    'coordination.k8s.io/leases:create',
+    'coordination.k8s.io/leases:get',
+    'coordination.k8s.io/leases:update',
+    'jetway.dev/runrecords:create',
+    'jetway.dev/runrecords:get',
+    'jetway.dev/runrecords:list',
+    'jetway.dev/runrecords:update',
+    'jetway.dev/runrecords:watch',
+  ]);
 
   for (const name of ['jetway-lookup', 'jetway-refresh']) {
     const binding = find(objects, 'ClusterRoleBinding', name);

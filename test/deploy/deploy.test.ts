@@ -95,7 +95,6 @@ test('the Dockerfile agrees with the manifests', () => {
 
 // ---- rendered with kubectl kustomize ----
 
-
 // A stand-in for Argo CD's argocd-repo-server Deployment (manifests/base/repo-server), cut down to what
 // the sidecar contract touches.
 const ARGOCD_REPO_SERVER = `
@@ -205,7 +204,7 @@ test('rendered over an Argo CD install', { skip: skipRender }, () => {
   // deploy/flight-status: the FlightStatus CRD, and its Lua health check merged into the install's argocd-cm
   assert.ok(find(objects, 'CustomResourceDefinition', 'flightstatuses.jetway.dev'));
   const argocdCm = find(objects, 'ConfigMap', 'argocd-cm');
-  assert.equal(argocdCm.data.url, 'https://argocd.example.com', 'the install\'s own settings are kept');
+  assert.equal(argocdCm.data.url, 'https://argocd.example.com', "the install's own settings are kept");
   assert.match(argocdCm.data['resource.customizations.health.jetway.dev_FlightStatus'], /hs.status = "Progressing"/);
 });
 

@@ -20,7 +20,7 @@ test('argocd-cm gets the check under the key Argo CD looks up for jetway.dev/Fli
   assert.deepEqual([patch.kind, patch.metadata.name], ['ConfigMap', 'argocd-cm']);
 });
 
-test('the Lua check: Done is Healthy, Waiting Progressing, Failed Degraded, each with the flight\'s message', () => {
+test("the Lua check: Done is Healthy, Waiting Progressing, Failed Degraded, each with the flight's message", () => {
   const object = (spec: unknown) => ({ apiVersion: flightStatusApiVersion, kind: flightStatusKind, metadata: { name: 'demo' }, spec });
   assert.deepEqual(runLuaHealth(script, object({ state: 'Done', message: 'all jobs have completed' })), { status: 'Healthy', message: 'all jobs have completed' });
   assert.deepEqual(runLuaHealth(script, object({ state: 'Waiting', message: 'waiting for job two to complete' })), { status: 'Progressing', message: 'waiting for job two to complete' });

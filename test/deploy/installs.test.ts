@@ -64,11 +64,19 @@ for (const install of ['install-v3.5.1.yaml', 'ha-install-v3.5.1.yaml']) {
       checkPod(deployment, [...JETWAY_CONTAINERS, 'argocd-repo-server', 'copyutil']);
       const pod = deployment.spec.template.spec;
       assert.equal(pod.serviceAccountName, 'argocd-repo-server');
-      for (const name of ['var-files', 'plugins', 'tmp']) assert.ok(pod.volumes.some((v: Obj) => v.name === name), `Argo CD's volume ${name} is there to mount`);
+      for (const name of ['var-files', 'plugins', 'tmp'])
+        assert.ok(
+          pod.volumes.some((v: Obj) => v.name === name),
+          `Argo CD's volume ${name} is there to mount`,
+        );
 
       // RBAC subjects follow the namespace, with no patch by the user
       const jetway = objects.filter((o) => o.metadata?.labels?.['app.kubernetes.io/name'] === 'jetway');
-      checkRbac(jetway.filter((o) => o.kind.startsWith('Cluster') || o.kind === 'Role' || o.kind === 'RoleBinding'), false, namespace);
+      checkRbac(
+        jetway.filter((o) => o.kind.startsWith('Cluster') || o.kind === 'Role' || o.kind === 'RoleBinding'),
+        false,
+        namespace,
+      );
       assert.equal(find(objects, 'ServiceAccount', 'argocd-repo-server').metadata.namespace, namespace);
       for (const o of objects.filter((x) => !x.kind.startsWith('Cluster') && x.kind !== 'CustomResourceDefinition')) {
         assert.equal(o.metadata.namespace, namespace, `${o.kind} ${o.metadata.name} in ${namespace}`);
@@ -82,11 +90,18 @@ for (const install of ['install-v3.5.1.yaml', 'ha-install-v3.5.1.yaml']) {
       // one named `metrics`): the name must lead to jetway-serve's 9464 and nothing else
       const [port] = service.spec.ports;
       const named = [...pod.initContainers, ...pod.containers].flatMap((c: Obj) => c.ports ?? []).filter((p: Obj) => p.name === port.targetPort);
-      assert.deepEqual(named.map((p: Obj) => p.containerPort), [9464], `targetPort ${port.targetPort} is jetway-serve's port alone`);
+      assert.deepEqual(
+        named.map((p: Obj) => p.containerPort),
+        [9464],
+        `targetPort ${port.targetPort} is jetway-serve's port alone`,
+      );
       assert.equal(port.port, 9464);
       const policy = find(objects, 'NetworkPolicy', 'jetway-metrics');
       assert.ok(selects(policy.spec.podSelector.matchLabels, podLabels), 'the policy applies to the repo-server pods');
-      assert.deepEqual(policy.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)), [9464]);
+      assert.deepEqual(
+        policy.spec.ingress.flatMap((r: Obj) => r.ports.map((p: Obj) => p.port)),
+        [9464],
+      );
       find(objects, 'NetworkPolicy', 'argocd-repo-server-network-policy');
       find(objects, 'Service', 'argocd-repo-server');
     });
@@ -104,8 +119,11 @@ test('kustomize: the service-monitor component scrapes the jetway-metrics Servic
   assert.equal(monitor.metadata.namespace, 'gitops', 'next to the Service it selects');
   const service = find(objects, 'Service', 'jetway-metrics');
   assert.ok(selects(monitor.spec.selector.matchLabels, service.metadata.labels), 'selects the jetway-metrics Service');
-  assert.ok(!selects(monitor.spec.selector.matchLabels, find(objects, 'Service', 'argocd-repo-server').metadata.labels ?? {}), 'and not Argo CD\'s');
-  assert.deepEqual(monitor.spec.endpoints.map((e: Obj) => [e.port, e.path]), [['metrics', '/metrics']]);
+  assert.ok(!selects(monitor.spec.selector.matchLabels, find(objects, 'Service', 'argocd-repo-server').metadata.labels ?? {}), "and not Argo CD's");
+  assert.deepEqual(
+    monitor.spec.endpoints.map((e: Obj) => [e.port, e.path]),
+    [['metrics', '/metrics']],
+  );
   assert.ok(service.spec.ports.some((p: Obj) => p.name === 'metrics'));
 });
 
@@ -179,20 +197,27 @@ test('Helm: the same containers, volumes, plugin and RBAC as deploy/, under the 
 
   // RBAC: deploy/rbac.yaml's ClusterRoles as they are; the bindings' subject is the ServiceAccount the chart makes
   const objects: Obj[] = helmValues.extraObjects;
-  assert.deepEqual(objects.filter((o) => o.kind === 'ClusterRole'), rbac.filter((o) => o.kind === 'ClusterRole'));
+  assert.deepEqual(
+    objects.filter((o) => o.kind === 'ClusterRole'),
+    rbac.filter((o) => o.kind === 'ClusterRole'),
+  );
   const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding');
-  assert.deepEqual(bindings.map((b) => b.metadata.name), ['jetway-lookup', 'jetway-refresh']);
+  assert.deepEqual(
+    bindings.map((b) => b.metadata.name),
+    ['jetway-lookup', 'jetway-refresh'],
+  );
   for (const binding of bindings) {
     const written = find(rbac, 'ClusterRoleBinding', binding.metadata.name);
     assert.deepEqual(binding.roleRef, written.roleRef);
     // `<fullname>-repo-server` (or repoServer.serviceAccount.name) in the release's namespace, from the chart's own helpers
-    assert.deepEqual(binding.subjects, [
-      { kind: 'ServiceAccount', name: '{{ include "argo-cd.repoServer.serviceAccountName" . }}', namespace: '{{ include "argo-cd.namespace" . }}' },
-    ]);
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: '{{ include "argo-cd.repoServer.serviceAccountName" . }}', namespace: '{{ include "argo-cd.namespace" . }}' }]);
   }
   // the AppProject Role and its binding, in the release's namespace
   const helmNamespace = '{{ include "argo-cd.namespace" . }}';
-  assert.deepEqual(find(objects, 'Role', 'jetway-appprojects'), { ...find(rbac, 'Role', 'jetway-appprojects'), metadata: { ...find(rbac, 'Role', 'jetway-appprojects').metadata, namespace: helmNamespace } });
+  assert.deepEqual(find(objects, 'Role', 'jetway-appprojects'), {
+    ...find(rbac, 'Role', 'jetway-appprojects'),
+    metadata: { ...find(rbac, 'Role', 'jetway-appprojects').metadata, namespace: helmNamespace },
+  });
   const roleBinding = find(objects, 'RoleBinding', 'jetway-appprojects');
   assert.deepEqual(roleBinding.roleRef, find(rbac, 'RoleBinding', 'jetway-appprojects').roleRef);
   assert.deepEqual(roleBinding.subjects, [{ kind: 'ServiceAccount', name: '{{ include "argo-cd.repoServer.serviceAccountName" . }}', namespace: helmNamespace }]);
@@ -210,7 +235,10 @@ test('Helm: the CRDs and the FlightStatus health check, as deploy/ ships them', 
   // through tpl (templates/extra-manifests.yaml), so nothing in them may look like a template
   assert.equal(chartValues.crds.keep, true);
   const crds = helmValues.extraObjects.filter((o: Obj) => o.kind === 'CustomResourceDefinition');
-  assert.deepEqual(crds.map((c: Obj) => c.metadata.name), shippedCrds.map((c) => c.metadata.name));
+  assert.deepEqual(
+    crds.map((c: Obj) => c.metadata.name),
+    shippedCrds.map((c) => c.metadata.name),
+  );
   crds.forEach((crd: Obj, i: number) => {
     const { annotations, ...metadata } = crd.metadata;
     assert.deepEqual(annotations, { 'helm.sh/resource-policy': 'keep' });
@@ -226,9 +254,29 @@ test('Helm: the CRDs and the FlightStatus health check, as deploy/ ships them', 
  * at cf5d1c0): the CRD is not available offline, so its field names are listed here.
  */
 const operatorRepoFields = [
-  'annotations', 'autotls', 'enabled', 'env', 'execTimeout', 'extraRepoCommandArgs', 'image', 'initContainers', 'labels', 'logFormat',
-  'logLevel', 'metrics', 'mountsatoken', 'remote', 'replicas', 'resources', 'serviceaccount', 'sidecarContainers', 'systemCATrust',
-  'verifytls', 'version', 'volumeMounts', 'volumes',
+  'annotations',
+  'autotls',
+  'enabled',
+  'env',
+  'execTimeout',
+  'extraRepoCommandArgs',
+  'image',
+  'initContainers',
+  'labels',
+  'logFormat',
+  'logLevel',
+  'metrics',
+  'mountsatoken',
+  'remote',
+  'replicas',
+  'resources',
+  'serviceaccount',
+  'sidecarContainers',
+  'systemCATrust',
+  'verifytls',
+  'version',
+  'volumeMounts',
+  'volumes',
 ];
 /** Fields of the same CRD's `spec` (v1beta1) that jetway's document may use: `repo` and `resourceHealthChecks` (a CRD of
  * that commit also has `extraConfig`, a raw argocd-cm map, which jetway does not use; v1alpha1's resourceCustomizations
@@ -247,7 +295,7 @@ test('Operator: the ArgoCD fields are CRD fields and carry the same containers a
   assert.deepEqual(cr.spec.repo.volumes, patchPod.volumes);
   // the operator's repo-server container is argocd-repo-server (controllers/argocd/repo_server.go); it keeps the token off
   assert.equal(cr.spec.repo.annotations['kubectl.kubernetes.io/default-container'], 'argocd-repo-server');
-  assert.equal(cr.spec.repo.mountsatoken, undefined, 'the operator default (no token in Argo CD\'s container) is kept');
+  assert.equal(cr.spec.repo.mountsatoken, undefined, "the operator default (no token in Argo CD's container) is kept");
   // every mount names a volume: jetway's, or the operator's var-files and plugins
   const volumes = new Set([...cr.spec.repo.volumes.map((v: Obj) => v.name), 'var-files', 'plugins']);
   for (const c of cr.spec.repo.sidecarContainers) {

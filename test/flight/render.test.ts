@@ -9,7 +9,9 @@ const spec: RunSpec = { input: new Uint8Array(), release: 'demo', namespace: 'de
 const module = { bytes: new Uint8Array(), digest: '0'.repeat(64) };
 
 /** A runner that prints `stdout` (and `stderr`) as a flight would, without running one. */
-const printing = (stdout: string, stderr = ''): FlightRunner => async () => ({ stdout: new TextEncoder().encode(stdout), stderr, refs: [], durationMs: 1 });
+const printing =
+  (stdout: string, stderr = ''): FlightRunner =>
+  async () => ({ stdout: new TextEncoder().encode(stdout), stderr, refs: [], durationMs: 1 });
 
 test('the timeout ceiling: a shorter request stands, a longer or absent one is clamped and says so', () => {
   assert.deepEqual(deadlineUnder(5_000, 60_000), { timeoutMs: 5_000, clamped: false });
@@ -23,7 +25,10 @@ test('output becomes stages, with the flight stderr passed on', async () => {
   const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'one' } };
   const result = await renderFlight(module, spec, printing(JSON.stringify([[secret], [job]]), 'note\n'));
   assert.equal(result.stages.length, 2);
-  assert.deepEqual(result.stages.map((stage) => stage.map((o) => o.kind)), [['ConfigMap'], ['Job']]);
+  assert.deepEqual(
+    result.stages.map((stage) => stage.map((o) => o.kind)),
+    [['ConfigMap'], ['Job']],
+  );
   assert.equal(result.stderr, 'note\n');
 });
 

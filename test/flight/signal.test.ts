@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { flightSignal } from '../../src/flight/signal.js';
 
-const ready = (status: string, reason?: string, message?: string) => ({ message: 'from status.message', conditions: [{ type: 'Synced', status: 'True' }, { type: 'Ready', status, reason, message }] });
+const ready = (status: string, reason?: string, message?: string) => ({
+  message: 'from status.message',
+  conditions: [
+    { type: 'Synced', status: 'True' },
+    { type: 'Ready', status, reason, message },
+  ],
+});
 
 test("yoke's Ready condition decides: True done, False waiting, False with reason Failed or Error failed, Unknown waiting", () => {
   assert.deepEqual(flightSignal(ready('True', 'Ready', 'all good'), false), { state: 'done', message: 'all good', source: 'ready-condition' });

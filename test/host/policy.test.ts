@@ -70,7 +70,7 @@ test('(1) without cluster access every call is FeatureNotGranted and nothing rea
 });
 
 // (2)+(3) apiVersion and REST mapping.
-test('(3) an unknown kind is Error with apimachinery\'s no-matches message, not NotFound', async () => {
+test("(3) an unknown kind is Error with apimachinery's no-matches message, not NotFound", async () => {
   const answer = await lookup(host(), 'x', '', 'Widget', 'g.example.com/v1');
   assert.equal(answer.state, State.Error);
   assert.equal(answer.body, 'no matches for kind "Widget" in version "g.example.com/v1"');
@@ -92,7 +92,12 @@ test('(3) a CRD created after the first lookup resolves on the next run; discove
   const found = object(await lookup(access, 'g1', '', 'Gadget', 'gadgets.example.com/v1'));
   assert.deepEqual(found['spec'], { size: 3 });
   // the refresh on the miss: /api + /apis once, then the group version's resource list
-  assert.ok(discoveryPaths(mark).length <= 3, `discovery requests: ${discoveryPaths(mark).map((r) => r.path).join(' ')}`);
+  assert.ok(
+    discoveryPaths(mark).length <= 3,
+    `discovery requests: ${discoveryPaths(mark)
+      .map((r) => r.path)
+      .join(' ')}`,
+  );
 
   // known kinds now answer from cache: ten more lookups, no discovery at all
   const mark2 = api.requests.length;
@@ -110,7 +115,10 @@ test('(4) an empty namespace on a namespaced kind means the release namespace, n
   const mark = api.requests.length;
   const found = object(await lookup(host(), 'mine', ''));
   assert.equal(found.metadata?.namespace, 'team');
-  const gets = api.requests.slice(mark).filter((r) => r.path.endsWith('/configmaps/mine')).map((r) => r.path);
+  const gets = api.requests
+    .slice(mark)
+    .filter((r) => r.path.endsWith('/configmaps/mine'))
+    .map((r) => r.path);
   assert.deepEqual(gets, ['/api/v1/namespaces/team/configmaps/mine']);
 });
 
@@ -196,7 +204,7 @@ test('refs: owned, matched and missing are recorded with fingerprints only for f
   });
 });
 
-test('the API server\'s 401 is Unauthenticated; its 403 (RBAC) is Forbidden with the server\'s message', async () => {
+test("the API server's 401 is Unauthenticated; its 403 (RBAC) is Forbidden with the server's message", async () => {
   const stranger = kubeCluster(api, 'nobody-knows-this-token');
   try {
     const answer = await lookup(host({ cluster: stranger }), 'mine', 'team');
@@ -210,10 +218,7 @@ test('the API server\'s 401 is Unauthenticated; its 403 (RBAC) is Forbidden with
     object(await lookup(host({ cluster: reader }), 'mine', 'team'));
     const answer = await lookup(host({ cluster: reader, matchers: ['*'] }), 'db', 'team', 'Secret', 'v1');
     assert.equal(answer.state, State.Forbidden);
-    assert.equal(
-      answer.body,
-      'secrets "db" is forbidden: User "system:serviceaccount:jetway:jetway" cannot get resource "secrets" in API group "" in the namespace "team"',
-    );
+    assert.equal(answer.body, 'secrets "db" is forbidden: User "system:serviceaccount:jetway:jetway" cannot get resource "secrets" in API group "" in the namespace "team"');
   } finally {
     reader.close();
   }
@@ -280,7 +285,10 @@ test('a name or namespace that is not one path segment is refused as Error witho
     const answer = await lookup(host({ matchers: ['*'] }), name, namespace);
     assert.equal(answer.state, State.Error, `${namespace}/${name}`);
   }
-  assert.deepEqual(api.requests.slice(mark).map((r) => r.path), []);
+  assert.deepEqual(
+    api.requests.slice(mark).map((r) => r.path),
+    [],
+  );
 });
 
 test('the admin ceiling narrows matchers but never owned objects', async () => {

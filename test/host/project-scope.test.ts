@@ -34,7 +34,12 @@ test('destinations by name; a server pattern does not match a cluster only by na
 });
 
 test('`!` negation: a deny namespace entry refuses even when a later entry allows everything', () => {
-  const p = project({ destinations: [{ server: '*', namespace: '!kube-system' }, { server: '*', namespace: '*' }] });
+  const p = project({
+    destinations: [
+      { server: '*', namespace: '!kube-system' },
+      { server: '*', namespace: '*' },
+    ],
+  });
   assert.equal(isDestinationPermitted(p, remote, 'kube-system'), false);
   assert.equal(isDestinationPermitted(p, remote, 'team'), true);
   const byName = project({ destinations: [{ name: '!prod-*', namespace: '*' }] });
@@ -48,13 +53,21 @@ test('permitOnlyProjectScopedClusters: the cluster Secret must name the project'
   assert.equal(isDestinationPermitted(p, { ...remote, project: 'tenant' }, 'team'), true);
 });
 
-test('cluster-scoped objects: the app\'s destination must be permitted and the cluster resource lists allow the kind', () => {
+test("cluster-scoped objects: the app's destination must be permitted and the cluster resource lists allow the kind", () => {
   const scope = (spec: Record<string, unknown>): ProjectScope => ({ project: project({ destinations: [{ server: '*', namespace: 'team' }], ...spec }), cluster: remote, namespace: 'team' });
   const node = { group: '', kind: 'Node', namespace: '', name: 'n1' };
   assert.equal(projectDenial(scope({ clusterResourceWhitelist: [{ group: '*', kind: '*' }] }), node), undefined);
   assert.match(projectDenial(scope({}), node) ?? '', /^cannot read cluster-scoped Node n1: AppProject "tenant" does not permit Node in its cluster resources$/);
   assert.match(projectDenial(scope({ clusterResourceWhitelist: [{ group: '*', kind: '*' }], clusterResourceBlacklist: [{ group: '', kind: 'Node' }] }), node) ?? '', /does not permit Node/);
-  assert.equal(projectDenial(scope({ clusterResourceWhitelist: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'team-*' }] }), { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', namespace: '', name: 'team-view' }), undefined);
+  assert.equal(
+    projectDenial(scope({ clusterResourceWhitelist: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'team-*' }] }), {
+      group: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      namespace: '',
+      name: 'team-view',
+    }),
+    undefined,
+  );
   const elsewhere: ProjectScope = { ...scope({ clusterResourceWhitelist: [{ group: '*', kind: '*' }] }), namespace: 'other' };
   assert.match(projectDenial(elsewhere, node) ?? '', /does not permit the app's destination \(namespace "other" on cluster "prod-eu" \(https:\/\/prod-eu\.example\.com\)\)/);
 });
@@ -68,7 +81,10 @@ test('JETWAY_PROJECT_SCOPE (read by serve): on by default, "off" turns it off, a
   assert.equal(readSettings({}, 'serve').projectScope, 'on');
   assert.equal(readSettings({ JETWAY_PROJECT_SCOPE: 'off' }, 'serve').projectScope, 'off');
   assert.equal(readSettings({ JETWAY_PROJECT_SCOPE: 'on' }, 'serve').projectScope, 'on');
-  assert.throws(() => readSettings({ JETWAY_PROJECT_SCOPE: 'false' }, 'serve'), (e: unknown) => e instanceof SettingError && /JETWAY_PROJECT_SCOPE/.test(e.message));
+  assert.throws(
+    () => readSettings({ JETWAY_PROJECT_SCOPE: 'false' }, 'serve'),
+    (e: unknown) => e instanceof SettingError && /JETWAY_PROJECT_SCOPE/.test(e.message),
+  );
 });
 
 let api: FakeApiServer;
@@ -111,7 +127,7 @@ test('outside the project a missing object is Forbidden too (existence is not to
   assert.match(missing.body, /AppProject "tenant"/);
 });
 
-test('the project narrows the matchers, never widens them: without a matching matcher yoke\'s own message stays', async () => {
+test("the project narrows the matchers, never widens them: without a matching matcher yoke's own message stays", async () => {
   const answer = await lookup('team', 'shared', {}, ['other/ConfigMap']);
   assert.equal(answer.state, State.Forbidden);
   assert.match(answer.body, /cannot access resource outside of target release ownership/);

@@ -102,7 +102,7 @@ test('echo: non-ASCII arguments, env and input arrive intact (UTF-8 byte lengths
 
 // --- base: the lookup policy (yoke-compat.md "The access policy for lookups") ---
 
-test('base: without cluster access the flight fails with yoke\'s not-granted message', async () => {
+test("base: without cluster access the flight fails with yoke's not-granted message", async () => {
   const error = await flightFailure(render('base', { cluster: undefined }));
   assert.equal(error.kind, 'exit');
   assert.match(error.stderr, /access to the cluster has not been granted for this flight invocation/);
@@ -185,7 +185,7 @@ test('name: the ConfigMap is named after the release and carries the input', asy
 
 // --- versioncheck: YOKE_VERSION should read like a yoke release ---
 
-test('versioncheck: fails with yoke\'s message when YOKE_VERSION is below the minimum', async () => {
+test("versioncheck: fails with yoke's message when YOKE_VERSION is below the minimum", async () => {
   for (const args of [[], ['v0.21.0'], ['v1']]) {
     const error = await flightFailure(render('versioncheck', { args }));
     assert.equal(error.kind, 'exit');

@@ -45,7 +45,10 @@ describe('module cache', () => {
     for (const name of stored) assert.equal(`${hex(await readFile(join(cacheDir, 'sha256', name)))}.wasm`, name);
     assert.deepEqual(await readdir(join(cacheDir, 'tmp')), [], 'no temp files left behind');
     const again = await Promise.all(modules.map((_, i) => loadModule(`${server.url}/m${i}.wasm.gz`, { baseDir: dir, cacheDir })));
-    assert.equal(again.every((loaded) => loaded.cached), true);
+    assert.equal(
+      again.every((loaded) => loaded.cached),
+      true,
+    );
   });
 
   it('survives several processes loading into the same directory at once', async () => {
@@ -60,9 +63,7 @@ describe('module cache', () => {
       }
       process.stdout.write(JSON.stringify(out));`;
     const urls = modules.map((_, i) => `${server.url}/m${i}.wasm.gz`);
-    const runs = await Promise.all(
-      Array.from({ length: 4 }, () => execFileAsync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(urls)])),
-    );
+    const runs = await Promise.all(Array.from({ length: 4 }, () => execFileAsync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(urls)])));
     const expected = [0, 1, 2].flatMap(() => modules.map((m) => hex(m)));
     for (const run of runs) assert.deepEqual(JSON.parse(run.stdout), expected);
     for (const name of await readdir(join(cacheDir, 'sha256'))) assert.equal(`${hex(await readFile(join(cacheDir, 'sha256', name)))}.wasm`, name);

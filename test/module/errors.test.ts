@@ -72,7 +72,11 @@ test('a missing repository file is not-found; a bound passed is too-large', asyn
 });
 
 test('bytes that are not a usable module are invalid', async () => {
-  await failsWith(async () => decompress(new Uint8Array([1, 2, 3]), 'm.wasm.gz', true, 1 << 20), 'invalid', /^module m\.wasm\.gz is not valid gzip: .*\(re-create it with gzip, or drop the \.gz suffix\)$/);
+  await failsWith(
+    async () => decompress(new Uint8Array([1, 2, 3]), 'm.wasm.gz', true, 1 << 20),
+    'invalid',
+    /^module m\.wasm\.gz is not valid gzip: .*\(re-create it with gzip, or drop the \.gz suffix\)$/,
+  );
   await failsWith(async () => decompress(gzip(new Uint8Array(4096)), 'bomb.wasm.gz', true, 1024), 'too-large', /bomb\.wasm\.gz decompresses to more than 1024 bytes/);
   await failsWith(() => compileFlight(new TextEncoder().encode('not wasm'), undefined), 'invalid', /is not WebAssembly/);
   const broken = tinyModule('x').slice(0, 12);

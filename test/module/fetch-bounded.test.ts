@@ -35,10 +35,7 @@ test(`redirects stop after ${maxRedirects}, naming the last URL without its quer
 });
 
 test('every redirect target is checked before it is requested', async () => {
-  await assert.rejects(
-    fetchFollowing(`${one.url}/other`, { what: 'the download', checkTarget: (target) => assert.fail(`refused ${target.host}`) }),
-    new RegExp(`refused ${two.host}`),
-  );
+  await assert.rejects(fetchFollowing(`${one.url}/other`, { what: 'the download', checkTarget: (target) => assert.fail(`refused ${target.host}`) }), new RegExp(`refused ${two.host}`));
 });
 
 test('Authorization goes along within the origin and is dropped when a redirect leaves it', async () => {
@@ -46,11 +43,19 @@ test('Authorization goes along within the origin and is dropped when a redirect 
   const headers = { authorization: 'Bearer secret' };
   assert.equal(await (await fetchFollowing(`${one.url}/same`, { headers, what: 'x' })).text(), 'final');
   assert.equal(await (await fetchFollowing(`${one.url}/other`, { headers, what: 'x' })).text(), 'from two');
-  assert.deepEqual(authorizations, [['one', 'Bearer secret'], ['one', 'Bearer secret'], ['one', 'Bearer secret'], ['two', undefined]]);
+  assert.deepEqual(authorizations, [
+    ['one', 'Bearer secret'],
+    ['one', 'Bearer secret'],
+    ['one', 'Bearer secret'],
+    ['two', undefined],
+  ]);
 });
 
 test('a body past the bound is refused without being read whole', async () => {
   const response = new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(1024)) }));
-  await assert.rejects(readBounded(response, 10_000, () => new Error('too large')), /too large/);
+  await assert.rejects(
+    readBounded(response, 10_000, () => new Error('too large')),
+    /too large/,
+  );
   assert.deepEqual([...(await readBounded(new Response('abc'), 3, () => new Error('too large')))], [97, 98, 99]);
 });

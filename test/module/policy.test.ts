@@ -68,7 +68,11 @@ describe('allow-list', () => {
       [['oci://ghcr.io/yokecd/*'], ['oci://ghcr.io/yokecd/examples'], ['https://ghcr.io/yokecd/examples', 'oci://ghcr.io/yokecd/a/b']],
       [['oci://ghcr.io/repo/mod:2.*'], ['oci://ghcr.io/repo/mod:2.1', 'oci://ghcr.io/repo/mod:2.1.4'], ['oci://ghcr.io/repo/mod', 'oci://ghcr.io/repo/mod:1.0.0']],
       [['http://example.com:*/*'], ['http://example.com:8080/foo'], ['http://other.net:8080/foo']],
-      [['flights/[a-c]?.wasm', 'x\\*'], ['flights/b1.wasm', 'x*'], ['flights/d1.wasm', 'xy']],
+      [
+        ['flights/[a-c]?.wasm', 'x\\*'],
+        ['flights/b1.wasm', 'x*'],
+        ['flights/d1.wasm', 'xy'],
+      ],
       [['bad[glob'], [], ['bad[glob', 'badg']],
     ];
     for (const [globs, yes, no] of cases) {

@@ -45,7 +45,8 @@ test('checksum: 64 hex characters, with or without sha256:, compared in lower ca
   assert.equal(parseChecksum('checksum', hex), hex);
   assert.equal(parseChecksum('checksum', `sha256:${hex.toUpperCase()}`), hex);
   const expected = 'a sha256 hex digest of the decompressed module (64 hex characters)';
-  for (const value of [hex.slice(1), `${hex}0`, `sha512:${hex}`, 'zz'.repeat(32)]) refuses(() => parseChecksum('checksum', value), `parameter checksum: got ${JSON.stringify(value)}, expected ${expected}`);
+  for (const value of [hex.slice(1), `${hex}0`, `sha512:${hex}`, 'zz'.repeat(32)])
+    refuses(() => parseChecksum('checksum', value), `parameter checksum: got ${JSON.stringify(value)}, expected ${expected}`);
 });
 
 test('names: lower-case DNS labels of at most 63 characters', () => {
@@ -53,7 +54,8 @@ test('names: lower-case DNS labels of at most 63 characters', () => {
   assert.equal(parseName('release', 'my-app-2'), 'my-app-2');
   assert.equal(parseName('release', 'a'.repeat(63)), 'a'.repeat(63));
   const expected = 'a lower-case DNS label (a-z, 0-9, "-", at most 63 characters)';
-  for (const value of ['', 'a'.repeat(64), 'My-App', '-app', 'app-', 'my_app', 'my.app']) refuses(() => parseName('release', value), `parameter release: got ${JSON.stringify(value)}, expected ${expected}`);
+  for (const value of ['', 'a'.repeat(64), 'My-App', '-app', 'app-', 'my_app', 'my.app'])
+    refuses(() => parseName('release', value), `parameter release: got ${JSON.stringify(value)}, expected ${expected}`);
 });
 
 test('resource matchers: each checked, the bad one named with what is wrong with it', () => {
@@ -61,6 +63,8 @@ test('resource matchers: each checked, the bad one named with what is wrong with
   assert.deepEqual(parseMatchers('resourceMatchers', []), []);
   assert.throws(
     () => parseMatchers('resourceMatchers', ['Secret', 'a/b/c']),
-    (error: unknown) => error instanceof ParameterError && error.message.startsWith('parameter resourceMatchers: got "a/b/c", expected a matcher [namespace/]GroupKind[:name] (e.g. "Secret", "default/Deployment.apps:web"); this one '),
+    (error: unknown) =>
+      error instanceof ParameterError &&
+      error.message.startsWith('parameter resourceMatchers: got "a/b/c", expected a matcher [namespace/]GroupKind[:name] (e.g. "Secret", "default/Deployment.apps:web"); this one '),
   );
 });

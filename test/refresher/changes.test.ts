@@ -156,13 +156,19 @@ async function changeWhileDisconnected(app: string, name: string, compact: boole
 
 test('a watch resumes from its last resourceVersion after the server ends it, without missing a change', async () => {
   const since = await changeWhileDisconnected('resumer', 'resume-job', false);
-  assert.ok(since.every((q) => q.watch), `resumed without listing again: ${JSON.stringify(since)}`);
+  assert.ok(
+    since.every((q) => q.watch),
+    `resumed without listing again: ${JSON.stringify(since)}`,
+  );
   assert.ok(Number(since[0]?.query['resourceVersion']) > 0, 'resumed from a resourceVersion');
 });
 
 test('after 410 Gone the watch lists again and still catches a change made while disconnected', async () => {
   const since = await changeWhileDisconnected('relister', 'relist-job', true);
-  assert.ok(since.some((q) => !q.watch && q.method === 'GET'), 'listed again');
+  assert.ok(
+    since.some((q) => !q.watch && q.method === 'GET'),
+    'listed again',
+  );
 });
 
 test('a change for an Application that was deleted (404) drops its record and its watches', async () => {
@@ -195,7 +201,10 @@ test('a watch answered 410 or 500 recovers (re-list, backoff) and still catches 
     assert.equal(gone.hits, 1);
     await runUntil(clock, 'the watch is open again after three 500s', () => broken.hits === 3 && api.openWatches === 1);
     const since = api.requests.slice(mark).filter((q) => q.path.endsWith('/namespaces/default/jobs'));
-    assert.ok(since.some((q) => !q.watch), 'listed again after 410');
+    assert.ok(
+      since.some((q) => !q.watch),
+      'listed again after 410',
+    );
     clock.advance(minIntervalMs);
     await r.settled();
     assert.equal(hardRefreshes(api, 'argocd', 'flaky').length, 1);

@@ -74,7 +74,9 @@ const jobRequests = (api: FakeApiServer, from = 0) => api.requests.slice(from).f
 
 /** The Events on Application argocd/name with `reason`. */
 const eventsOf = (name: string, reason: string) =>
-  hub.list('v1', 'Event', 'argocd').filter((e: KubeObject) => (e['involvedObject'] as { name?: string }).name === name && e['reason'] === reason) as Array<KubeObject & { message: string; count: number }>;
+  hub.list('v1', 'Event', 'argocd').filter((e: KubeObject) => (e['involvedObject'] as { name?: string }).name === name && e['reason'] === reason) as Array<
+    KubeObject & { message: string; count: number }
+  >;
 
 /** The next planned refresh of `app`, as `jetway status` shows it. */
 const planned = (r: Refresher, app: string) => r.records().find((x) => x.app === app)?.nextRefreshAt;
@@ -98,7 +100,15 @@ test('a record destined to a registered cluster is watched there; the hard refre
     await r.settled();
     assert.equal(r.stats().changes, 1, 'the remote Job changed; the hub Job is not what the flight saw');
     assert.deepEqual(jobRequests(hub, hubMark), [], 'no list, watch or read of Jobs on the hub');
-    assert.deepEqual(new Set(jobRequests(remote).filter((q) => q.token !== remote.adminToken).map((q) => q.token)), new Set(['remote-token-1']), "the cluster Secret's token");
+    assert.deepEqual(
+      new Set(
+        jobRequests(remote)
+          .filter((q) => q.token !== remote.adminToken)
+          .map((q) => q.token),
+      ),
+      new Set(['remote-token-1']),
+      "the cluster Secret's token",
+    );
     assert.equal(hardRefreshes(remote, 'argocd', 'pipeline').length, 0);
   });
 });
@@ -142,12 +152,24 @@ test('a rotated token is picked up without a restart: one 401, the Secret is rea
     const mark = remote.requests.length;
     remote.closeWatches();
     await runUntil(clock, 'the watch is open again with the new token', () => remote.requests.slice(mark).some((q) => q.watch && q.token === 'remote-token-2' && q.status === 200));
-    assert.deepEqual(remote.requests.slice(mark).filter((q) => q.status === 401).map((q) => q.token), ['remote-token-1'], 'the old token failed once');
+    assert.deepEqual(
+      remote.requests
+        .slice(mark)
+        .filter((q) => q.status === 401)
+        .map((q) => q.token),
+      ['remote-token-1'],
+      'the old token failed once',
+    );
     remote.setStatus('batch/v1', 'Job', 'team', 'one', complete);
     await runUntil(clock, 'the change refreshes the app', () => hardRefreshes(hub, 'argocd', 'pipeline').length === 1);
     await r.settled();
     assert.equal(eventsOf('pipeline', 'ClusterUnreachable').length, 0);
-    assert.ok(jobRequests(remote, mark).filter((q) => !q.watch && q.status === 200).every((q) => q.token === 'remote-token-2'), 'reads after the rotation use the new token');
+    assert.ok(
+      jobRequests(remote, mark)
+        .filter((q) => !q.watch && q.status === 200)
+        .every((q) => q.token === 'remote-token-2'),
+      'reads after the rotation use the new token',
+    );
   });
 });
 
@@ -203,7 +225,11 @@ test('an unreachable cluster: one Warning Event naming it however often the watc
     assert.notEqual(planned(r, 'pipeline'), undefined, 'a new record of an app on the unreachable cluster keeps the periodic re-check');
     await r.settled();
     const again = eventsOf('pipeline', 'ClusterUnreachable');
-    assert.deepEqual(again.map((e) => e.count), [1], 'told once, not once per retry');
+    assert.deepEqual(
+      again.map((e) => e.count),
+      [1],
+      'told once, not once per retry',
+    );
     assert.equal(planned(r, 'local'), undefined, 'the in-cluster app beside it is unaffected');
     assert.equal(eventsOf('local', 'ClusterUnreachable').length, 0);
     outage.cancel();
@@ -227,7 +253,10 @@ test('a deleted cluster Secret: the next reconnect finds no registration, the ap
     remote.closeWatches();
     await runUntil(clock, 'the app falls back to the periodic re-check', () => planned(r, 'pipeline') !== undefined);
     await until('the Warning Event is written', () => eventsOf('pipeline', 'ClusterUnreachable').length === 1);
-    assert.match(eventsOf('pipeline', 'ClusterUnreachable')[0]!.message, new RegExp(`cluster ${remote.url.replace(/\./g, '\\.')} not found: no Secret labelled argocd\\.argoproj\\.io/secret-type=cluster`));
+    assert.match(
+      eventsOf('pipeline', 'ClusterUnreachable')[0]!.message,
+      new RegExp(`cluster ${remote.url.replace(/\./g, '\\.')} not found: no Secret labelled argocd\\.argoproj\\.io/secret-type=cluster`),
+    );
     assert.equal(remote.openWatches, 0, 'nothing is watched on a cluster Argo CD no longer knows');
   });
 });

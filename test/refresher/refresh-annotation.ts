@@ -27,13 +27,7 @@ export interface ReconcileImitation {
  * Reconciles Application namespace/name whenever it carries a hard refresh: its generate starts at once, waits while held,
  * then `generated(startedAt)` runs (the test posts the run record there) and the reconcile persists by `rule`.
  */
-export function imitateRefreshAnnotation(
-  api: FakeApiServer,
-  namespace: string,
-  name: string,
-  rule: 'v3.5.1' | 'master',
-  generated: (startedAt: Date) => void | Promise<void>,
-): ReconcileImitation {
+export function imitateRefreshAnnotation(api: FakeApiServer, namespace: string, name: string, rule: 'v3.5.1' | 'master', generated: (startedAt: Date) => void | Promise<void>): ReconcileImitation {
   const generates: number[] = [];
   let gate: { promise: Promise<void>; open: () => void } | undefined;
   let reconciling = false;

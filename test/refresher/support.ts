@@ -32,12 +32,7 @@ export function httpFor(api: FakeApiServer): KubeHttp {
 }
 
 /** What a flight records for a lookup of (group/version resource kind) namespace/name: fingerprinted over HTTP like the host does. */
-export async function lookedUp(
-  http: KubeHttp,
-  target: { group: string; version: string; resource: string; kind: string },
-  namespace: string,
-  name: string,
-): Promise<LookupRef> {
+export async function lookedUp(http: KubeHttp, target: { group: string; version: string; resource: string; kind: string }, namespace: string, name: string): Promise<LookupRef> {
   const mapping = { Group: target.group, Version: target.version, Resource: target.resource, Namespaced: namespace !== '' };
   const ref: LookupRef = { ref: `${namespace}/${target.kind}${target.group ? `.${target.group}` : ''}:${name}`, ...target, namespace, name, access: 'missing' };
   const res = await http.request(objectPath(mapping, namespace, name));

@@ -92,7 +92,14 @@ function reconciled(patch: (a: StoredApplication) => void = () => {}): StoredApp
         { group: 'batch', kind: 'Job', namespace: 'pipelines', name: 'pipeline-one', status: 'Synced' },
         { group: 'batch', kind: 'Job', namespace: 'pipelines', name: 'pipeline-two', status: 'OutOfSync' },
       ],
-      operationState: { phase: 'Succeeded', message: 'successfully synced', startedAt: '2026-03-01T12:29:00Z', finishedAt: '2026-03-01T12:29:01Z', operation: { initiatedBy: { automated: true } }, syncResult: { revision, source } },
+      operationState: {
+        phase: 'Succeeded',
+        message: 'successfully synced',
+        startedAt: '2026-03-01T12:29:00Z',
+        finishedAt: '2026-03-01T12:29:01Z',
+        operation: { initiatedBy: { automated: true } },
+        syncResult: { revision, source },
+      },
     },
   };
   patch(a);
@@ -106,7 +113,16 @@ test('decide: syncs only the OutOfSync resources at the revision Argo CD last sy
     resources: [{ group: 'batch', kind: 'Job', name: 'pipeline-two', namespace: 'pipelines' }],
     prune: true,
   });
-  assert.equal((decide(reconciled((a) => (a.spec!.syncPolicy = {})), [], now) as { prune: boolean }).prune, false);
+  assert.equal(
+    (
+      decide(
+        reconciled((a) => (a.spec!.syncPolicy = {})),
+        [],
+        now,
+      ) as { prune: boolean }
+    ).prune,
+    false,
+  );
 });
 
 test('decide: waits for Argo CD, and leaves every other case to Argo CD or the user', () => {
@@ -117,13 +133,26 @@ test('decide: waits for Argo CD, and leaves every other case to Argo CD or the u
     ['an operation runs', (a) => (a.operation = { sync: {} }), 'skip', /another operation is in progress/],
     ['in sync', (a) => (a.status!.sync!.status = 'Synced'), 'skip', /the app is Synced/],
     ['never synced', (a) => delete a.status!.operationState, 'skip', /has not synced this app yet/],
-    ['a new commit', (a) => (a.status!.sync!.revision = '9b8a7c6d5e4f30211203f4e5d6c7b8a9f0e1d2c3'), 'skip', /compared revision 9b8a7c6.* but last synced 3f1c9a7.*: syncing a new revision is Argo CD's or a user's call/],
+    [
+      'a new commit',
+      (a) => (a.status!.sync!.revision = '9b8a7c6d5e4f30211203f4e5d6c7b8a9f0e1d2c3'),
+      'skip',
+      /compared revision 9b8a7c6.* but last synced 3f1c9a7.*: syncing a new revision is Argo CD's or a user's call/,
+    ],
     ['a changed source', (a) => (a.spec!.source = { ...source, path: 'other' }), 'skip', /source changed since the last sync/],
     ['a failed sync by someone else', (a) => (a.status!.operationState!.phase = 'Failed'), 'skip', /last sync to .* ended Failed/],
-    ['prune only, prune off', (a) => {
-      a.spec!.syncPolicy = {};
-      a.status!.resources = [{ group: 'batch', kind: 'Job', name: 'old', status: 'OutOfSync', requiresPruning: true }, { group: 'batch', kind: 'Job', name: 'pipeline-one', status: 'Synced' }];
-    }, 'skip', /only resources to prune/],
+    [
+      'prune only, prune off',
+      (a) => {
+        a.spec!.syncPolicy = {};
+        a.status!.resources = [
+          { group: 'batch', kind: 'Job', name: 'old', status: 'OutOfSync', requiresPruning: true },
+          { group: 'batch', kind: 'Job', name: 'pipeline-one', status: 'Synced' },
+        ];
+      },
+      'skip',
+      /only resources to prune/,
+    ],
     ['wipe out', (a) => (a.status!.resources = [{ group: 'batch', kind: 'Job', name: 'old', status: 'OutOfSync', requiresPruning: true }]), 'skip', /wipe out all resources/],
   ];
   for (const [name, change, kind, why] of cases) {
@@ -164,7 +193,7 @@ function syncer(events: AppEvent[]): SyncAfterRefresh {
 
 const stored = (name: string) => api.get('argoproj.io/v1alpha1', 'Application', 'argocd', name) as KubeObject & StoredApplication;
 
-test('the operation is set as Argo CD\'s Sync API sets it: partial, jetway-initiated and automated, with the resourceVersion read, operationState cleared', async () => {
+test("the operation is set as Argo CD's Sync API sets it: partial, jetway-initiated and automated, with the resourceVersion read, operationState cleared", async () => {
   seed('sync-one');
   const events: AppEvent[] = [];
   const s = syncer(events);
@@ -183,7 +212,10 @@ test('the operation is set as Argo CD\'s Sync API sets it: partial, jetway-initi
     assert.equal(stored('sync-one').status?.operationState, undefined);
     // the Event follows the patch
     await until('jetway recorded the sync', () => events.length > 0, 10_000);
-    assert.deepEqual(events.map((e) => [e.type, e.reason, e.message]), [['Normal', 'SyncStarted', 'Job pipelines/pipeline-one changed: syncing Job/pipeline-two at revision 3f1c9a7']]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.reason, e.message]),
+      [['Normal', 'SyncStarted', 'Job pipelines/pipeline-one changed: syncing Job/pipeline-two at revision 3f1c9a7']],
+    );
   } finally {
     s.stop();
   }
@@ -201,11 +233,21 @@ test('a failed jetway sync backs the next one off with a Warning; a deny window 
     api.mutate('argoproj.io/v1alpha1', 'Application', 'argocd', 'sync-two', (o) => {
       const a = o as StoredApplication;
       delete a.operation;
-      a.status!.operationState = { phase: 'Failed', message: 'one or more objects failed to apply', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), operation: operation as never, syncResult: { revision, source } };
+      a.status!.operationState = {
+        phase: 'Failed',
+        message: 'one or more objects failed to apply',
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        operation: operation as never,
+        syncResult: { revision, source },
+      };
       a.status!.reconciledAt = new Date(Date.now() + 1_000).toISOString();
     });
     await until('jetway warned it backs off', () => events.some((e) => e.reason === 'SyncBackoff'), 10_000);
-    assert.match(events.find((e) => e.reason === 'SyncBackoff')!.message, /^jetway's sync of Job\/pipeline-two ended Failed: one or more objects failed to apply; jetway will not sync this app again for 60 s \(unsuccessful syncs: 1\)$/);
+    assert.match(
+      events.find((e) => e.reason === 'SyncBackoff')!.message,
+      /^jetway's sync of Job\/pipeline-two ended Failed: one or more objects failed to apply; jetway will not sync this app again for 60 s \(unsuccessful syncs: 1\)$/,
+    );
     // the next refresh cycle does not sync within the backoff
     s.refreshed('sync-two', { namespace: 'argocd', name: 'sync-two' }, 'Job pipelines/pipeline-one changed');
     await until('the backoff is announced for the new cycle', () => events.filter((e) => e.reason === 'SyncBackoff').length === 2, 10_000);
@@ -232,7 +274,10 @@ test('a waiting flight of an opted-in app without selfHeal gets no SelfHealDisab
   api.put({ ...application('argocd', 'opted'), metadata: { name: 'opted', namespace: 'argocd', annotations: { 'jetway.dev/sync-after-refresh': 'true' } }, spec });
   api.put(application('argocd', 'plain', spec));
   const reasons = (name: string) =>
-    api.list('v1', 'Event', 'argocd').filter((e) => (e['involvedObject'] as { name: string }).name === name).map((e) => String(e['reason']));
+    api
+      .list('v1', 'Event', 'argocd')
+      .filter((e) => (e['involvedObject'] as { name: string }).name === name)
+      .map((e) => String(e['reason']));
   await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('opted', [], { waiting: true, statusMessage: 'waiting for job two to complete' }));
     r.record(run('plain', [], { waiting: true, statusMessage: 'waiting for job two to complete' }));

@@ -56,7 +56,10 @@ test('a new leader refreshes exactly the apps whose looked-up objects changed wh
     clock.advance(2_000); // past the debounce
     await runUntil(clock, 'the changed apps are refreshed', () => r.stats().refreshes === 3, 50, 100);
     await r.settled();
-    const patched = api.requests.slice(mark).filter((q) => q.method === 'PATCH' && q.path.includes('/applications/')).map((q) => q.path.split('/').at(-1));
+    const patched = api.requests
+      .slice(mark)
+      .filter((q) => q.method === 'PATCH' && q.path.includes('/applications/'))
+      .map((q) => q.path.split('/').at(-1));
     assert.deepEqual(patched.sort(), [completed.app, deleted.app, appeared.app].sort());
     const since = api.requests.slice(mark);
     for (const namespace of namespaces) {

@@ -45,7 +45,10 @@ test('the rate limit hands out its burst at once, then one token per interval, n
   await flush();
   clock.advance(200);
   await flush();
-  assert.deepEqual(taken.map((t) => t - taken[0]!), [0, 200, 400]);
+  assert.deepEqual(
+    taken.map((t) => t - taken[0]!),
+    [0, 200, 400],
+  );
   bucket.stop();
 });
 

@@ -15,7 +15,10 @@ test('app: the Database is applied first; the Deployment appears only after the 
     assert.ok(published < tl.first('created', 'Deployment/shop'));
     assert.ok(tl.first('created', 'Deployment/shop') < tl.first('deployment-available', 'Deployment/shop'));
     // no generate emitted the Deployment before the Secret existed
-    assert.deepEqual(tl.of('generated').filter((g) => g.at < published && g.objects.includes('Deployment/shop')), []);
+    assert.deepEqual(
+      tl.of('generated').filter((g) => g.at < published && g.objects.includes('Deployment/shop')),
+      [],
+    );
     const waiting = checkpoints['database-applied']!;
     assert.deepEqual([waiting.live, waiting.flightStatus], [['Database/shop-db'], 'waiting for connection secret shop-db-conn']);
     assert.ok(events.some((e) => e.reason === 'FlightWaiting' && e.message === 'waiting for connection secret shop-db-conn'));

@@ -79,9 +79,14 @@ for (const variant of ['yaml', 'json', 'ready-condition'] as const) {
         assert.ok(shown.length > 0 && shown.every((v) => v.flight?.status === 'Progressing' && v.liveHealth === 'Progressing'), `${stage}: the app is Progressing with the flight's message`);
       }
       // the dashboard never claims done early: Healthy only once the flight says all jobs have completed
-      for (const view of views.filter((v) => v.flight !== undefined && (v.health === 'Healthy' || v.liveHealth === 'Healthy'))) assert.deepEqual(view.flight, { status: 'Healthy', message: 'all jobs have completed' });
+      for (const view of views.filter((v) => v.flight !== undefined && (v.health === 'Healthy' || v.liveHealth === 'Healthy')))
+        assert.deepEqual(view.flight, { status: 'Healthy', message: 'all jobs have completed' });
       assert.deepEqual(last(views).flight, { status: 'Healthy', message: 'all jobs have completed' });
-      assert.deepEqual(env.timeline.of('generated').flatMap((g) => g.objects.filter((o) => o.startsWith('Pipeline/'))), [], 'the flight\'s own Pipeline object was taken out');
+      assert.deepEqual(
+        env.timeline.of('generated').flatMap((g) => g.objects.filter((o) => o.startsWith('Pipeline/'))),
+        [],
+        "the flight's own Pipeline object was taken out",
+      );
     });
 
     test('pipeline: job two failing makes the app Degraded with "job two failed: …", and job three never exists', async () => {
@@ -110,7 +115,11 @@ for (const variant of ['yaml', 'json', 'ready-condition'] as const) {
       const failed = env.timeline.first('job-failed', `Job/${app}-two`);
       const after = env.timeline.of('generated').filter((g) => g.app === app && g.result === 'ran' && g.at > failed);
       assert.ok(after.length > 0, 'a generate ran after job two failed');
-      assert.deepEqual(after.filter((g) => g.objects.includes(`Job/${app}-three`)), [], 'a generate emitted job three');
+      assert.deepEqual(
+        after.filter((g) => g.objects.includes(`Job/${app}-three`)),
+        [],
+        'a generate emitted job three',
+      );
       assert.equal(env.timeline.first('created', `Job/${app}-three`), Infinity, 'job three was created');
     });
 
@@ -146,20 +155,30 @@ for (const variant of ['yaml', 'json', 'ready-condition'] as const) {
   });
 }
 
-test('a Progressing FlightStatus never holds back the flight\'s own waves: the sync applies wave two and succeeds while the flight still waits', async () => {
+test("a Progressing FlightStatus never holds back the flight's own waves: the sync applies wave two and succeeds while the flight still waits", async () => {
   const app = 'staged';
   const directory = { path: 'staged', files: { 'flight.wasm': await watModule('staged-waiting') } };
   const input = 'apiVersion: examples.jetway.dev/v1\nkind: Staged\nmetadata:\n  name: staged\n';
   const { views, env } = await withDashboard({ directories: [directory] }, app, async (env, until) => {
-    env.createApplication({ name: app, path: 'staged', parameters: [{ name: 'input', string: input }, { name: 'wasm', string: 'flight.wasm' }] });
+    env.createApplication({
+      name: app,
+      path: 'staged',
+      parameters: [
+        { name: 'input', string: input },
+        { name: 'wasm', string: 'flight.wasm' },
+      ],
+    });
     await until('the sync has applied wave two and finished', () => env.timeline.of('sync-finished').some((s) => s.app === app && s.phase === 'Succeeded'));
   });
   const waves = env.timeline.of('wave-applied').filter((w) => w.app === app);
   // the FlightStatus sits in the last wave, with wave two's objects: gitops-engine never waits on the last wave's health
-  assert.deepEqual(waves.map((w) => [w.wave, [...w.resources].sort()]), [
-    [0, ['Job/migrate']],
-    [1, ['ConfigMap/settings', 'FlightStatus/staged']],
-  ]);
+  assert.deepEqual(
+    waves.map((w) => [w.wave, [...w.resources].sort()]),
+    [
+      [0, ['Job/migrate']],
+      [1, ['ConfigMap/settings', 'FlightStatus/staged']],
+    ],
+  );
   assert.ok(waves[1]!.at > env.timeline.first('job-completed', 'Job/migrate'), 'wave two waited for the Job, as Argo CD does');
   assert.deepEqual(last(views).flight, { status: 'Progressing', message: 'waiting for an approval nobody gives' });
   assert.equal(last(views).liveHealth, 'Progressing');
@@ -180,11 +199,20 @@ test('a destination without the FlightStatus CRD: no FlightStatus is emitted, th
     assert.deepEqual([done?.signal, done?.flightStatusCrdMissing, done?.statusMessage], ['done', true, 'all jobs have completed']);
     // every run found the CRD missing; the Application was told once (a run's Warning is written before its other Events)
     const events = () => env.api.list('v1', 'Event', env.argocdNamespace).filter((e) => (e['involvedObject'] as { name?: string }).name === app);
-    await until('the last run\'s Events are written', () => events().some((e) => e['reason'] === 'FlightProgressed' && String(e['message']).endsWith('to "all jobs have completed"')));
+    await until("the last run's Events are written", () => events().some((e) => e['reason'] === 'FlightProgressed' && String(e['message']).endsWith('to "all jobs have completed"')));
     const warnings = events().filter((e) => e['reason'] === 'FlightStatusCrdMissing');
-    assert.deepEqual(warnings.map((e) => [e['type'], e['count']]), [['Warning', 1]]);
-    assert.match(String(warnings[0]!['message']), /does not serve jetway's FlightStatus CRD .* Install the CRD there from deploy\/flight-status: kubectl apply -f deploy\/flight-status\/flightstatus-crd\.yaml$/);
+    assert.deepEqual(
+      warnings.map((e) => [e['type'], e['count']]),
+      [['Warning', 1]],
+    );
+    assert.match(
+      String(warnings[0]!['message']),
+      /does not serve jetway's FlightStatus CRD .* Install the CRD there from deploy\/flight-status: kubectl apply -f deploy\/flight-status\/flightstatus-crd\.yaml$/,
+    );
   });
   assert.ok(views.every((v) => v.flight === undefined));
-  assert.deepEqual(env.timeline.of('generated').flatMap((g) => g.objects.filter((o) => o.startsWith('FlightStatus/'))), []);
+  assert.deepEqual(
+    env.timeline.of('generated').flatMap((g) => g.objects.filter((o) => o.startsWith('FlightStatus/'))),
+    [],
+  );
 });

@@ -29,7 +29,10 @@ test('the API server answering 500 during generates: generate fails, the app kee
     assert.deepEqual(failing.live, [job('one')]);
     // three failed generates (so Argo CD paused generation), and no sync or new Job while the API failed
     assert.ok(tl.of('generated').filter((g) => g.result === 'failed' && g.at < off).length >= 3);
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.at > on && s.at < off), []);
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.at > on && s.at < off),
+      [],
+    );
     assert.ok(tl.first('created', job('two')) > off);
     // jetway's hard refresh, which bypasses the pause, is what brought the app back
     const recovery = tl.of('generated').find((g) => g.at > off && g.result === 'ran')!;
@@ -65,14 +68,20 @@ test('jetway serve killed mid-pipeline: nothing advances while it is down; resta
     const restarted = tl.of('service-started')[1]!.at;
     assert.ok(killed < tl.first('job-completed', job('one')), 'the service was killed while job one ran');
     // while it was down: no hard refresh, no new stage, and the app looked fine but stalled
-    assert.deepEqual(tl.of('refresh-patched').filter((p) => p.at > killed && p.at < restarted), []);
+    assert.deepEqual(
+      tl.of('refresh-patched').filter((p) => p.at > killed && p.at < restarted),
+      [],
+    );
     const down = checkpoints['service-down']!;
     assert.deepEqual([down.live, down.sync, down.flightStatus], [[job('one')], 'Synced', undefined]);
     // on gaining the lease it compares the stored run record with the cluster: job one completed while it was down, so it
     // hard-refreshes the Application for that change (no blanket start-up refresh), and that moves the pipeline on
     const resync = tl.of('refresh-patched').find((p) => p.at > restarted)!;
     assert.ok(resync.at < tl.first('created', job('two')));
-    assert.ok(events.some((e) => e.reason === 'HardRefreshTriggered' && /^hard refresh: Job \S+\/pipeline-one changed/.test(e.message)), events.map((e) => e.message).join('\n'));
+    assert.ok(
+      events.some((e) => e.reason === 'HardRefreshTriggered' && /^hard refresh: Job \S+\/pipeline-one changed/.test(e.message)),
+      events.map((e) => e.message).join('\n'),
+    );
     survived(result);
   });
 });
@@ -95,7 +104,10 @@ test('a flight that times out or runs out of memory leaves the app as it was, wi
     // the app kept what it had: same live objects, no sync, nothing pruned
     assert.deepEqual([timedOut.live, outOfMemory.live], [before.live, before.live]);
     const [first, , back] = tl.of('user').map((u) => u.at) as [number, number, number];
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.at > first && s.at < back), []);
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.at > first && s.at < back),
+      [],
+    );
     assert.deepEqual(tl.of('pruned'), []);
     const end = checkpoints['end']!;
     assert.deepEqual([end.sync, end.conditions], ['Synced', []]);

@@ -20,7 +20,12 @@ async function waitFor(env: ArgoCdEnvironment, what: string, check: () => boolea
   while (!(await check())) {
     if (Date.now() > deadline) {
       const logs = env.service.logs.slice(-15).map((l) => JSON.stringify(l));
-      throw new Error(`timed out waiting until ${what}\n--- timeline ---\n${env.timeline}\n--- errors ---\n${env.errors().map((e) => e.message).join('\n')}\n--- jetway serve log ---\n${logs.join('\n')}`);
+      throw new Error(
+        `timed out waiting until ${what}\n--- timeline ---\n${env.timeline}\n--- errors ---\n${env
+          .errors()
+          .map((e) => e.message)
+          .join('\n')}\n--- jetway serve log ---\n${logs.join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -52,14 +57,20 @@ const jobWatches = (requests: RequestRecord[]) => requests.filter((q) => q.watch
 
 /** The Events jetway wrote on Application argocd/app. */
 const eventsOf = (env: ArgoCdEnvironment, app: string) =>
-  env.api.list('v1', 'Event', env.argocdNamespace).filter((e) => (e['involvedObject'] as { name?: string }).name === app).map((e) => ({ reason: String(e['reason']), message: String(e['message']) }));
+  env.api
+    .list('v1', 'Event', env.argocdNamespace)
+    .filter((e) => (e['involvedObject'] as { name?: string }).name === app)
+    .map((e) => ({ reason: String(e['reason']), message: String(e['message']) }));
 
 /** Runs `body` in an imitation with a remote cluster; closes it, and fails on any controller error. */
 async function withHubAndRemote(body: (env: ArgoCdEnvironment) => Promise<void>): Promise<void> {
   const env = await startArgoCd({ directories: [exampleDirectory('pipeline')], namespace, remoteCluster: true });
   try {
     await body(env);
-    assert.deepEqual(env.errors().map((e) => e.message), []);
+    assert.deepEqual(
+      env.errors().map((e) => e.message),
+      [],
+    );
   } finally {
     await env.close();
   }
@@ -74,7 +85,11 @@ test('a pipeline destined to a registered cluster runs to completion there: look
     await pipelineCompleted(env, remote.api, 'far');
     await pipelineCompleted(env, env.api, 'near');
     // each app's Jobs are in its own destination only
-    const jobs = (api: ArgoCdEnvironment['api']) => api.list('batch/v1', 'Job', namespace).map((j) => String(j.metadata?.name)).sort();
+    const jobs = (api: ArgoCdEnvironment['api']) =>
+      api
+        .list('batch/v1', 'Job', namespace)
+        .map((j) => String(j.metadata?.name))
+        .sort();
     assert.deepEqual(jobs(remote.api), ['far-one', 'far-three', 'far-two']);
     assert.deepEqual(jobs(env.api), ['near-one', 'near-three', 'near-two']);
     // the remote app's flight looked up its Jobs on the remote, with the cluster Secret's token; zero lookups on the hub
@@ -85,7 +100,11 @@ test('a pipeline destined to a registered cluster runs to completion there: look
     // jetway's watch of the Jobs runs on the remote; the hard refreshes patch the Application on the hub
     assert.ok(jobWatches(remote.api.requests).length > 0, 'jetway watched the remote');
     assert.ok(env.timeline.of('refresh-patched').filter((e) => e.app === 'far').length >= 2, 'job two and three each came from a hard refresh on the hub');
-    assert.deepEqual(remote.api.requests.filter((q) => q.path.includes('/applications')), [], 'nothing of Argo CD is on the remote');
+    assert.deepEqual(
+      remote.api.requests.filter((q) => q.path.includes('/applications')),
+      [],
+      'nothing of Argo CD is on the remote',
+    );
     // the record says where the lookups went
     assert.equal((await flightRecord(env, 'far'))?.destination, remote.api.url);
     assert.ok(!eventsOf(env, 'far').some((e) => e.reason === 'ClusterUnreachable'));
@@ -93,7 +112,7 @@ test('a pipeline destined to a registered cluster runs to completion there: look
   });
 });
 
-test('a pipeline destined to a cluster by name completes with the cluster Secret\'s token rotated mid-pipeline', async () => {
+test("a pipeline destined to a cluster by name completes with the cluster Secret's token rotated mid-pipeline", async () => {
   await withHubAndRemote(async (env) => {
     const remote = env.remote!;
     remote.register('argocd-manager-1');
@@ -111,8 +130,15 @@ test('a pipeline destined to a cluster by name completes with the cluster Secret
     const answered = lookupsOf(after, 'far').filter((q) => q.status !== 401);
     assert.ok(answered.length > 0 && answered.every((q) => q.token === 'argocd-manager-2'), 'reads after the rotation use the new token');
     assert.ok(after.filter((q) => q.status === 401).length <= 3, 'the old token is tried at most once per client (lookups, refresher reads, watch)');
-    assert.ok(jobWatches(after).some((q) => q.token === 'argocd-manager-2' && q.status === 200), 'the watch reconnected with the new token');
-    assert.deepEqual(after.filter((q) => q.status === 200 && q.token === 'argocd-manager-1'), [], 'the revoked token is never accepted again');
+    assert.ok(
+      jobWatches(after).some((q) => q.token === 'argocd-manager-2' && q.status === 200),
+      'the watch reconnected with the new token',
+    );
+    assert.deepEqual(
+      after.filter((q) => q.status === 200 && q.token === 'argocd-manager-1'),
+      [],
+      'the revoked token is never accepted again',
+    );
     assert.deepEqual(lookupsOf(env.api.requests, 'far'), [], 'no lookup on the hub');
     assert.equal((await flightRecord(env, 'far'))?.destination, remote.api.url);
     assert.ok(!eventsOf(env, 'far').some((e) => e.reason === 'ClusterUnreachable'), 'a rotation is not an outage');

@@ -19,7 +19,10 @@ test('pipeline: jobs one, two and three run strictly in order, never two at once
     assert.ok(tl.first('job-completed', job('three')) < Infinity);
     assert.equal(tl.maxActiveJobs(), 1);
     // each new stage came from a generate that jetway's hard refresh caused (a normal one is served from the cache)
-    for (const [previous, next] of [['one', 'two'], ['two', 'three']] as const) {
+    for (const [previous, next] of [
+      ['one', 'two'],
+      ['two', 'three'],
+    ] as const) {
       const emitted = tl.of('generated').find((g) => g.objects.includes(job(next)))!;
       assert.equal(emitted.refresh, 'hard', `${job(next)} first came from a ${emitted.refresh} refresh`);
       assert.ok(emitted.at > tl.first('job-completed', job(previous)));
@@ -28,7 +31,10 @@ test('pipeline: jobs one, two and three run strictly in order, never two at once
       assert.deepEqual([sync.selfHeal, sync.resources], [true, [job(next)]]);
     }
     assert.deepEqual(tl.of('pruned'), []);
-    assert.deepEqual(tl.of('generated').filter((g) => g.result === 'failed'), []);
+    assert.deepEqual(
+      tl.of('generated').filter((g) => g.result === 'failed'),
+      [],
+    );
     const end = checkpoints['end']!;
     assert.deepEqual([end.sync, end.health, end.flightStatus], ['Synced', 'Healthy', 'all jobs have completed']);
     assert.deepEqual(end.live, [job('one'), job('three'), job('two')]);
@@ -51,7 +57,10 @@ test('pipeline: a failing job two stops the pipeline with its message; fixed and
     assert.ok(events.some((e) => e.reason === 'FlightProgressed' && e.message.endsWith(`to "job two failed: ${message}"`)));
     const rerun = tl.of('user')[0]!.at;
     assert.ok(tl.first('created', job('three')) > rerun, 'job three was created before job two was re-run');
-    assert.deepEqual(tl.of('generated').filter((g) => g.at < rerun && g.objects.includes(job('three'))), []);
+    assert.deepEqual(
+      tl.of('generated').filter((g) => g.at < rerun && g.objects.includes(job('three'))),
+      [],
+    );
     // the re-run: job two again, then three, one at a time
     const recreated = tl.of('created').filter((c) => c.resource === job('two'))[1]!;
     assert.ok(recreated.at > rerun);

@@ -40,7 +40,10 @@ for (const rule of ['v3.5.1', 'master'] as RefreshAnnotationRule[]) {
       const next = tl.of('generated').find((g) => g.at > finished && g.result === 'ran')!;
       assert.ok(next.objects.includes('Job/pipeline-two'), 'the next generate saw job one complete');
       assert.equal(next.refresh, 'hard');
-      assert.ok(next.at - finished - next.durationMs <= recoveryBoundMs, `the generate started ${Math.round(next.at - next.durationMs - finished)} ms after the reconcile, not within ${recoveryBoundMs} ms`);
+      assert.ok(
+        next.at - finished - next.durationMs <= recoveryBoundMs,
+        `the generate started ${Math.round(next.at - next.durationMs - finished)} ms after the reconcile, not within ${recoveryBoundMs} ms`,
+      );
       assert.equal(tl.maxActiveJobs(), 1);
       const end = result.checkpoints['end']!;
       assert.deepEqual([end.sync, end.health, end.flightStatus], ['Synced', 'Healthy', 'all jobs have completed']);
@@ -83,11 +86,17 @@ test('a failing wave: the Degraded Job fails the sync, Argo CD retries it 5 time
     assert.deepEqual(failed.live, ['Job/migrate']);
     // 5 retries, each announced with its attempt and time; no new automated sync started meanwhile or after
     const retries = tl.of('sync-failed').filter((f) => f.at < pressed);
-    assert.deepEqual(retries.map((f) => /Retrying attempt #(\d+) at \d{1,2}:\d{2}[AP]M\.$/.exec(f.message)?.[1]), ['1', '2', '3', '4', '5']);
+    assert.deepEqual(
+      retries.map((f) => /Retrying attempt #(\d+) at \d{1,2}:\d{2}[AP]M\.$/.exec(f.message)?.[1]),
+      ['1', '2', '3', '4', '5'],
+    );
     assert.equal(tl.of('sync-retried').filter((r) => r.at < pressed).length, 5);
     assert.equal(tl.of('sync-started').filter((s) => s.at < pressed).length, 1);
     // the retries back off: each waits longer than the one before
-    const gaps = tl.of('sync-retried').filter((r) => r.at < pressed).map((r, i) => r.at - retries[i]!.at);
+    const gaps = tl
+      .of('sync-retried')
+      .filter((r) => r.at < pressed)
+      .map((r, i) => r.at - retries[i]!.at);
     for (let i = 1; i < gaps.length - 1; i++) assert.ok(gaps[i]! > gaps[i - 1]!, `retry ${i + 1} waited ${gaps[i]} ms, not more than retry ${i} (${gaps[i - 1]} ms)`);
     assert.ok(tl.first('created', 'Deployment/web') > pressed, 'the Deployment wave never ran before the fix');
     const end = checkpoints['end']!;
@@ -139,12 +148,21 @@ test('the Application deleted mid-pipeline: Argo CD deletes its Jobs (foreground
   explain(result, () => {
     const deleted = tl.of('user')[0]!.at;
     assert.deepEqual(checkpoints['mid-pipeline']!.live, ['Job/pipeline-one', 'Job/pipeline-two']);
-    assert.deepEqual(tl.of('deleted').map((d) => d.resource).sort(), ['Job/pipeline-one', 'Job/pipeline-two']);
+    assert.deepEqual(
+      tl
+        .of('deleted')
+        .map((d) => d.resource)
+        .sort(),
+      ['Job/pipeline-one', 'Job/pipeline-two'],
+    );
     // the finalizer held the Application until its Jobs were gone (the garbage collector finished each deletion)
     const gone = tl.first('application-deleted');
     for (const j of ['Job/pipeline-one', 'Job/pipeline-two']) assert.ok(tl.first('garbage-collected', j) < gone);
     assert.equal(tl.first('created', 'Job/pipeline-three'), Infinity);
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.at > deleted), []);
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.at > deleted),
+      [],
+    );
     assert.deepEqual(checkpoints['end']!.live, []);
   });
 });
@@ -156,7 +174,10 @@ test('two apps watching the same object: its creation hard-refreshes both, and e
   explain(result, () => {
     const created = tl.of('user')[0]!.at;
     for (const app of ['alpha', 'beta']) {
-      assert.ok(tl.of('refresh-patched').some((p) => p.app === app && p.at > created), `jetway refreshed ${app}`);
+      assert.ok(
+        tl.of('refresh-patched').some((p) => p.app === app && p.at > created),
+        `jetway refreshed ${app}`,
+      );
       const emitted = tl.of('generated').find((g) => g.app === app && g.objects.includes(`ConfigMap/${app}-live`))!;
       assert.deepEqual([emitted.refresh, emitted.at > created], ['hard', true]);
       assert.ok(!tl.of('generated').some((g) => g.app === app && g.objects.includes(`ConfigMap/${app === 'alpha' ? 'beta' : 'alpha'}-live`)), 'no app emitted the other one');

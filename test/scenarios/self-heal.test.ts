@@ -24,6 +24,10 @@ test('an app without selfHeal does not progress by itself and carries the SelfHe
     assert.match(warning.message, /automated\.selfHeal is off: Argo CD will not apply the next stage by itself/);
     // and it names the other fix: jetway's opt-in
     assert.match(warning.message, /or let jetway sync each new stage with the annotation jetway\.dev\/sync-after-refresh: "true"$/);
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.initiatedBy === 'jetway'), [], 'without the opt-in jetway syncs nothing');
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.initiatedBy === 'jetway'),
+      [],
+      'without the opt-in jetway syncs nothing',
+    );
   });
 });

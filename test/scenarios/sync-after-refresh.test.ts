@@ -65,7 +65,14 @@ test('an app with the opt-in and without selfHeal runs the seed pipeline unatten
   explain(result, () => {
     const syncs = tl.of('sync-started');
     // Argo CD's first sync of the revision, then one sync by jetway per new stage
-    assert.deepEqual(syncs.map((s) => [s.initiatedBy, s.resources]), [['automated', [job('one')]], ['jetway', [job('two')]], ['jetway', [job('three')]]]);
+    assert.deepEqual(
+      syncs.map((s) => [s.initiatedBy, s.resources]),
+      [
+        ['automated', [job('one')]],
+        ['jetway', [job('two')]],
+        ['jetway', [job('three')]],
+      ],
+    );
     assert.ok(tl.first('job-completed', job('one')) < tl.first('created', job('two')));
     assert.ok(tl.first('job-completed', job('two')) < tl.first('created', job('three')));
     // each names why (the previous Job's change, with any other reason the debounced refresh carried) and what it syncs
@@ -73,18 +80,24 @@ test('an app with the opt-in and without selfHeal runs the seed pipeline unatten
     assert.equal(started.length, 2);
     assert.match(started[0]!, /^(?:.*; )?Job pipelines\/pipeline-one changed(?:; .*)?: syncing Job\/pipeline-two at revision 3f1c9a7$/);
     assert.match(started[1]!, /^(?:.*; )?Job pipelines\/pipeline-two changed(?:; .*)?: syncing Job\/pipeline-three at revision 3f1c9a7$/);
-    assert.deepEqual(events.filter((e) => e.reason === 'SelfHealDisabled'), []);
+    assert.deepEqual(
+      events.filter((e) => e.reason === 'SelfHealDisabled'),
+      [],
+    );
     const end = checkpoints['end']!;
     assert.deepEqual([end.sync, end.health, end.flightStatus], ['Synced', 'Healthy', 'all jobs have completed']);
   });
 });
 
-test('a deny sync window stops jetway\'s sync, with an Event saying so', async () => {
+test("a deny sync window stops jetway's sync, with an Event saying so", async () => {
   const result = await runSyncWindowScenario({ windows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', applications: ['*'] }], expect: 'denied' });
   const { timeline: tl, checkpoints, events } = result;
   explain(result, () => {
     const windowSet = tl.of('user').find((u) => u.action.startsWith('set the sync windows'))!.at;
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.at > windowSet), []);
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.at > windowSet),
+      [],
+    );
     assert.equal(tl.first('created', job('two')), Infinity);
     const denied = events.find((e) => e.reason === 'SyncWindowDenied')!;
     // the refresh that meets the window is the one for job one's creation or for its completion, whichever lands after the window was set
@@ -93,10 +106,13 @@ test('a deny sync window stops jetway\'s sync, with an Event saying so', async (
   });
 });
 
-test('an allow sync window lets jetway\'s syncs through', async () => {
+test("an allow sync window lets jetway's syncs through", async () => {
   const result = await runSyncWindowScenario({ windows: [{ kind: 'allow', schedule: '* * * * *', duration: '1h', namespaces: ['pipelines'] }], expect: 'allowed' });
   explain(result, () => {
-    assert.deepEqual(result.timeline.of('sync-started').map((s) => s.initiatedBy), ['automated', 'jetway', 'jetway']);
+    assert.deepEqual(
+      result.timeline.of('sync-started').map((s) => s.initiatedBy),
+      ['automated', 'jetway', 'jetway'],
+    );
     assert.equal(result.checkpoints['end']!.flightStatus, 'all jobs have completed');
   });
 });
@@ -106,10 +122,22 @@ test('jetway never syncs a revision other than the one Argo CD last synced: a co
   const { timeline: tl, checkpoints } = result;
   explain(result, () => {
     const pushed = tl.of('user').find((u) => u.action === `pushed commit ${secondCommit}`)!.at;
-    const [, second] = tl.of('user').filter((u) => u.action === 'pressed Sync').map((u) => u.at) as [number, number];
+    const [, second] = tl
+      .of('user')
+      .filter((u) => u.action === 'pressed Sync')
+      .map((u) => u.at) as [number, number];
     // before the push jetway synced job two at the first commit; after it, nothing until the user synced the new commit
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.initiatedBy === 'jetway').map((s) => [s.revision, s.resources]), [[revision, [job('two')]]]);
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.at > pushed && s.at < second), []);
+    assert.deepEqual(
+      tl
+        .of('sync-started')
+        .filter((s) => s.initiatedBy === 'jetway')
+        .map((s) => [s.revision, s.resources]),
+      [[revision, [job('two')]]],
+    );
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.at > pushed && s.at < second),
+      [],
+    );
     assert.deepEqual(checkpoints['declined']!.live, [job('one'), job('two')]);
     assert.ok(tl.first('created', job('three')) > second);
     assert.ok(tl.of('sync-started').every((s) => s.initiatedBy !== 'jetway' || s.revision === revision));

@@ -20,13 +20,19 @@ test('stages: the Deployment wave is applied only once the migration Job is heal
     assert.deepEqual(checkpoints['synced']!.live, ['ConfigMap/settings', 'Deployment/web', 'Job/migrate']);
     // only what the latest successful generate dropped is pruned, and only after it
     const [dropped, broke] = tl.of('user').map((u) => u.at) as [number, number];
-    assert.deepEqual(tl.of('pruned').map((p) => p.resource), ['ConfigMap/settings']);
+    assert.deepEqual(
+      tl.of('pruned').map((p) => p.resource),
+      ['ConfigMap/settings'],
+    );
     assert.ok(tl.first('pruned') > dropped);
     assert.deepEqual(checkpoints['pruned']!.live, ['Deployment/web', 'Job/migrate']);
     const broken = checkpoints['broken']!;
     assert.equal(broken.sync, 'Unknown');
     assert.match(broken.conditions.join('\n'), /ComparisonError: [\s\S]*flight output is not Kubernetes resources/);
     assert.deepEqual(broken.live, ['Deployment/web', 'Job/migrate']);
-    assert.deepEqual(tl.of('sync-started').filter((s) => s.at > broke), []);
+    assert.deepEqual(
+      tl.of('sync-started').filter((s) => s.at > broke),
+      [],
+    );
   });
 });

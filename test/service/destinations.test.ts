@@ -24,12 +24,17 @@ const readAll = [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources:
 
 /** The lookup flight (yokecd's): prints the object named by its input, so the output says which cluster it read. */
 function lookupApp(name: string, namespace: string): ReturnType<typeof tenantApp> {
-  return tenantApp(name, 'lookup', [
-    { name: 'wasm', string: 'lookup.wasm.gz' },
-    { name: 'clusterAccess', string: 'true' },
-    { name: 'resourceMatchers', array: [`${namespace}/ConfigMap:settings`] },
-    { name: 'input', string: JSON.stringify({ Name: 'settings', Namespace: namespace, Kind: 'ConfigMap', ApiVersion: 'v1' }) },
-  ], 'team');
+  return tenantApp(
+    name,
+    'lookup',
+    [
+      { name: 'wasm', string: 'lookup.wasm.gz' },
+      { name: 'clusterAccess', string: 'true' },
+      { name: 'resourceMatchers', array: [`${namespace}/ConfigMap:settings`] },
+      { name: 'input', string: JSON.stringify({ Name: 'settings', Namespace: namespace, Kind: 'ConfigMap', ApiVersion: 'v1' }) },
+    ],
+    'team',
+  );
 }
 
 /** Which cluster's ConfigMap a generate emitted. */
@@ -67,7 +72,12 @@ before(async () => {
   // another replica holds the refresher's Lease: these serves only generate, so every request for the ConfigMap is a
   // flight's lookup (the refresher's watches and reads per destination are issue 14's refresher side)
   const now = new Date().toISOString().replace(/\.\d+Z$/, '.000000Z');
-  hub.put({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'jetway-refresher', namespace: 'argocd' }, spec: { holderIdentity: 'another-replica', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now, leaseTransitions: 0 } });
+  hub.put({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'jetway-refresher', namespace: 'argocd' },
+    spec: { holderIdentity: 'another-replica', leaseDurationSeconds: 3600, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+  });
   const files = { 'lookup/lookup.wasm.gz': readFileSync(flightPath('lookup')) };
   sidecar = await startSidecar(files, {}, { api: hub });
   unscoped = await startSidecar(files, { JETWAY_PROJECT_SCOPE: 'off' }, { api: hub });
@@ -91,10 +101,10 @@ test('an Application destined to the remote cluster, by server and by name: ever
   assert.deepEqual(clusterOf(await sidecar.generate(lookupApp('by-server', 'team'))), ['remote']);
   assert.deepEqual(clusterOf(await sidecar.generate(lookupApp('by-name', 'team'))), ['remote']);
   assert.equal(lookups(hub).length, 0, 'no lookup reached the hub');
-  assert.deepEqual([...new Set(lookups(remote).map((r) => r.token))], ['remote-token-1'], 'the remote was read with the cluster Secret\'s token');
+  assert.deepEqual([...new Set(lookups(remote).map((r) => r.token))], ['remote-token-1'], "the remote was read with the cluster Secret's token");
 });
 
-test('the cluster Secret\'s token rotated between generates is used by the next one, without a restart', async () => {
+test("the cluster Secret's token rotated between generates is used by the next one, without a restart", async () => {
   putApplication('rotating', { server: remote.url });
   assert.deepEqual(clusterOf(await sidecar.generate(lookupApp('rotating', 'team'))), ['remote']);
   remote.addToken('remote-token-2', readAll, 'system:serviceaccount:kube-system:argocd-manager');
@@ -105,7 +115,7 @@ test('the cluster Secret\'s token rotated between generates is used by the next 
   assert.deepEqual([...new Set(lookups(remote).map((r) => r.token))], ['remote-token-2']);
 });
 
-test('an in-cluster app beside the remote one reads the hub, with serve\'s own credentials', async () => {
+test("an in-cluster app beside the remote one reads the hub, with serve's own credentials", async () => {
   putApplication('local', { server: 'https://kubernetes.default.svc' });
   putApplication('far', { server: remote.url });
   remote.clearRequests();
@@ -117,7 +127,7 @@ test('an in-cluster app beside the remote one reads the hub, with serve\'s own c
   assert.deepEqual([...new Set(lookups(remote).map((r) => r.token))], ['remote-token-1']);
 });
 
-test('the run records carry the destination each run\'s lookups read', async () => {
+test("the run records carry the destination each run's lookups read", async () => {
   putApplication('recorded-far', { server: remote.url });
   putApplication('recorded-local', { name: 'in-cluster' });
   await sidecar.generate(lookupApp('recorded-far', 'team'));
@@ -133,7 +143,7 @@ test('the run records carry the destination each run\'s lookups read', async () 
   assert.equal(await destination('recorded-local'), 'https://kubernetes.default.svc');
 });
 
-test('a lookup outside the AppProject\'s destinations is Forbidden naming the project; with JETWAY_PROJECT_SCOPE=off it passes', async () => {
+test("a lookup outside the AppProject's destinations is Forbidden naming the project; with JETWAY_PROJECT_SCOPE=off it passes", async () => {
   putApplication('scoped', { server: remote.url }, 'narrow');
   assert.deepEqual(clusterOf(await sidecar.generate(lookupApp('scoped', 'team'))), ['remote'], 'inside the project');
   await assert.rejects(sidecar.generate(lookupApp('scoped', 'other')), (error: unknown) => {
@@ -141,7 +151,7 @@ test('a lookup outside the AppProject\'s destinations is Forbidden naming the pr
     assert.match(jetwayLine(error), /^jetway: generate for Application scoped failed/);
     return true;
   });
-  assert.deepEqual(clusterOf(await unscoped.generate(lookupApp('scoped', 'other'))), ['remote'], 'yoke\'s policy exactly');
+  assert.deepEqual(clusterOf(await unscoped.generate(lookupApp('scoped', 'other'))), ['remote'], "yoke's policy exactly");
 });
 
 test('an unsupported auth kind and an unreachable cluster each fail with one line naming the cluster', async () => {

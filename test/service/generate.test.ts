@@ -45,7 +45,13 @@ before(async () => {
   await chmod(join(bin, 'jetway'), 0o755);
   await symlink(repoPath('bin/jetway-generate'), join(bin, 'jetway-generate'));
   // records are stored only for an Application that exists; its destination is where the lookups go (in-cluster here)
-  api.put(application('argocd', 'pipeline', { project: 'default', destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' }, source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } } }));
+  api.put(
+    application('argocd', 'pipeline', {
+      project: 'default',
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'demo' },
+      source: { repoURL: 'https://example.com/repo', plugin: { name: 'jetway' } },
+    }),
+  );
   api.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', versions: ['v1alpha1'] }));
   api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { destinations: [{ namespace: '*', server: '*' }] } });
   serve = await startServe(api, [], join(dir, 'jetway.sock'), { ...policy(), JETWAY_KUBECONFIG: kubeconfig, JETWAY_SOURCES_DIR: sources, JETWAY_CACHE_DIR: join(dir, 'serve-cache') });
@@ -87,7 +93,7 @@ function run(command: string[], cwd: string, env: Record<string, string>) {
 
 const declines = () => serve.logs.filter((l) => l['msg'] === 'generate left to the plugin container').map((l) => String(l['reason']));
 
-test('the launcher relays the service\'s generate: the same manifests as generate in-process, and the service records the run', async () => {
+test("the launcher relays the service's generate: the same manifests as generate in-process, and the service records the run", async () => {
   const app = await checkout('a1');
   const relayed = await run(['jetway-generate'], app, pluginEnv({ ARGOCD_ENV_GREETING: 'two\nlines' }));
   assert.equal(relayed.exitCode, 0, relayed.stderr);
@@ -102,14 +108,17 @@ test('the launcher relays the service\'s generate: the same manifests as generat
   const node = await run(['jetway', 'generate'], app, pluginEnv());
   assert.equal(node.stdout, local.stdout);
   assert.match(relayed.stdout, /kind: Job\n/);
-  assert.ok(declines().every((r) => r.includes('not inside')), 'only the copy outside the sources was declined');
+  assert.ok(
+    declines().every((r) => r.includes('not inside')),
+    'only the copy outside the sources was declined',
+  );
   // the service stored the run's record in the cluster, where `jetway status` reads it
   await until('the run record is stored', () => api.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'pipeline') !== undefined, 10_000);
   const status = await execa(process.execPath, [repoPath('dist/src/cli/main.js'), 'status', 'pipeline', '--kubeconfig', kubeconfig], { reject: false });
   assert.match(status.stdout, /^pipeline: ok/);
 });
 
-test('a failing generate in the service exits 1 with jetway\'s one line, as in-process', async () => {
+test("a failing generate in the service exits 1 with jetway's one line, as in-process", async () => {
   const app = await checkout('a2');
   const declined = declines().length;
   const env = pluginEnv({ ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'wasm', string: 'missing.wasm' }]) });
@@ -134,21 +143,35 @@ test('the service declines what it must not read, and the launcher then generate
   assert.notEqual(await generateInService(serve.socket, app, pluginEnv({ JETWAY_MAX_QUEUED_RUNS: '7' })), undefined);
   assert.equal(await generateInService(serve.socket, join(sources, 'a3', 'apps', '..', '..', '..', 'outside'), pluginEnv()), undefined);
   const reasons = declines();
-  assert.ok(reasons.some((r) => r.includes('not inside')), reasons.join('\n'));
-  assert.ok(reasons.some((r) => r.includes('ARGOCD_APP_SOURCE_PATH leads above')), reasons.join('\n'));
-  assert.ok(reasons.some((r) => r.includes('JETWAY_MAX_MEMORY_MIB differs')), reasons.join('\n'));
+  assert.ok(
+    reasons.some((r) => r.includes('not inside')),
+    reasons.join('\n'),
+  );
+  assert.ok(
+    reasons.some((r) => r.includes('ARGOCD_APP_SOURCE_PATH leads above')),
+    reasons.join('\n'),
+  );
+  assert.ok(
+    reasons.some((r) => r.includes('JETWAY_MAX_MEMORY_MIB differs')),
+    reasons.join('\n'),
+  );
   // declined, the launcher still answers, through generate in the plugin container
   const fallback = await run(['jetway-generate'], outside, pluginEnv({ ARGOCD_APP_SOURCE_PATH: '' }));
   assert.equal(fallback.exitCode, 0, fallback.stderr);
   assert.match(fallback.stdout, /kind: Job\n/);
 });
 
-test('a symlink in the repository cannot lead the service out of the request\'s work directory', async () => {
+test("a symlink in the repository cannot lead the service out of the request's work directory", async () => {
   const app = await checkout('a4');
   const declined = declines().length;
   await writeFile(join(dir, 'secret.yaml'), 'token: hunter2\n');
   await symlink(join(dir, 'secret.yaml'), join(app, 'values.yaml'));
-  const env = pluginEnv({ ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'inputFiles', array: ['values.yaml'] }, { name: 'wasm', string: 'pipeline.wasm.gz' }]) });
+  const env = pluginEnv({
+    ARGOCD_APP_PARAMETERS: JSON.stringify([
+      { name: 'inputFiles', array: ['values.yaml'] },
+      { name: 'wasm', string: 'pipeline.wasm.gz' },
+    ]),
+  });
   const relayed = await run(['jetway-generate'], app, env);
   assert.equal(relayed.exitCode, 1);
   assert.match(relayed.stderr, /^jetway: generate for Application pipeline failed: parameter inputFiles: got "values.yaml", expected a file inside the repository/);
@@ -163,7 +186,10 @@ test('with the service gone the launcher generates in the plugin container, whic
   const relayed = await run(['jetway-generate'], app, gone);
   assert.equal(relayed.exitCode, 1);
   assert.equal(relayed.stdout, '');
-  assert.match(relayed.stderr, /^jetway: generate for Application pipeline failed: lookups need jetway serve .*no-such\.sock \(down, or declining: its log says why\): check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/);
+  assert.match(
+    relayed.stderr,
+    /^jetway: generate for Application pipeline failed: lookups need jetway serve .*no-such\.sock \(down, or declining: its log says why\): check the jetway-serve container beside the plugin \(deploy\/\), then refresh the app\n$/,
+  );
   const stages = await run(['jetway-generate'], app, { ...gone, ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'wasm', string: 'flight.wasm' }]) });
   assert.equal(stages.exitCode, 0, stages.stderr);
   assert.notEqual(stages.stdout, '');

@@ -16,12 +16,16 @@ test('every metric is in docs/operations.md, and none uses a label Prometheus se
   // Prometheus attaches job and instance (and, through a ServiceMonitor, pod, namespace, service, container) to every sample
   const reserved = ['instance', 'job', 'pod', 'namespace', 'service', 'container'];
   for (const m of metrics.registry.getMetricsAsArray() as unknown as Array<{ name: string; labelNames: string[] }>) {
-    assert.deepEqual(m.labelNames.filter((l) => reserved.includes(l)), [], `${m.name} uses no label Prometheus sets`);
+    assert.deepEqual(
+      m.labelNames.filter((l) => reserved.includes(l)),
+      [],
+      `${m.name} uses no label Prometheus sets`,
+    );
   }
   assert.doesNotMatch(await metrics.registry.metrics(), /[{,](instance|job|pod|namespace)="/);
 });
 
-test('lookup states are yoke\'s names, and the leader gauge follows its setter', async () => {
+test("lookup states are yoke's names, and the leader gauge follows its setter", async () => {
   assert.deepEqual(
     Object.values(State).map((code) => lookupState(code)),
     ['OK', 'FeatureNotGranted', 'Error', 'NotFound', 'Unauthenticated', 'Forbidden'],

@@ -26,7 +26,10 @@ test('the least recently used module leaves first; using a module keeps it', asy
   store.add(b.digest, b.bytes);
   await store.compiled(a.digest, undefined); // a is now the most recently used
   store.add(c.digest, c.bytes);
-  assert.deepEqual([a, b, c].map((m) => store.has(m.digest)), [true, false, true]);
+  assert.deepEqual(
+    [a, b, c].map((m) => store.has(m.digest)),
+    [true, false, true],
+  );
   assert.equal(store.compiled(b.digest, undefined), undefined, 'an evicted module must be uploaded again');
 });
 

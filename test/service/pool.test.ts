@@ -93,7 +93,13 @@ function hold(p: WorkerPool<FakeWorker>, app: string, module = moduleA, signal?:
     worker = w;
     return new Promise<void>((r) => (finish = r));
   });
-  return { done, get worker() { return worker; }, finish: () => finish() };
+  return {
+    done,
+    get worker() {
+      return worker;
+    },
+    finish: () => finish(),
+  };
 }
 
 test('a run gets the worker whose instance was prepared with its module', async () => {
@@ -208,7 +214,10 @@ test('a cancelled run leaves the queue if it waits, and loses its worker (replac
   await first.done;
   assert.equal(workers.length, 2);
   assert.deepEqual(p.stats(), { idle: 1, preparing: 0, running: 0, waiting: 0 });
-  await assert.rejects(p.use({ app: 'a', module: moduleA, signal: running.signal, memoryMib: 64 }, async () => 'ran'), RunCancelled);
+  await assert.rejects(
+    p.use({ app: 'a', module: moduleA, signal: running.signal, memoryMib: 64 }, async () => 'ran'),
+    RunCancelled,
+  );
 });
 
 test('runs reserve their memory bound: a run that does not fit the budget waits, and nobody overtakes it', async () => {
@@ -238,11 +247,14 @@ test('a run whose memory bound is larger than the whole budget fails at once, wi
   const { pool: p } = pool(2, { memoryBudgetMib: 256 });
   const busy = hold(p, 'a', moduleA, undefined, 256);
   await settled();
-  await assert.rejects(p.use({ app: 'b', module: moduleA, memoryMib: 257 }, async () => 'ran'), (e: Error) => {
-    assert.ok(e instanceof OverBudget);
-    assert.deepEqual([e.memoryMib, e.budgetMib], [257, 256]);
-    return true;
-  });
+  await assert.rejects(
+    p.use({ app: 'b', module: moduleA, memoryMib: 257 }, async () => 'ran'),
+    (e: Error) => {
+      assert.ok(e instanceof OverBudget);
+      assert.deepEqual([e.memoryMib, e.budgetMib], [257, 256]);
+      return true;
+    },
+  );
   assert.equal(p.stats().waiting, 0);
   busy.finish();
   await busy.done;
@@ -263,11 +275,14 @@ test('past the queue bound, a run of the app with the most waiting runs is refus
   const queued = [hold(p, 'flood'), hold(p, 'flood'), hold(p, 'flood')];
   await settled();
   assert.equal(p.stats().waiting, 3);
-  await assert.rejects(p.use({ app: 'flood', module: moduleA, memoryMib: 64 }, async () => 'ran'), (e: Error) => {
-    assert.ok(e instanceof PoolBusy);
-    assert.match(e.message, /^3 runs already wait for a worker \(JETWAY_MAX_QUEUED_RUNS\), 3 of them this app's$/);
-    return true;
-  });
+  await assert.rejects(
+    p.use({ app: 'flood', module: moduleA, memoryMib: 64 }, async () => 'ran'),
+    (e: Error) => {
+      assert.ok(e instanceof PoolBusy);
+      assert.match(e.message, /^3 runs already wait for a worker \(JETWAY_MAX_QUEUED_RUNS\), 3 of them this app's$/);
+      return true;
+    },
+  );
   assert.equal(p.stats().waiting, 3);
   for (const run of [busy, ...queued]) {
     await settled();
@@ -291,7 +306,13 @@ test("a full queue makes the flooding app's newest run give way to another app's
   assert.ok(error instanceof PoolBusy);
   assert.match(error.message, /3 runs already wait for a worker \(JETWAY_MAX_QUEUED_RUNS\), 3 of them this app's: its newest gave way to another app/);
   assert.equal(p.stats().waiting, 3, 'the other app took the freed place');
-  for (const [name, run] of [['flood', busy], ['flood', queued[0]!], ['flood', queued[1]!], ['other', other]] as const) void run.done.then(() => order.push(name));
+  for (const [name, run] of [
+    ['flood', busy],
+    ['flood', queued[0]!],
+    ['flood', queued[1]!],
+    ['other', other],
+  ] as const)
+    void run.done.then(() => order.push(name));
   // serve the rest in the pool's order: the other app's run comes before the flood's backlog drains
   const runs = [busy, queued[0]!, queued[1]!, other];
   const finished = new Set<ReturnType<typeof hold>>();

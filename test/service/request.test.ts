@@ -45,7 +45,10 @@ const refusals: Array<[string, unknown, RegExp]> = [
 ];
 for (const [what, raw, message] of refusals) {
   test(`a request with ${what} is refused`, () => {
-    assert.throws(() => specOf(raw), (e: Error) => e instanceof BadRequest && message.test(e.message));
+    assert.throws(
+      () => specOf(raw),
+      (e: Error) => e instanceof BadRequest && message.test(e.message),
+    );
   });
 }
 

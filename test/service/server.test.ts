@@ -51,12 +51,34 @@ async function service(cluster: Cluster, queueTimeoutMs: number) {
 
 const runs = async (metrics: Metrics, outcome: string) => (await metrics.runs.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
 
-const spec = (release: string): RunSpec => ({ input: new Uint8Array(), release, namespace: 'demo', args: [], env: {}, timeoutMs: 50_000, maxMemoryMib: undefined, clusterAccess: true, resourceMatchers: [] });
+const spec = (release: string): RunSpec => ({
+  input: new Uint8Array(),
+  release,
+  namespace: 'demo',
+  args: [],
+  env: {},
+  timeoutMs: 50_000,
+  maxMemoryMib: undefined,
+  clusterAccess: true,
+  resourceMatchers: [],
+});
 
 /** POST /v1/run by hand, so the test can hang up on it as a killed generate does. */
 function rawRun(socket: string, module: ModuleBytes, release: string): http.ClientRequest {
   const s = spec(release);
-  const body: RunRequestBody = { digest: module.digest, input: '', release, namespace: s.namespace, args: [], env: {}, timeoutMs: s.timeoutMs ?? null, maxMemoryMib: null, clusterAccess: true, resourceMatchers: [], ceiling: null };
+  const body: RunRequestBody = {
+    digest: module.digest,
+    input: '',
+    release,
+    namespace: s.namespace,
+    args: [],
+    env: {},
+    timeoutMs: s.timeoutMs ?? null,
+    maxMemoryMib: null,
+    clusterAccess: true,
+    resourceMatchers: [],
+    ceiling: null,
+  };
   const req = http.request({ socketPath: socket, method: 'POST', path: '/v1/run', headers: { 'Content-Type': 'application/json' } });
   req.on('error', () => undefined);
   req.end(JSON.stringify(body));

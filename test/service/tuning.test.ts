@@ -16,7 +16,10 @@ test('the CPU count is the affinity, lowered to the cgroup v2 quota, rounded up,
 });
 
 test('the pool has a worker per CPU, never fewer than two (one app running to its deadline never blocks all) nor more than sixteen', () => {
-  assert.deepEqual([1, 2, 3, 8, 16, 64].map((cpus) => defaultWorkers(cpus)), [2, 2, 3, 8, 16, 16]);
+  assert.deepEqual(
+    [1, 2, 3, 8, 16, 64].map((cpus) => defaultWorkers(cpus)),
+    [2, 2, 3, 8, 16, 16],
+  );
 });
 
 test("the container's memory limit is cgroup v2 memory.max in MiB; none when it says max or there is no cgroup v2", () => {
@@ -30,5 +33,8 @@ test("the flights' memory budget is the container's limit less the worker heaps 
   assert.equal(defaultMemoryBudgetMib(2, 128, 2048), 1536, "deploy/'s 2Gi serve container with its two workers");
   assert.equal(defaultMemoryBudgetMib(4, 128, 4096), 3328);
   assert.equal(defaultMemoryBudgetMib(2, 128, undefined), undefined);
-  assert.throws(() => defaultMemoryBudgetMib(2, 128, 512), /the container's memory limit of 512 MiB leaves no memory for flights after 2 worker heaps of 128 MiB \(JETWAY_WORKER_HEAP_MIB\) and 256 MiB for the process: raise the limit, lower --workers, or set JETWAY_SERVE_MEMORY_MIB/);
+  assert.throws(
+    () => defaultMemoryBudgetMib(2, 128, 512),
+    /the container's memory limit of 512 MiB leaves no memory for flights after 2 worker heaps of 128 MiB \(JETWAY_WORKER_HEAP_MIB\) and 256 MiB for the process: raise the limit, lower --workers, or set JETWAY_SERVE_MEMORY_MIB/,
+  );
 });

@@ -35,7 +35,7 @@ test('unset settings take their documented defaults', () => {
   assert.deepEqual(settings.allow, []);
   assert.deepEqual(settings.verifyKeys, []);
   assert.equal(settings.maxMemoryMib, undefined);
-  assert.equal(settings.maxTimeoutMs, 50_000, "no run holds a worker forever");
+  assert.equal(settings.maxTimeoutMs, 50_000, 'no run holds a worker forever');
   assert.equal(settings.lookupCeiling, undefined);
   assert.equal(settings.cacheMaxBytes, 1024 * 1024 * 1024);
   assert.equal(settings.mutableTtlMs, 5 * 60_000);

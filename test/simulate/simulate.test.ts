@@ -40,7 +40,7 @@ function failed(run: Run, firstLine: RegExp): string[] {
 }
 
 describe('the pipeline example', () => {
-  test('jobs one, two and three are applied one step after the other, then it settles with the flight\'s final status', async () => {
+  test("jobs one, two and three are applied one step after the other, then it settles with the flight's final status", async () => {
     const run = await simulate(['examples/pipeline']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.equal(run.stderr, '');
@@ -67,7 +67,7 @@ describe('the pipeline example', () => {
     );
   });
 
-  test('the directory\'s cluster-state.yaml is the starting point: for release demo, job one has already completed', async () => {
+  test("the directory's cluster-state.yaml is the starting point: for release demo, job one has already completed", async () => {
     const run = await simulate(['examples/pipeline', '--release', 'demo', '--namespace', 'demo']);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.deepEqual(statuses(run), ['waiting for job two to complete', 'waiting for job three to complete', 'all jobs have completed']);
@@ -119,12 +119,7 @@ describe('the app example', () => {
   test('--create supplies the Secret when the loop would stop; the Deployment then becomes available and the app is ready', async () => {
     const run = await simulate([...app, '--create', secret, '--resource-matcher', 'Secret:shop-db-conn']);
     assert.equal(run.exitCode, 0, run.stderr);
-    assert.deepEqual(statuses(run), [
-      'waiting for connection secret shop-db-conn',
-      'waiting for connection secret shop-db-conn',
-      'waiting for Deployment shop to become available',
-      'ready',
-    ]);
+    assert.deepEqual(statuses(run), ['waiting for connection secret shop-db-conn', 'waiting for connection secret shop-db-conn', 'waiting for Deployment shop to become available', 'ready']);
     assert.match(run.stdout, /^ {2}nothing to apply; created from .*secret\.yaml: Secret shop-db-conn$/m);
     assert.deepEqual(applied(run), ['  applied stage 1 of 1: Database shop-db', '  applied stage 1 of 1: Deployment shop']);
     assert.match(run.stdout, /^ {2}Deployment shop: Available \(2\/2 replicas\)$/m);
@@ -149,7 +144,7 @@ describe('flights of several stages and failing flights', () => {
     assert.equal(lastLine(run), 'settled after 3 steps: (none: the flight did not re-emit its input object with a status)');
   });
 
-  test('a flight that fails on its first run: exit 1, jetway\'s line naming the step, the flight\'s stderr, nothing on stdout', async () => {
+  test("a flight that fails on its first run: exit 1, jetway's line naming the step, the flight's stderr, nothing on stdout", async () => {
     const path = await flightDir('versioncheck', {});
     await copyFile(repoPath('test/flights/wasm/versioncheck.wasm.gz'), join(path, 'versioncheck.wasm.gz'));
     const run = await simulate([path, '--arg', 'v9.0.0']);

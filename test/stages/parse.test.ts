@@ -21,7 +21,7 @@ function refused(text: string): FlightError {
   } catch (error) {
     assert.ok(error instanceof FlightError, `expected a FlightError for ${JSON.stringify(text)}, got ${String(error)}`);
     assert.equal(error.kind, 'output');
-    assert.equal(error.stderr, 'flight said something', 'the flight\'s stderr travels with the error');
+    assert.equal(error.stderr, 'flight said something', "the flight's stderr travels with the error");
     return error;
   }
   assert.fail(`${JSON.stringify(text)} was accepted`);
@@ -85,7 +85,7 @@ test('a CustomResourceDefinition kind in another group is not split off', () => 
   assert.deepEqual(names(parse(JSON.stringify([cm('a'), lookalike]))), [['a', 'fake']]);
 });
 
-test('text that is not resources fails with yoke\'s message', () => {
+test("text that is not resources fails with yoke's message", () => {
   for (const garbage of ['hello world', '42', 'true', '"just a string"', '{', '{"kind":"A"} trailing junk', '[1, 2]', '[[1]]', '[[{"kind":"A"}], {"kind":"B"}]']) {
     const error = refused(garbage);
     assert.ok(error.message.includes(notResourcesMessage), `${JSON.stringify(garbage)}: ${error.message}`);
@@ -100,7 +100,7 @@ test('an object without kind is refused', () => {
   }
 });
 
-test('empty output and empty lists parse to no stages (the refusal, after List flattening, is toManifests\' rule: test/argocd/manifests.test.ts)', () => {
+test("empty output and empty lists parse to no stages (the refusal, after List flattening, is toManifests' rule: test/argocd/manifests.test.ts)", () => {
   for (const text of ['', '   \n', '[]', '[[]]', '[null]', 'null', '---\n', '{"apiVersion":"v1","kind":"List","items":[]}']) {
     assert.deepEqual(parse(text), [], JSON.stringify(text));
   }

@@ -2,8 +2,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ApiException, ApisApi, ApiextensionsV1Api, BatchV1Api, CoreApi, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy,
-  VersionApi, Watch, makeInformer, setHeaderOptions, type V1ConfigMap, type V1Job,
+  ApiException,
+  ApisApi,
+  ApiextensionsV1Api,
+  BatchV1Api,
+  CoreApi,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  VersionApi,
+  Watch,
+  makeInformer,
+  setHeaderOptions,
+  type V1ConfigMap,
+  type V1Job,
 } from '@kubernetes/client-node';
 import { startApiServer, makeCrd, type FakeApiServer } from './apiserver.js';
 
@@ -91,8 +104,14 @@ test('create, get, 409 AlreadyExists, 404 NotFound with real messages', async ()
   const nf = await statusOf(core.readNamespacedSecret({ namespace: 'default', name: 'foo' }));
   assert.equal(nf.code, 404);
   assert.deepEqual(nf.body, {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'secrets "foo" not found', reason: 'NotFound',
-    details: { name: 'foo', kind: 'secrets' }, code: 404,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'secrets "foo" not found',
+    reason: 'NotFound',
+    details: { name: 'foo', kind: 'secrets' },
+    code: 404,
   });
   const job = await statusOf(kc.makeApiClient(BatchV1Api).readNamespacedJob({ namespace: 'default', name: 'x' }));
   assert.equal(job.body?.message, 'jobs.batch "x" not found');
@@ -106,8 +125,10 @@ test('merge patch, json patch, stale PUT conflict, no-op update keeps the resour
   const patched = await core.patchNamespacedConfigMap({ namespace: 'default', name: 'p', body: { data: { y: null, z: '3' } } }, merge);
   assert.deepEqual(patched.data, { x: '1', z: '3' });
   assert.ok(Number(patched.metadata?.resourceVersion) > Number(cm.metadata?.resourceVersion));
-  const jp = await core.patchNamespacedConfigMap({ namespace: 'default', name: 'p', body: [{ op: 'replace', path: '/data/x', value: '9' }] },
-    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+  const jp = await core.patchNamespacedConfigMap(
+    { namespace: 'default', name: 'p', body: [{ op: 'replace', path: '/data/x', value: '9' }] },
+    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  );
   assert.equal(jp.data?.x, '9');
   // No-op: same patch again, and a PUT of the object as read.
   const again = await core.patchNamespacedConfigMap({ namespace: 'default', name: 'p', body: { data: { z: '3' } } }, merge);
@@ -143,14 +164,11 @@ test('401 with an unknown token, 403 with the real message for a limited token',
   const f = await statusOf(core.readNamespacedSecret({ namespace: 'default', name: 'x' }));
   assert.equal(f.code, 403);
   assert.equal(f.body?.reason, 'Forbidden');
-  assert.equal(f.body?.message,
-    'secrets "x" is forbidden: User "system:serviceaccount:jetway:jetway" cannot get resource "secrets" in API group "" in the namespace "default"');
+  assert.equal(f.body?.message, 'secrets "x" is forbidden: User "system:serviceaccount:jetway:jetway" cannot get resource "secrets" in API group "" in the namespace "default"');
   const all = await statusOf(core.listConfigMapForAllNamespaces());
-  assert.equal(all.body?.message,
-    'configmaps is forbidden: User "system:serviceaccount:jetway:jetway" cannot list resource "configmaps" in API group "" at the cluster scope');
+  assert.equal(all.body?.message, 'configmaps is forbidden: User "system:serviceaccount:jetway:jetway" cannot list resource "configmaps" in API group "" at the cluster scope');
   const st = await statusOf(limited.makeApiClient(BatchV1Api).patchNamespacedJobStatus({ namespace: 'ns1', name: 'j', body: {} }, merge));
-  assert.equal(st.body?.message,
-    'jobs.batch "j" is forbidden: User "system:serviceaccount:jetway:jetway" cannot patch resource "jobs/status" in API group "batch" in the namespace "ns1"');
+  assert.equal(st.body?.message, 'jobs.batch "j" is forbidden: User "system:serviceaccount:jetway:jetway" cannot patch resource "jobs/status" in API group "batch" in the namespace "ns1"');
   assert.equal((await kc.makeApiClient(ApisApi).getAPIVersions()).kind, 'APIGroupList');
 });
 
@@ -164,7 +182,10 @@ test('in-cluster config: loadFromCluster(prefix) with KUBERNETES_SERVICE_HOST/PO
     const ns = await ic.makeApiClient(CoreV1Api).readNamespace({ name: 'default' });
     assert.equal(ns.metadata?.labels?.['kubernetes.io/metadata.name'], 'default');
   } finally {
-    for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.h], ['KUBERNETES_SERVICE_PORT', saved.p]] as const) {
+    for (const [k, v] of [
+      ['KUBERNETES_SERVICE_HOST', saved.h],
+      ['KUBERNETES_SERVICE_PORT', saved.p],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -176,13 +197,20 @@ function collect(path: string, query: Record<string, string | number | boolean |
   const evs: { type: string; obj: any }[] = [];
   let ctl: AbortController | undefined;
   const done = new Promise<{ events: typeof evs; err: unknown }>((resolve) => {
-    void new Watch(kc).watch(path, query, (type, obj) => {
-      evs.push({ type, obj });
-      if (until(evs)) {
-        ctl?.abort();
-        resolve({ events: evs, err: null });
-      }
-    }, (err) => resolve({ events: evs, err })).then((c) => (ctl = c));
+    void new Watch(kc)
+      .watch(
+        path,
+        query,
+        (type, obj) => {
+          evs.push({ type, obj });
+          if (until(evs)) {
+            ctl?.abort();
+            resolve({ events: evs, err: null });
+          }
+        },
+        (err) => resolve({ events: evs, err }),
+      )
+      .then((c) => (ctl = c));
   });
   return done;
 }
@@ -199,12 +227,18 @@ test('watch: ADDED/MODIFIED/DELETED, resume from a resourceVersion, 410 after co
   api.sendBookmarks();
   api.remove('v1', 'ConfigMap', 'w', 'a');
   const { events } = await live;
-  assert.deepEqual(events.map((e) => e.type), ['ADDED', 'MODIFIED', 'BOOKMARK', 'DELETED']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['ADDED', 'MODIFIED', 'BOOKMARK', 'DELETED'],
+  );
   assert.equal(events[1]!.obj.data.v, '2');
   assert.equal(events[0]!.obj.kind, 'ConfigMap');
   // Resume after the ADDED: replay MODIFIED and DELETED from the log.
   const resumed = await collect(path, { resourceVersion: String(startRv) }, (e) => e.length === 2);
-  assert.deepEqual(resumed.events.map((e) => e.type), ['MODIFIED', 'DELETED']);
+  assert.deepEqual(
+    resumed.events.map((e) => e.type),
+    ['MODIFIED', 'DELETED'],
+  );
   // Expired.
   api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'w' } });
   api.compactHistory();
@@ -257,8 +291,7 @@ test('metadata-only GET and LIST return PartialObjectMetadata(List)', async () =
   assert.equal(one.body.apiVersion, 'meta.k8s.io/v1');
   assert.equal(one.body.metadata.labels.k, 'v');
   assert.equal(one.body.data, undefined);
-  const list = await rawGet('/api/v1/namespaces/default/secrets?labelSelector=k%3Dv',
-    { Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' });
+  const list = await rawGet('/api/v1/namespaces/default/secrets?labelSelector=k%3Dv', { Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' });
   assert.equal(list.body.kind, 'PartialObjectMetadataList');
   assert.equal(list.body.items.length, 1);
   assert.equal(list.body.items[0].kind, 'PartialObjectMetadata');
@@ -279,7 +312,10 @@ test('CRD registration appears in discovery; custom objects; deleting the CRD un
   const g = groups.groups.find((x) => x.name === 'yoke.cd');
   assert.equal(g?.preferredVersion?.version, 'v1');
   const res = await rawGet('/apis/yoke.cd/v1');
-  assert.deepEqual(res.body.resources.map((r: any) => r.name), ['flights', 'flights/status']);
+  assert.deepEqual(
+    res.body.resources.map((r: any) => r.name),
+    ['flights', 'flights/status'],
+  );
   const co = kc.makeApiClient(CustomObjectsApi);
   const body = { apiVersion: 'yoke.cd/v1', kind: 'Flight', metadata: { name: 'f' }, spec: { a: 1 }, status: { ready: true } };
   const made: any = await co.createNamespacedCustomObject({ group: 'yoke.cd', version: 'v1', namespace: 'default', plural: 'flights', body });
@@ -287,20 +323,34 @@ test('CRD registration appears in discovery; custom objects; deleting the CRD un
   assert.equal(made.metadata.generation, 1);
   const old: any = await co.getNamespacedCustomObject({ group: 'yoke.cd', version: 'v1alpha1', namespace: 'default', plural: 'flights', name: 'f' });
   assert.equal(old.apiVersion, 'yoke.cd/v1alpha1');
-  const smp = await statusOf(co.patchNamespacedCustomObject({ group: 'yoke.cd', version: 'v1', namespace: 'default', plural: 'flights', name: 'f', body: { spec: { a: 2 } } },
-    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)));
+  const smp = await statusOf(
+    co.patchNamespacedCustomObject(
+      { group: 'yoke.cd', version: 'v1', namespace: 'default', plural: 'flights', name: 'f', body: { spec: { a: 2 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    ),
+  );
   assert.equal(smp.code, 415);
   const p: any = await co.patchNamespacedCustomObject({ group: 'yoke.cd', version: 'v1', namespace: 'default', plural: 'flights', name: 'f', body: { spec: { a: 2 } } }, merge);
   assert.equal(p.metadata.generation, 2);
   await ext.deleteCustomResourceDefinition({ name: 'flights.yoke.cd' });
   assert.equal((await rawGet('/apis/yoke.cd/v1')).status, 404);
-  assert.equal(api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition').some((c) => c.metadata?.name === 'flights.yoke.cd'), false);
+  assert.equal(
+    api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition').some((c) => c.metadata?.name === 'flights.yoke.cd'),
+    false,
+  );
   // The Argo CD Application CRD is there by default; its status is written through the main resource.
   api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'app', namespace: 'default' }, spec: {} });
-  const app: any = await co.patchNamespacedCustomObject({
-    group: 'argoproj.io', version: 'v1alpha1', namespace: 'default', plural: 'applications', name: 'app',
-    body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } },
-  }, merge);
+  const app: any = await co.patchNamespacedCustomObject(
+    {
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace: 'default',
+      plural: 'applications',
+      name: 'app',
+      body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'hard' } } },
+    },
+    merge,
+  );
   assert.equal(app.metadata.annotations['argocd.argoproj.io/refresh'], 'hard');
 });
 
@@ -345,11 +395,14 @@ test('fault injection: 429 with Retry-After, hangs, and the request log', async 
   await new Promise((res) => setTimeout(res, 100));
   ctl.abort();
   await assert.rejects(hung);
-  assert.deepEqual(api.requests.map((x) => [x.method, x.path, x.status]), [
-    ['GET', '/api/v1/namespaces/default/configmaps', 429],
-    ['GET', '/api/v1/namespaces/default/configmaps', 200],
-    ['GET', '/api/v1/namespaces/default/secrets', undefined],
-  ]);
+  assert.deepEqual(
+    api.requests.map((x) => [x.method, x.path, x.status]),
+    [
+      ['GET', '/api/v1/namespaces/default/configmaps', 429],
+      ['GET', '/api/v1/namespaces/default/configmaps', 200],
+      ['GET', '/api/v1/namespaces/default/secrets', undefined],
+    ],
+  );
   assert.equal(api.requests[0]!.token, api.adminToken);
 });
 

@@ -5,8 +5,16 @@ import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  CmdError, CmpServer, ManifestGenerationError, RepoServerImitation, buildRequestEnv, parsePluginConfig, splitManifestStream,
-  toManifests, type Application, type PluginConfig,
+  CmdError,
+  CmpServer,
+  ManifestGenerationError,
+  RepoServerImitation,
+  buildRequestEnv,
+  parsePluginConfig,
+  splitManifestStream,
+  toManifests,
+  type Application,
+  type PluginConfig,
 } from './cmp-server.js';
 
 // The fake plugin: its behaviour is the content of $CONTROL/mode, so it can change without changing the cache key.
@@ -129,7 +137,10 @@ function app(overrides: Partial<Application> = {}): Application {
 function repoServer(opts: { now?: () => number } = {}): { server: RepoServerImitation; cmp: CmpServer } {
   const cmp = new CmpServer({ plugin, baseEnv: baseEnv(), tmpDir: dir });
   const server = new RepoServerImitation({
-    plugins: [cmp], repositories: { 'https://git.example/repo.git': repo }, cluster, ...opts,
+    plugins: [cmp],
+    repositories: { 'https://git.example/repo.git': repo },
+    cluster,
+    ...opts,
   });
   return { server, cmp };
 }
@@ -219,7 +230,10 @@ test('env: ARGOCD_APP_PARAMETERS is null without parameters and absent without a
   assert.equal(named.ARGOCD_APP_SOURCE_TARGET_REVISION, '');
   const { env: bare } = await report({ ...base, source: { repoURL: base.source.repoURL, path: base.source.path } });
   assert.equal('ARGOCD_APP_PARAMETERS' in bare, false);
-  assert.equal(Object.keys(bare).some((k) => k.startsWith('ARGOCD_ENV_') || k.startsWith('PARAM_')), false);
+  assert.equal(
+    Object.keys(bare).some((k) => k.startsWith('ARGOCD_ENV_') || k.startsWith('PARAM_')),
+    false,
+  );
   assert.equal(buildRequestEnv({ ...base, source: { repoURL: base.source.repoURL, path: base.source.path } }, cluster).length, 11);
 });
 
@@ -271,7 +285,7 @@ test('stdout: YAML streams (empty/null docs skipped, Lists flattened, YAML 1.1 b
   assert.throws(() => splitManifestStream('--- {a: 1}\n'), { message: 'failed to unmarshal manifest: invalid Yaml document separator: {a: 1}' });
 });
 
-test('stdout: a top-level JSON array and kind-less objects are rejected with Argo CD\'s messages', async () => {
+test("stdout: a top-level JSON array and kind-less objects are rejected with Argo CD's messages", async () => {
   const prefix =
     'CMP processing failed for application "team-a_guestbook": failed to convert CMP manifests to unstructured objects: ' +
     'failed to unmarshal manifest: error unmarshaling JSON: while decoding JSON: ';

@@ -46,7 +46,10 @@ export class ManualClock implements Clock {
 
   /** Due times of the timers not yet fired or cancelled, soonest first. */
   get pending(): number[] {
-    return this.timers.filter((p) => !p.cancelled).map((p) => p.at).sort((a, b) => a - b);
+    return this.timers
+      .filter((p) => !p.cancelled)
+      .map((p) => p.at)
+      .sort((a, b) => a - b);
   }
 
   // Why: the earliest live timer due by `end`, so advance() fires in time order even when a timer arms another.

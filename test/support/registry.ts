@@ -100,7 +100,9 @@ async function freePort(): Promise<number> {
 async function waitUntilUp(host: string, child: ChildProcess, stderr: () => string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr()}`);
-    const status = await fetch(`http://${host}/v2/`).then((r) => (r.body?.cancel(), r.status)).catch(() => 0);
+    const status = await fetch(`http://${host}/v2/`)
+      .then((r) => (r.body?.cancel(), r.status))
+      .catch(() => 0);
     if (status === 200 || status === 401) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

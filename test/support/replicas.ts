@@ -59,7 +59,9 @@ export function leads(s: ServeProcess): boolean {
 
 /** The resident set of a process, from the kernel: what a memory limit is measured against. */
 export function residentMib(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? NaN) / 1024;
 }
 
@@ -81,7 +83,13 @@ export async function runReplicaScenario(o: ReplicaScenarioOptions): Promise<Rep
   let readyMs: number[] = [];
   let readyFailures = 0;
   const probe = setInterval(() => {
-    for (const s of replicas) void fetch(`${s.opsUrl}/readyz`).then((res) => { if (res.status !== 200) readyFailures++; }, () => {});
+    for (const s of replicas)
+      void fetch(`${s.opsUrl}/readyz`).then(
+        (res) => {
+          if (res.status !== 200) readyFailures++;
+        },
+        () => {},
+      );
   }, 100);
   // Why: a replica counts as started once Kubernetes would add it to the Service: its /readyz answers 200.
   const start = async (): Promise<ServeProcess> => {
@@ -89,7 +97,10 @@ export async function runReplicaScenario(o: ReplicaScenarioOptions): Promise<Rep
     const s = await startServe(api, leaseFlags);
     replicas.push(s);
     for (;;) {
-      const ok = await fetch(`${s.opsUrl}/readyz`).then((res) => res.status === 200, () => false);
+      const ok = await fetch(`${s.opsUrl}/readyz`).then(
+        (res) => res.status === 200,
+        () => false,
+      );
       if (ok) break;
       if (performance.now() - started > timeoutMs) throw new Error('a replica never became ready');
       await new Promise((r) => setTimeout(r, 10));

@@ -116,7 +116,12 @@ export function installArgoProjects(api: FakeApiServer): void {
     api.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', shortNames: ['appproj', 'appprojs'], versions: ['v1alpha1'] }));
   }
   if (!api.get('argoproj.io/v1alpha1', 'AppProject', 'argocd', 'default')) {
-    api.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }] } });
+    api.put({
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AppProject',
+      metadata: { name: 'default', namespace: 'argocd' },
+      spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }] },
+    });
   }
 }
 

@@ -22,4 +22,3 @@ export function appendCustomSection(wasm: Uint8Array, name: string, data: Uint8A
   const body = Buffer.concat([Buffer.from(writeU32(nameBytes.length)), nameBytes, data]);
   return new Uint8Array(Buffer.concat([wasm, Buffer.from([0, ...writeU32(body.length)]), body]));
 }
-

@@ -33,7 +33,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     stdio: 'ignore',
   });
   const key = readFileSync(keyFile, 'utf8');
-  const certDer = readFileSync(certFile, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const certDer = readFileSync(certFile, 'utf8')
+    .replace(/-----[^-]+-----/g, '')
+    .replace(/\s+/g, '');
   const service = 'jetway-test-registry';
   const issuer = 'jetway-test-issuer';
   const expected = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`;

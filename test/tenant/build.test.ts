@@ -37,7 +37,8 @@ const embedding = {
 const catalog = {
   'go.mod': 'module example.com/catalog\n\ngo 1.24\n',
   'shared/name.go': 'package shared\n\nfunc Name() string { return "v1" }\n',
-  'flights/one/main.go': 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/catalog/shared"\n)\n\nfunc main() { fmt.Printf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"}}`, shared.Name()) }\n',
+  'flights/one/main.go':
+    'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/catalog/shared"\n)\n\nfunc main() { fmt.Printf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"}}`, shared.Name()) }\n',
 };
 
 let sidecar: Sidecar;
@@ -95,7 +96,8 @@ test('a catalog with go.mod at the repository root builds, and a change to a sha
 test('a go.mod replace pointing outside the repository is refused', { skip }, async () => {
   await writeFiles(sidecar.source, {
     'escape/go.mod': `module example.com/escape\n\ngo 1.24\n\nrequire example.com/outside v0.0.0\n\nreplace example.com/outside => ${outside}\n`,
-    'escape/main.go': 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/outside"\n)\n\nfunc main() { fmt.Printf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"}}`, outside.Name()) }\n',
+    'escape/main.go':
+      'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/outside"\n)\n\nfunc main() { fmt.Printf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"}}`, outside.Name()) }\n',
   });
   await assert.rejects(
     sidecar.generate(tenantApp('escape', 'escape', build)),
@@ -110,9 +112,15 @@ test('a Go file symlinked from outside the repository is refused', { skip }, asy
 });
 
 test('build: true under a module allow-list is refused (a built module would bypass JETWAY_MODULE_ALLOW)', async () => {
-  const guarded = await startSidecar({ 'team-a/go.mod': embedding['go.mod'], 'team-a/main.go': embedding['main.go'], 'team-a/data.txt': 'x' }, { JETWAY_GO: go, JETWAY_MODULE_ALLOW: 'oci://registry.example/*' });
+  const guarded = await startSidecar(
+    { 'team-a/go.mod': embedding['go.mod'], 'team-a/main.go': embedding['main.go'], 'team-a/data.txt': 'x' },
+    { JETWAY_GO: go, JETWAY_MODULE_ALLOW: 'oci://registry.example/*' },
+  );
   try {
-    await assert.rejects(guarded.generate(tenantApp('guarded', 'team-a', build)), /generate for Application guarded failed: build: true is refused because modules must come from the allow-list \(JETWAY_MODULE_ALLOW\)/);
+    await assert.rejects(
+      guarded.generate(tenantApp('guarded', 'team-a', build)),
+      /generate for Application guarded failed: build: true is refused because modules must come from the allow-list \(JETWAY_MODULE_ALLOW\)/,
+    );
     assert.equal(await stat(join(guarded.source, '../cache/builds')).catch(() => undefined), undefined, 'nothing was built');
   } finally {
     await guarded.close();
@@ -123,9 +131,15 @@ test('build: true when modules must be signed is refused (a built module carries
   const keyDir = await mkdtemp(join(tmpdir(), 'jetway-keys-'));
   const { generateKeyPairSync } = await import('node:crypto');
   await writeFile(join(keyDir, 'key.pem'), generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
-  const guarded = await startSidecar({ 'team-a/go.mod': embedding['go.mod'], 'team-a/main.go': embedding['main.go'], 'team-a/data.txt': 'x' }, { JETWAY_GO: go, JETWAY_VERIFY_KEYS: join(keyDir, 'key.pem') });
+  const guarded = await startSidecar(
+    { 'team-a/go.mod': embedding['go.mod'], 'team-a/main.go': embedding['main.go'], 'team-a/data.txt': 'x' },
+    { JETWAY_GO: go, JETWAY_VERIFY_KEYS: join(keyDir, 'key.pem') },
+  );
   try {
-    await assert.rejects(guarded.generate(tenantApp('signed', 'team-a', build)), /generate for Application signed failed: build: true is refused because modules must carry a signature \(JETWAY_VERIFY_KEYS\)/);
+    await assert.rejects(
+      guarded.generate(tenantApp('signed', 'team-a', build)),
+      /generate for Application signed failed: build: true is refused because modules must carry a signature \(JETWAY_VERIFY_KEYS\)/,
+    );
   } finally {
     await guarded.close();
     await rm(keyDir, { recursive: true, force: true });

@@ -45,13 +45,19 @@ test('a flight printing an empty kind: List (or items: null, or a List of Lists 
   assert.deepEqual(manifests, []);
 });
 
-test('a flight wrapping its resources in Lists cannot shed jetway\'s ownership and sync-wave annotations', async () => {
+test("a flight wrapping its resources in Lists cannot shed jetway's ownership and sync-wave annotations", async () => {
   const configMap = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } });
   const output = [[{ apiVersion: 'v1', kind: 'List', items: [configMap('first')] }], [{ apiVersion: 'v1', kind: 'ConfigMapList', items: [configMap('second'), configMap('third')] }]];
   const manifests = await sidecar.generate(attack('wrapped', output));
   type Manifest = { kind: string; metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> } };
   assert.deepEqual(
-    (manifests as unknown as Manifest[]).map((m) => [m.kind, m.metadata.name, m.metadata.annotations?.['instance.atc.yoke.cd/release'], m.metadata.annotations?.['argocd.argoproj.io/sync-wave'], m.metadata.labels?.['app.kubernetes.io/managed-by']]),
+    (manifests as unknown as Manifest[]).map((m) => [
+      m.kind,
+      m.metadata.name,
+      m.metadata.annotations?.['instance.atc.yoke.cd/release'],
+      m.metadata.annotations?.['argocd.argoproj.io/sync-wave'],
+      m.metadata.labels?.['app.kubernetes.io/managed-by'],
+    ]),
     [
       ['ConfigMap', 'first', 'wrapped', '0', 'jetway'],
       ['ConfigMap', 'second', 'wrapped', '1', 'jetway'],

@@ -44,10 +44,14 @@ after(async () => {
 
 /** A kubeconfig for the fake API server that trusts another CA: only a client that skips TLS verification would talk to it. */
 function impostorKubeconfig(): string {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '1', '-subj', '/CN=not-the-cluster-ca'], {
-    cwd: join(sidecar.source, '..'),
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'other.key', '-out', 'other-ca.crt', '-days', '1', '-subj', '/CN=not-the-cluster-ca'],
+    {
+      cwd: join(sidecar.source, '..'),
+      stdio: 'ignore',
+    },
+  );
   const file = join(sidecar.source, '..', 'impostor-kubeconfig.yaml');
   writeFileSync(file, readFileSync(api.kubeconfig(), 'utf8').replace(/certificate-authority: .*/, `certificate-authority: ${JSON.stringify(join(sidecar.source, '..', 'other-ca.crt'))}`));
   return file;
@@ -56,10 +60,14 @@ function impostorKubeconfig(): string {
 test('an app author pollutes Object.prototype through an input path to switch off TLS verification of the API connection', async () => {
   // jetway serve's kubeconfig (the only credentials, issue 14) does not trust the server it points at: a verifying
   // client never sends it the token
-  const repo = await startSidecar({
-    'pipeline/pipeline.wasm.gz': readFileSync(repoPath('examples/pipeline/pipeline.wasm.gz')),
-    'pipeline/input.json': readFileSync(repoPath('examples/pipeline/input.json')),
-  }, {}, { api, env: { JETWAY_KUBECONFIG: impostorKubeconfig() } });
+  const repo = await startSidecar(
+    {
+      'pipeline/pipeline.wasm.gz': readFileSync(repoPath('examples/pipeline/pipeline.wasm.gz')),
+      'pipeline/input.json': readFileSync(repoPath('examples/pipeline/input.json')),
+    },
+    {},
+    { api, env: { JETWAY_KUBECONFIG: impostorKubeconfig() } },
+  );
   after(() => repo.close());
   const parameters = (input: Record<string, string>) => [
     { name: 'wasm', string: 'pipeline.wasm.gz' },
@@ -109,7 +117,15 @@ test('an app author expands a YAML alias bomb in inputFiles to exhaust the sidec
   assert.ok(peakRssBytes < peakRssBound, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB, bound ${peakRssBound / MiB} MiB`);
   // the bound is the admin's: lowered, a small input that fits the default is refused too
   const strict = sidecar.withEnv({ JETWAY_MAX_INPUT_BYTES: '8' });
-  await assert.rejects(strict.generate(tenantApp('small', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }, { name: 'input', map: { greeting: 'hello world' } }])), /JETWAY_MAX_INPUT_BYTES/);
+  await assert.rejects(
+    strict.generate(
+      tenantApp('small', 'yaml', [
+        { name: 'wasm', string: 'flight.wasm' },
+        { name: 'input', map: { greeting: 'hello world' } },
+      ]),
+    ),
+    /JETWAY_MAX_INPUT_BYTES/,
+  );
 });
 
 test('an app author pads a list to 150,000,000 items through the input key list.150000000', async (t) => {

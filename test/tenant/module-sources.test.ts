@@ -98,14 +98,15 @@ test('insecure: "true" does not send the admin’s registry credentials over pla
     await withSidecar({ 'README.md': 'sources' }, { DOCKER_CONFIG: docker }, async (sidecar) => {
       for (const challenge of ['Basic realm="registry"', `Bearer realm="${registry.url}/token",service="registry"`]) {
         scheme = challenge;
-        await assert.rejects(
-          sidecar.generate(wasm(`oci://${registry.host}/team/flight:v1`, { name: 'insecure', string: 'true' })),
-          /jetway never sends registry credentials over plain http/,
-        );
+        await assert.rejects(sidecar.generate(wasm(`oci://${registry.host}/team/flight:v1`, { name: 'insecure', string: 'true' })), /jetway never sends registry credentials over plain http/);
       }
     });
     assert.ok(seen.length >= 2);
-    assert.deepEqual(seen.filter((header) => header !== undefined), [], 'no request carried credentials');
+    assert.deepEqual(
+      seen.filter((header) => header !== undefined),
+      [],
+      'no request carried credentials',
+    );
   } finally {
     await registry.close();
     await rm(docker, { recursive: true, force: true });

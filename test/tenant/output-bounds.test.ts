@@ -35,7 +35,13 @@ after(async () => {
 });
 
 test('a flight writing one byte per fd_write to stdout under maxMemoryMib 1 is stopped at the output bound', async (t) => {
-  const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('stdout-bytes', 'writes', [{ name: 'wasm', string: 'flight.wasm' }, { name: 'maxMemoryMib', string: '1' }, { name: 'timeout', string: '5m' }]));
+  const { outcome, peakRssBytes } = await sidecar.measured(
+    tenantApp('stdout-bytes', 'writes', [
+      { name: 'wasm', string: 'flight.wasm' },
+      { name: 'maxMemoryMib', string: '1' },
+      { name: 'timeout', string: '5m' },
+    ]),
+  );
   assert.match(failed(outcome).message, /flight wrote more than 1048576 bytes to stdout \(JETWAY_MAX_OUTPUT_BYTES\)/);
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   assert.ok(peakRssBytes < 256 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
@@ -43,7 +49,12 @@ test('a flight writing one byte per fd_write to stdout under maxMemoryMib 1 is s
 
 test('a flight writing one byte per fd_write to stderr under maxMemoryMib 1 is stopped at the output bound', async (t) => {
   const { outcome, peakRssBytes } = await sidecar.measured(
-    tenantApp('stderr-bytes', 'writes', [{ name: 'args', array: ['stderr'] }, { name: 'wasm', string: 'flight.wasm' }, { name: 'maxMemoryMib', string: '1' }, { name: 'timeout', string: '5m' }]),
+    tenantApp('stderr-bytes', 'writes', [
+      { name: 'args', array: ['stderr'] },
+      { name: 'wasm', string: 'flight.wasm' },
+      { name: 'maxMemoryMib', string: '1' },
+      { name: 'timeout', string: '5m' },
+    ]),
   );
   assert.match(failed(outcome).message, /flight wrote more than 1048576 bytes to stderr \(JETWAY_MAX_OUTPUT_BYTES\)/);
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
@@ -53,7 +64,12 @@ test('a flight writing one byte per fd_write to stderr under maxMemoryMib 1 is s
 test('YAML aliases in flight output cannot expand 1.3 KB into more manifests than the rendered bound', async (t) => {
   const bomb = aliasBombOutput();
   assert.ok(bomb.length < 1400);
-  const { outcome, peakRssBytes } = await sidecar.measured(tenantApp('aliases', 'echo', [{ name: 'input', string: bomb }, { name: 'wasm', string: 'flight.wasm' }]));
+  const { outcome, peakRssBytes } = await sidecar.measured(
+    tenantApp('aliases', 'echo', [
+      { name: 'input', string: bomb },
+      { name: 'wasm', string: 'flight.wasm' },
+    ]),
+  );
   assert.match(failed(outcome).message, /the flight's output renders to more than 67108864 bytes of manifests \(JETWAY_MAX_RENDERED_BYTES; YAML aliases and jetway's per-object metadata count\)/);
   t.diagnostic(`peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);
   assert.ok(peakRssBytes < 256 * MiB, `peak RSS ${Math.round(peakRssBytes / MiB)} MiB`);

@@ -54,7 +54,10 @@ const idleWorkers = (serve: ServeProcess) => metric(serve.opsUrl, 'jetway_worker
 async function anotherTeamRendersInTheService(cmp: Sidecar, serve: ServeProcess, name: string, more: Record<string, string> = {}): Promise<void> {
   const okBefore = (await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"')) || 0;
   const manifests = await cmp.generate(app(name, 'yaml-stages', more));
-  assert.deepEqual(manifests.map((d) => d['kind']), ['Namespace', 'ConfigMap']);
+  assert.deepEqual(
+    manifests.map((d) => d['kind']),
+    ['Namespace', 'ConfigMap'],
+  );
   assert.equal(await metric(serve.opsUrl, 'jetway_runs_total', 'outcome="ok",instance_origin="fresh"'), okBefore + 1, 'the other team ran in the service');
 }
 
@@ -158,7 +161,11 @@ test('apps together run more memory-hungry flights than the service has memory',
       /jetway: generate for Application mem-huge failed: the flight's maxMemoryMib 512 is more than the 256 MiB all flights in jetway serve may reserve together \(JETWAY_SERVE_MEMORY_MIB\): lower maxMemoryMib, or ask the admin to raise JETWAY_SERVE_MEMORY_MIB/,
     );
     gates.releaseAll();
-    for (const manifests of await Promise.all(runs)) assert.deepEqual(manifests.map((m) => m['kind']), ['ConfigMap']);
+    for (const manifests of await Promise.all(runs))
+      assert.deepEqual(
+        manifests.map((m) => m['kind']),
+        ['ConfigMap'],
+      );
     const ok = async (origin: string) => (await metric(serve.opsUrl, 'jetway_runs_total', `outcome="ok",instance_origin="${origin}"`)) || 0;
     assert.equal((await ok('fresh')) + (await ok('prepared')), 4, 'every run ran in the service');
     // the flights' memory peaked at the budget: 256 MiB, plus the process and four worker threads (408 MiB in all,
@@ -203,7 +210,12 @@ test("an app author fills the service's queue with runs", async () => {
   try {
     const cmp = sidecar(serve);
     const flight = { maxMemoryMib: '8', clusterAccess: 'true', timeout: '60s' };
-    const flood = [1, 2, 3].map(() => cmp.generate(app('flood', 'fill-then-look', flight)).then((m) => m, (e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+    const flood = [1, 2, 3].map(() =>
+      cmp.generate(app('flood', 'fill-then-look', flight)).then(
+        (m) => m,
+        (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+      ),
+    );
     await until('one flood run holds the worker and two wait', async () => gates.held.length === 1 && (await metric(serve.opsUrl, 'jetway_runs_waiting')) === 2);
     // the queue is full of the flood's runs: the other app's run takes the place of the flood's newest
     const other = cmp.generate(app('other', 'fill-then-look', flight));
@@ -212,7 +224,10 @@ test("an app author fills the service's queue with runs", async () => {
     );
     assert.equal(await metric(serve.opsUrl, 'jetway_runs_waiting'), 2, "the other app's run waits in the flood's place");
     gates.releaseAll();
-    assert.deepEqual((await other).map((m) => m['kind']), ['ConfigMap']);
+    assert.deepEqual(
+      (await other).map((m) => m['kind']),
+      ['ConfigMap'],
+    );
     // the refused run got the overload answer: generate runs it elsewhere or fails with one line, never renders nothing
     for (const outcome of await Promise.all(flood)) assert.ok(outcome instanceof Error ? /jetway: /.test(outcome.message) : outcome.length > 0);
   } finally {

@@ -45,7 +45,11 @@ test('a flight looking up 2,000 absent Secrets across other namespaces opens no 
   api.put(application('argocd', 'tenant'));
   const secrets = Array.from({ length: 2_000 }, (_, i) => ({ kind: 'Secret', apiVersion: 'v1', namespace: `victim-${i}`, name: 'admin-token' }));
   const refs = await lookupsOf([...secrets, { kind: 'Secret', apiVersion: 'v1', namespace: 'team-a', name: 'db' }]);
-  assert.deepEqual(refs.map((r) => r.ref), ['team-a/Secret:db'], 'only the absent object in its own namespace is recorded');
+  assert.deepEqual(
+    refs.map((r) => r.ref),
+    ['team-a/Secret:db'],
+    'only the absent object in its own namespace is recorded',
+  );
   await usingRefresher(api, refresher(http), async (r) => {
     r.record(run('tenant', refs, { waiting: true }));
     await api.waitForWatches(1);
@@ -64,7 +68,11 @@ test('a flight watching an absent Secret outside the admin ceiling gets no refre
     ],
     options,
   );
-  assert.deepEqual(refs.map((r) => r.ref), ['team-b/ConfigMap:shared-settings'], 'what the ceiling grants is still watched');
+  assert.deepEqual(
+    refs.map((r) => r.ref),
+    ['team-b/ConfigMap:shared-settings'],
+    'what the ceiling grants is still watched',
+  );
   const clock = new ManualClock();
   const mark = api.requests.length;
   await usingRefresher(api, refresher(http, { clock }), async (r) => {
@@ -80,7 +88,10 @@ test('a flight watching an absent Secret outside the admin ceiling gets no refre
     assert.equal(api.requests.slice(mark).filter((q) => q.path.includes('/namespaces/kube-system/')).length, 0, 'the refresher never watches or reads kube-system');
     await until('the refresh Event is written', () => eventsOf('prober').some((e) => e.reason === 'HardRefreshTriggered'));
     const messages = eventsOf('prober').map((e) => e.message);
-    assert.ok(messages.every((m) => !m.includes('cloud-admin') && !m.includes('kube-system')), messages.join('\n'));
+    assert.ok(
+      messages.every((m) => !m.includes('cloud-admin') && !m.includes('kube-system')),
+      messages.join('\n'),
+    );
   });
 });
 

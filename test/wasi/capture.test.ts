@@ -15,7 +15,10 @@ test('one-byte writes are kept as bytes, in order', () => {
 test('stdout stops the flight past its bound; stderr keeps its head and stops past the output bound', () => {
   const stdout = new Capture('stdout', 4, 4);
   stdout.write(Uint8Array.of(1, 2, 3, 4));
-  assert.throws(() => stdout.write(Uint8Array.of(5)), (error: unknown) => error instanceof OutputLimitExceeded && /more than 4 bytes to stdout \(JETWAY_MAX_OUTPUT_BYTES\)/.test(error.message));
+  assert.throws(
+    () => stdout.write(Uint8Array.of(5)),
+    (error: unknown) => error instanceof OutputLimitExceeded && /more than 4 bytes to stdout \(JETWAY_MAX_OUTPUT_BYTES\)/.test(error.message),
+  );
   const stderr = new Capture('stderr', 2, 6);
   stderr.write(Uint8Array.of(1, 2, 3));
   stderr.write(Uint8Array.of(4, 5, 6));

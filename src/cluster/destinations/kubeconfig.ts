@@ -47,10 +47,7 @@ export function remoteKubeConfig(cluster: ArgoCluster, credentials: ClusterCrede
             apiVersion: credentials.exec.apiVersion,
             command: credentials.exec.command,
             args: credentials.exec.args,
-            env: [
-              ...Object.entries(credentials.exec.env).map(([name, value]) => ({ name, value })),
-              { name: 'KUBERNETES_EXEC_INFO', value: execInfo(credentials.exec, kubeCluster) },
-            ],
+            env: [...Object.entries(credentials.exec.env).map(([name, value]) => ({ name, value })), { name: 'KUBERNETES_EXEC_INFO', value: execInfo(credentials.exec, kubeCluster) }],
             interactiveMode: 'Never',
           },
         }

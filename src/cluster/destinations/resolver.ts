@@ -53,7 +53,12 @@ const inClusterKey = 'in-cluster';
 /** A hash of what a Secret says (uid and data), so an edit of any credential, and only that, replaces the client. */
 function secretVersion(secret: KubeObject): string {
   const data = (secret['data'] ?? {}) as Record<string, string>;
-  const canonical = JSON.stringify([secret.metadata?.['uid'] ?? '', Object.keys(data).sort().map((k) => [k, data[k]])]);
+  const canonical = JSON.stringify([
+    secret.metadata?.['uid'] ?? '',
+    Object.keys(data)
+      .sort()
+      .map((k) => [k, data[k]]),
+  ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
@@ -106,9 +111,7 @@ export class DestinationResolver {
       return this.inCluster(where, destination, match);
     }
     if (!match) {
-      throw new DestinationError(
-        `${where}: cluster ${server} not found: no Secret labelled argocd.argoproj.io/secret-type=cluster has server ${server}; register the cluster with Argo CD`,
-      );
+      throw new DestinationError(`${where}: cluster ${server} not found: no Secret labelled argocd.argoproj.io/secret-type=cluster has server ${server}; register the cluster with Argo CD`);
     }
     return this.remote(where, destination, match);
   }
@@ -144,9 +147,7 @@ export class DestinationResolver {
   private remote(where: string, destination: ApplicationDestination, match: Registered): ResolvedDestination {
     const version = secretVersion(match.secret);
     const { cluster: argo } = match;
-    const cluster = this.client(argo.secret, version, clusterLabel(argo), () =>
-      remoteKubeConfig(argo, parseClusterConfig(argo, where), `${argo.secret}-${version}`),
-    );
+    const cluster = this.client(argo.secret, version, clusterLabel(argo), () => remoteKubeConfig(argo, parseClusterConfig(argo, where), `${argo.secret}-${version}`));
     return { key: argo.secret, name: argo.name, server: argo.server, project: argo.project, inCluster: false, namespace: destination.namespace, version, cluster };
   }
 

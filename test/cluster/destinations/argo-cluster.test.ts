@@ -14,12 +14,15 @@ function cluster(config: unknown, name = 'prod'): ArgoCluster {
 }
 
 function refused(config: unknown, pattern: RegExp): void {
-  assert.throws(() => parseClusterConfig(cluster(config), 'Application argocd/app'), (error: unknown) => {
-    assert.ok(error instanceof DestinationError);
-    assert.match(error.message, /^Application argocd\/app: cluster "prod" \(https:\/\/prod\.example\.com\) /);
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseClusterConfig(cluster(config), 'Application argocd/app'),
+    (error: unknown) => {
+      assert.ok(error instanceof DestinationError);
+      assert.match(error.message, /^Application argocd\/app: cluster "prod" \(https:\/\/prod\.example\.com\) /);
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('a Secret read from the API: base64 data decoded, trailing slashes dropped, name not defaulted', () => {
@@ -31,7 +34,10 @@ test('a Secret read from the API: base64 data decoded, trailing slashes dropped,
 test('bearer token, basic auth and TLS fields are read; base64 data stays base64 for the KubeConfig', () => {
   const ca = b64('-----BEGIN CERTIFICATE-----\n');
   assert.deepEqual(parseClusterConfig(cluster({ bearerToken: 't', tlsClientConfig: { insecure: false, serverName: 'api.internal', caData: ca } }), 'x'), {
-    bearerToken: 't', insecure: false, serverName: 'api.internal', caData: ca,
+    bearerToken: 't',
+    insecure: false,
+    serverName: 'api.internal',
+    caData: ca,
   });
   assert.deepEqual(parseClusterConfig(cluster({ username: 'u', password: 'p', tlsClientConfig: { insecure: true } }), 'x'), { username: 'u', password: 'p', insecure: true });
   assert.deepEqual(parseClusterConfig(cluster(''), 'x'), { insecure: false }, 'an empty config (an in-cluster Secret) has no credentials');

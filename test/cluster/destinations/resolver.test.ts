@@ -87,15 +87,24 @@ async function rejectsWithLine(promise: Promise<unknown>, ...patterns: RegExp[])
   });
 }
 
-test('a destination given by server reads the remote with the Secret\'s token and CA; the hub sees no lookup', async () => {
+test("a destination given by server reads the remote with the Secret's token and CA; the hub sees no lookup", async () => {
   assert.notEqual(remote.ca, hub.ca, 'the remote trusts nothing of the hub');
   registerRemote();
   const resolved = await resolver().resolve(application('pipeline', { server: `${remote.url}/`, namespace: 'team' }));
-  assert.deepEqual({ name: resolved.name, server: resolved.server, inCluster: resolved.inCluster, key: resolved.key }, {
-    name: 'remote', server: remote.url, inCluster: false, key: 'argocd/cluster-remote',
-  });
+  assert.deepEqual(
+    { name: resolved.name, server: resolved.server, inCluster: resolved.inCluster, key: resolved.key },
+    {
+      name: 'remote',
+      server: remote.url,
+      inCluster: false,
+      key: 'argocd/cluster-remote',
+    },
+  );
   assert.equal(seen(await lookupSettings(resolved)), 'remote');
-  assert.deepEqual(lookups(remote).map((r) => r.token), ['remote-token-1']);
+  assert.deepEqual(
+    lookups(remote).map((r) => r.token),
+    ['remote-token-1'],
+  );
   assert.equal(lookups(hub).length, 0);
 });
 
@@ -109,7 +118,10 @@ test('a destination given by name resolves to the Secret with that name', async 
 
 test('in-cluster, by server or by the name "in-cluster", uses the service\'s own credentials; disabled in argocd-cm it is refused', async () => {
   const r = resolver();
-  for (const destination of [{ server: 'https://kubernetes.default.svc', namespace: 'team' }, { name: 'in-cluster', namespace: 'team' }]) {
+  for (const destination of [
+    { server: 'https://kubernetes.default.svc', namespace: 'team' },
+    { name: 'in-cluster', namespace: 'team' },
+  ]) {
     const resolved = await r.resolve(application('local', destination));
     assert.equal(resolved.inCluster, true);
     assert.equal(resolved.name, 'in-cluster');
@@ -122,13 +134,21 @@ test('in-cluster, by server or by the name "in-cluster", uses the service\'s own
   await rejectsWithLine(off.resolve(application('local', { name: 'in-cluster', namespace: 'team' })), /no clusters with this name: in-cluster/);
 });
 
-test('an in-cluster Secret with a bearer token replaces the service account\'s token on the in-cluster client', async () => {
+test("an in-cluster Secret with a bearer token replaces the service account's token on the in-cluster client", async () => {
   hub.addToken('argocd-manager-token', readAll);
-  registerCluster(hub, { secretName: 'cluster-local', name: 'in-cluster', server: 'https://kubernetes.default.svc', config: { bearerToken: 'argocd-manager-token', tlsClientConfig: { insecure: false } } });
+  registerCluster(hub, {
+    secretName: 'cluster-local',
+    name: 'in-cluster',
+    server: 'https://kubernetes.default.svc',
+    config: { bearerToken: 'argocd-manager-token', tlsClientConfig: { insecure: false } },
+  });
   const resolved = await resolver().resolve(application('local', { name: 'in-cluster', namespace: 'team' }));
   assert.equal(resolved.inCluster, true);
   assert.equal(seen(await lookupSettings(resolved)), 'hub');
-  assert.deepEqual(lookups(hub).map((r) => r.token), ['argocd-manager-token']);
+  assert.deepEqual(
+    lookups(hub).map((r) => r.token),
+    ['argocd-manager-token'],
+  );
 });
 
 test('a rotated token is used by the next lookup without a restart; an unrelated edit of the Secret keeps the client', async () => {
@@ -150,7 +170,13 @@ test('a rotated token is used by the next lookup without a restart; an unrelated
   assert.notEqual(second.cluster, first.cluster);
   assert.notEqual(second.version, first.version);
   assert.equal(seen(await lookupSettings(second)), 'remote');
-  assert.deepEqual(lookups(remote).map((q) => [q.token, q.status]), [['remote-token-1', 200], ['remote-token-2', 200]]);
+  assert.deepEqual(
+    lookups(remote).map((q) => [q.token, q.status]),
+    [
+      ['remote-token-1', 200],
+      ['remote-token-2', 200],
+    ],
+  );
   assert.equal(r.openClients, 2, 'the replaced client stays open for runs still using it');
 });
 
@@ -163,7 +189,7 @@ test('a replaced client is closed once the retirement delay has passed', async (
   registerRemote('remote-token-2');
   await r.resolve(app);
   // Waits on the condition (polling, bounded), never a fixed sleep.
-  for (const deadline = Date.now() + 5_000; r.openClients > 1 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (const deadline = Date.now() + 5_000; r.openClients > 1 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal(r.openClients, 1);
 });
 
@@ -196,23 +222,38 @@ test('an exec provider runs through client-node: env and KUBERNETES_EXEC_INFO re
   try {
     const plugin = join(dir, 'plugin.mjs');
     const infoFile = join(dir, 'exec-info.json');
-    await writeFile(plugin, [
-      "import { writeFileSync } from 'node:fs';",
-      `writeFileSync(${JSON.stringify(infoFile)}, process.env.KUBERNETES_EXEC_INFO ?? '');`,
-      "console.log(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: process.env.PLUGIN_TOKEN } }));",
-    ].join('\n'));
+    await writeFile(
+      plugin,
+      [
+        "import { writeFileSync } from 'node:fs';",
+        `writeFileSync(${JSON.stringify(infoFile)}, process.env.KUBERNETES_EXEC_INFO ?? '');`,
+        "console.log(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: process.env.PLUGIN_TOKEN } }));",
+      ].join('\n'),
+    );
     await chmod(plugin, 0o755);
     remote.addToken('exec-token', readAll);
     registerCluster(hub, {
-      secretName: 'cluster-remote', name: 'remote', server: remote.url,
+      secretName: 'cluster-remote',
+      name: 'remote',
+      server: remote.url,
       config: {
         tlsClientConfig: { caData: Buffer.from(remote.ca).toString('base64') },
-        execProviderConfig: { command: process.execPath, args: [plugin], env: { PLUGIN_TOKEN: 'exec-token' }, apiVersion: 'client.authentication.k8s.io/v1', provideClusterInfo: true, config: { region: 'eu' } },
+        execProviderConfig: {
+          command: process.execPath,
+          args: [plugin],
+          env: { PLUGIN_TOKEN: 'exec-token' },
+          apiVersion: 'client.authentication.k8s.io/v1',
+          provideClusterInfo: true,
+          config: { region: 'eu' },
+        },
       },
     });
     const resolved = await resolver().resolve(application('pipeline', { name: 'remote', namespace: 'team' }));
     assert.equal(seen(await lookupSettings(resolved)), 'remote');
-    assert.deepEqual(lookups(remote).map((q) => q.token), ['exec-token']);
+    assert.deepEqual(
+      lookups(remote).map((q) => q.token),
+      ['exec-token'],
+    );
     const info = JSON.parse(await readFile(infoFile, 'utf8')) as { kind: string; spec: { interactive: boolean; cluster: { server: string; config: unknown } } };
     assert.equal(info.kind, 'ExecCredential');
     assert.equal(info.spec.interactive, false);
@@ -223,9 +264,11 @@ test('an exec provider runs through client-node: env and KUBERNETES_EXEC_INFO re
   }
 });
 
-test('a failing exec plugin gives one line naming the cluster and the plugin\'s message', async () => {
+test("a failing exec plugin gives one line naming the cluster and the plugin's message", async () => {
   registerCluster(hub, {
-    secretName: 'cluster-remote', name: 'remote', server: remote.url,
+    secretName: 'cluster-remote',
+    name: 'remote',
+    server: remote.url,
     config: {
       tlsClientConfig: { caData: Buffer.from(remote.ca).toString('base64') },
       execProviderConfig: { command: process.execPath, args: ['-e', "process.stderr.write('token expired, run login\\n'); process.exit(1)"], apiVersion: 'client.authentication.k8s.io/v1beta1' },
@@ -245,8 +288,12 @@ test('unsupported auth kinds end in one line naming the Application, the cluster
   ];
   for (const [config, kind] of cases) {
     registerCluster(hub, { secretName: 'cluster-remote', name: 'remote', server: remote.url, config });
-    await rejectsWithLine(resolver().resolve(application('pipeline', { name: 'remote', namespace: 'team' })),
-      /^Application argocd\/pipeline: cluster "remote" \(https:\/\/127\.0\.0\.1:\d+\) uses /, kind, /does not support/);
+    await rejectsWithLine(
+      resolver().resolve(application('pipeline', { name: 'remote', namespace: 'team' })),
+      /^Application argocd\/pipeline: cluster "remote" \(https:\/\/127\.0\.0\.1:\d+\) uses /,
+      kind,
+      /does not support/,
+    );
   }
   assert.equal(lookups(remote).length, 0);
 });
@@ -267,20 +314,23 @@ test('an unreachable cluster: the lookup answers Error with one line naming the 
 
 test('no matching Secret, two Secrets with one name or one server, a malformed config: one line naming the Application and the cluster', async () => {
   const r = resolver();
-  await rejectsWithLine(r.resolve(application('pipeline', { server: 'https://nowhere.example.com', namespace: 'team' })),
-    /^Application argocd\/pipeline: cluster https:\/\/nowhere\.example\.com not found/);
+  await rejectsWithLine(
+    r.resolve(application('pipeline', { server: 'https://nowhere.example.com', namespace: 'team' })),
+    /^Application argocd\/pipeline: cluster https:\/\/nowhere\.example\.com not found/,
+  );
   await rejectsWithLine(r.resolve(application('pipeline', { name: 'nowhere', namespace: 'team' })), /^Application argocd\/pipeline: there are no clusters with this name: nowhere$/);
   registerRemote('remote-token-1', { secretName: 'cluster-a' });
   registerCluster(hub, { secretName: 'cluster-b', name: 'remote', server: 'https://elsewhere.example.com', config: bearerConfig('t', remote.ca) });
-  await rejectsWithLine(r.resolve(application('pipeline', { name: 'remote', namespace: 'team' })),
-    /there are 2 clusters with the same name: remote/, /argocd\/cluster-a/, /argocd\/cluster-b/);
+  await rejectsWithLine(r.resolve(application('pipeline', { name: 'remote', namespace: 'team' })), /there are 2 clusters with the same name: remote/, /argocd\/cluster-a/, /argocd\/cluster-b/);
   hub.remove('v1', 'Secret', 'argocd', 'cluster-b');
   registerRemote('remote-token-1', { secretName: 'cluster-c', name: 'remote-again' });
   await rejectsWithLine(r.resolve(application('pipeline', { server: remote.url, namespace: 'team' })), /is registered by 2 cluster Secrets \(argocd\/cluster-a, argocd\/cluster-c\)/);
   hub.remove('v1', 'Secret', 'argocd', 'cluster-c');
   registerCluster(hub, { secretName: 'cluster-a', name: 'remote', server: remote.url, config: '{"bearerToken": ' });
-  await rejectsWithLine(r.resolve(application('pipeline', { name: 'remote', namespace: 'team' })),
-    /^Application argocd\/pipeline: cluster "remote" \(https:\/\/127\.0\.0\.1:\d+\) has a malformed config in Secret argocd\/cluster-a: not JSON/);
+  await rejectsWithLine(
+    r.resolve(application('pipeline', { name: 'remote', namespace: 'team' })),
+    /^Application argocd\/pipeline: cluster "remote" \(https:\/\/127\.0\.0\.1:\d+\) has a malformed config in Secret argocd\/cluster-a: not JSON/,
+  );
   await rejectsWithLine(r.resolve(application('pipeline', { name: 'remote', server: remote.url, namespace: 'team' })), /can't have both name and server defined/);
   await rejectsWithLine(r.resolve(application('pipeline', { namespace: 'team' })), /Destination server missing from app spec/);
 });

@@ -64,7 +64,10 @@ export function authorize(entry: TokenEntry, a: RequestAttributes): StatusError 
 // RequestInfoFactory.NewRequestInfo: derives verb/namespace/resource/name purely from the path, before any routing.
 export function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes {
   const nonResource: RequestAttributes = { resourceRequest: false, verb: method.toLowerCase(), path, apiGroup: '', namespace: '', resource: '', subresource: '', name: '' };
-  let parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  let parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   let apiGroup = '';
   if (parts[0] === 'api') {
     if (parts.length < 3) return nonResource;

@@ -29,11 +29,21 @@ export interface ResourceType {
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 // Shorthand for declaring a built-in type.
-function builtin(group: string, version: string, kind: string, plural: string, namespaced: boolean,
-  o: Partial<ResourceType> = {}): ResourceType {
+function builtin(group: string, version: string, kind: string, plural: string, namespaced: boolean, o: Partial<ResourceType> = {}): ResourceType {
   return {
-    group, version, kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), namespaced, verbs: RW,
-    subresources: [], hasStatus: false, generation: false, custom: false, ...o,
+    group,
+    version,
+    kind,
+    listKind: `${kind}List`,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced,
+    verbs: RW,
+    subresources: [],
+    hasStatus: false,
+    generation: false,
+    custom: false,
+    ...o,
   };
 }
 
@@ -44,7 +54,13 @@ function builtins(): ResourceType[] {
     builtin('', 'v1', 'Namespace', 'namespaces', false, { verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'], subresources: ['finalize', 'status'], ...st }),
     builtin('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
     builtin('', 'v1', 'Secret', 'secrets', true),
-    builtin('', 'v1', 'Service', 'services', true, { verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['svc'], categories: ['all'], subresources: ['proxy', 'status'], ...st }),
+    builtin('', 'v1', 'Service', 'services', true, {
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['svc'],
+      categories: ['all'],
+      subresources: ['proxy', 'status'],
+      ...st,
+    }),
     builtin('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], categories: ['all'], subresources: ['attach', 'binding', 'eviction', 'exec', 'log', 'portforward', 'proxy', 'status'], ...st }),
     builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'], subresources: ['token'] }),
     builtin('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
@@ -56,7 +72,13 @@ function builtins(): ResourceType[] {
     builtin('apps', 'v1', 'ReplicaSet', 'replicasets', true, { shortNames: ['rs'], categories: ['all'], subresources: ['scale', 'status'], generation: true, ...st }),
     builtin('batch', 'v1', 'Job', 'jobs', true, { categories: ['all'], subresources: ['status'], generation: true, ...st }),
     builtin('batch', 'v1', 'CronJob', 'cronjobs', true, { shortNames: ['cj'], categories: ['all'], subresources: ['status'], generation: true, ...st }),
-    builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, { shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], generation: true, ...st }),
+    builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
+      shortNames: ['crd', 'crds'],
+      categories: ['api-extensions'],
+      subresources: ['status'],
+      generation: true,
+      ...st,
+    }),
     builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
     builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
     builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
@@ -132,12 +154,23 @@ export class Registry {
     for (const v of (spec.versions ?? []) as Record<string, any>[]) {
       if (v.served === false) continue;
       const hasStatus = Boolean(v.subresources?.status ?? spec.subresources?.status);
-      const subresources = [...(hasStatus ? ['status'] : []), ...(v.subresources?.scale ?? spec.subresources?.scale ? ['scale'] : [])];
+      const subresources = [...(hasStatus ? ['status'] : []), ...((v.subresources?.scale ?? spec.subresources?.scale) ? ['scale'] : [])];
       this.types.push({
-        group, version: String(v.name), kind, listKind: String(names.listKind ?? `${kind}List`), plural,
-        singular: String(names.singular ?? kind.toLowerCase()), namespaced: spec.scope !== 'Cluster',
-        verbs: RW, shortNames: names.shortNames, categories: names.categories, subresources: subresources.sort(),
-        hasStatus, generation: true, custom: true, crd: name,
+        group,
+        version: String(v.name),
+        kind,
+        listKind: String(names.listKind ?? `${kind}List`),
+        plural,
+        singular: String(names.singular ?? kind.toLowerCase()),
+        namespaced: spec.scope !== 'Cluster',
+        verbs: RW,
+        shortNames: names.shortNames,
+        categories: names.categories,
+        subresources: subresources.sort(),
+        hasStatus,
+        generation: true,
+        custom: true,
+        crd: name,
       });
     }
   }
@@ -180,21 +213,39 @@ export function apiResourceList(reg: Registry, group: string, version: string): 
 function subresource(t: ResourceType, sub: string): Record<string, unknown> {
   const base = { name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced };
   switch (sub) {
-    case 'status': return { ...base, kind: t.kind, verbs: ['get', 'patch', 'update'] };
-    case 'scale': return { ...base, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
-    case 'finalize': return { ...base, kind: t.kind, verbs: ['update'] };
-    case 'log': return { ...base, kind: 'Pod', verbs: ['get'] };
-    case 'eviction': return { ...base, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
-    case 'binding': return { ...base, kind: 'Binding', verbs: ['create'] };
-    case 'token': return { ...base, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
-    case 'attach': case 'exec': case 'portforward': return { ...base, kind: `Pod${sub === 'portforward' ? 'PortForward' : sub[0]!.toUpperCase() + sub.slice(1)}Options`, verbs: ['create', 'get'] };
-    default: return { ...base, kind: `${t.kind}ProxyOptions`, verbs: ['create', 'delete', 'get', 'patch', 'update'] };
+    case 'status':
+      return { ...base, kind: t.kind, verbs: ['get', 'patch', 'update'] };
+    case 'scale':
+      return { ...base, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    case 'finalize':
+      return { ...base, kind: t.kind, verbs: ['update'] };
+    case 'log':
+      return { ...base, kind: 'Pod', verbs: ['get'] };
+    case 'eviction':
+      return { ...base, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
+    case 'binding':
+      return { ...base, kind: 'Binding', verbs: ['create'] };
+    case 'token':
+      return { ...base, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
+    case 'attach':
+    case 'exec':
+    case 'portforward':
+      return { ...base, kind: `Pod${sub === 'portforward' ? 'PortForward' : sub[0]!.toUpperCase() + sub.slice(1)}Options`, verbs: ['create', 'get'] };
+    default:
+      return { ...base, kind: `${t.kind}ProxyOptions`, verbs: ['create', 'delete', 'get', 'patch', 'update'] };
   }
 }
 
 // /apis: the APIGroupList with each group's versions and preferredVersion.
 export function apiGroupList(reg: Registry): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: reg.groups().filter((g) => g.name !== '').map(apiGroup) };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: reg
+      .groups()
+      .filter((g) => g.name !== '')
+      .map(apiGroup),
+  };
 }
 
 // One APIGroup entry (also served alone at /apis/<g>).
@@ -229,7 +280,9 @@ export function makeCrd(s: CrdSpec): KubeObject {
       names: { kind: s.kind, listKind: `${s.kind}List`, plural, singular: s.singular ?? s.kind.toLowerCase(), ...(s.shortNames ? { shortNames: s.shortNames } : {}) },
       scope: s.scope ?? 'Namespaced',
       versions: versions.map((name, i) => ({
-        name, served: true, storage: i === 0,
+        name,
+        served: true,
+        storage: i === 0,
         schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
         ...(s.status ? { subresources: { status: {} } } : {}),
       })),

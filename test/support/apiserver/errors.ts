@@ -16,7 +16,12 @@ export class StatusError extends Error {
   // The JSON body every error response carries.
   toStatus(): Record<string, unknown> {
     const status: Record<string, unknown> = {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason,
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
     };
     if (this.details && Object.keys(this.details).length > 0) status.details = this.details;
     else if (this.code === 404 && this.reason === 'NotFound') status.details = {};
@@ -62,9 +67,12 @@ export function alreadyExists(gr: GroupResource, name: string): StatusError {
 
 // errors.NewConflict for a stale resourceVersion.
 export function conflict(gr: GroupResource, name: string): StatusError {
-  return new StatusError(409, 'Conflict',
+  return new StatusError(
+    409,
+    'Conflict',
     `Operation cannot be fulfilled on ${qualified(gr)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-    details(gr, name));
+    details(gr, name),
+  );
 }
 
 // errors.NewForbidden as the authorizer writes it.
@@ -90,7 +98,9 @@ export function badRequest(message: string): StatusError {
 export function invalid(kind: string, group: string, name: string, field: string, problem: string): StatusError {
   const qk = group ? `${kind}.${group}` : kind;
   return new StatusError(422, 'Invalid', `${qk} "${name}" is invalid: ${field}: ${problem}`, {
-    ...(name ? { name } : {}), ...(group ? { group } : {}), kind,
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
+    kind,
     causes: [{ reason: 'FieldValueInvalid', message: problem, field }],
   });
 }
@@ -105,10 +115,15 @@ export function injected(code: number, retryAfter?: number, message?: string): S
   const headers: Record<string, string> = retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {};
   const det = retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : undefined;
   switch (code) {
-    case 429: return new StatusError(429, 'TooManyRequests', message ?? 'Too many requests, please try again later.', det, headers);
-    case 503: return new StatusError(503, 'ServiceUnavailable', message ?? 'the server is currently unable to handle the request', det, headers);
-    case 504: return new StatusError(504, 'Timeout', message ?? 'the server was unable to return a response in the time allotted, but may still be processing the request', det, headers);
-    case 500: return new StatusError(500, 'InternalError', message ?? 'Internal error occurred: injected fault', det, headers);
-    default: return new StatusError(code, '', message ?? `injected fault ${code}`, det, headers);
+    case 429:
+      return new StatusError(429, 'TooManyRequests', message ?? 'Too many requests, please try again later.', det, headers);
+    case 503:
+      return new StatusError(503, 'ServiceUnavailable', message ?? 'the server is currently unable to handle the request', det, headers);
+    case 504:
+      return new StatusError(504, 'Timeout', message ?? 'the server was unable to return a response in the time allotted, but may still be processing the request', det, headers);
+    case 500:
+      return new StatusError(500, 'InternalError', message ?? 'Internal error occurred: injected fault', det, headers);
+    default:
+      return new StatusError(code, '', message ?? `injected fault ${code}`, det, headers);
   }
 }

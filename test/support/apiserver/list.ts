@@ -19,7 +19,10 @@ export function serveList(store: Store, res: ServerResponse, t: ResourceType, ns
     const n = Number(rvParam);
     if (!Number.isInteger(n)) throw badRequest(`resourceVersion: Invalid value: "${rvParam}": must be a valid resource version`);
     if (n > store.rv) {
-      throw new StatusError(504, 'Timeout', `Too large resource version: ${n}, current: ${store.rv}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      throw new StatusError(504, 'Timeout', `Too large resource version: ${n}, current: ${store.rv}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
     }
     if (q.get('resourceVersionMatch') === 'Exact' && n < store.compactedBefore) {
       throw new StatusError(410, 'Expired', `The resourceVersion for the provided list is too old.`);
@@ -32,7 +35,11 @@ export function serveList(store: Store, res: ServerResponse, t: ResourceType, ns
     const tok = decodeContinue(cont);
     if (!tok) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
     if (tok.rv < store.compactedBefore) {
-      throw new StatusError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      throw new StatusError(
+        410,
+        'Expired',
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
     }
     listRv = tok.rv;
     items = items.filter((o) => itemKey(o) > tok.after);
@@ -58,7 +65,6 @@ export function serveList(store: Store, res: ServerResponse, t: ResourceType, ns
   });
   sendJson(res, 200, { kind: t.listKind, apiVersion: joinApiVersion(t.group, t.version), metadata, items: rendered });
 }
-
 
 // Storage-order key of a list item, for continue tokens.
 function itemKey(o: KubeObject): string {

@@ -30,4 +30,3 @@ export function render(t: ResourceType, o: KubeObject, mode: Negotiated): KubeOb
   if (mode === 'meta' || mode === 'metaList') return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata ?? {} };
   return { ...o, apiVersion: joinApiVersion(t.group, t.version), kind: t.kind };
 }
-

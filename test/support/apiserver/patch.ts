@@ -30,7 +30,10 @@ export interface JsonPatchOp {
 function tokens(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new Error(`invalid JSON pointer "${pointer}"`);
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 // Finds the container holding the pointer's last token.
@@ -94,10 +97,12 @@ export function jsonPatch(doc: Json, ops: unknown): Json {
     const value = structuredClone(raw.value);
     switch (raw.op) {
       case 'add':
-        if (raw.path === '') out = value; else addAt(out, raw.path, value, false);
+        if (raw.path === '') out = value;
+        else addAt(out, raw.path, value, false);
         break;
       case 'replace':
-        if (raw.path === '') out = value; else addAt(out, raw.path, value, true);
+        if (raw.path === '') out = value;
+        else addAt(out, raw.path, value, true);
         break;
       case 'remove':
         removeAt(out, raw.path);

@@ -121,10 +121,6 @@ export interface RequestRecord {
   status?: number;
 }
 
-
-
-
-
 // Starts a fake on a random loopback port.
 export type { FaultHandle, FaultMatcher, FaultResponse } from './faults.js';
 
@@ -218,16 +214,31 @@ export class FakeApiServer {
   // Writes a kubeconfig for one token, so tests load it the way users do.
   kubeconfig(token = this.adminToken, opts: { namespace?: string; embedCa?: boolean } = {}): string {
     const file = join(this.dir, `kubeconfig-${++this.files}.yaml`);
-    const ca = opts.embedCa
-      ? `    certificate-authority-data: ${Buffer.from(this.tls.ca).toString('base64')}`
-      : `    certificate-authority: ${JSON.stringify(this.caFile)}`;
-    writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config',
-      'clusters:', '- name: fake', '  cluster:', `    server: ${this.url}`, ca,
-      'users:', '- name: fake-user', '  user:', `    token: ${JSON.stringify(token)}`,
-      'contexts:', '- name: fake', '  context:', '    cluster: fake', '    user: fake-user', `    namespace: ${opts.namespace ?? 'default'}`,
-      'current-context: fake', '',
-    ].join('\n'));
+    const ca = opts.embedCa ? `    certificate-authority-data: ${Buffer.from(this.tls.ca).toString('base64')}` : `    certificate-authority: ${JSON.stringify(this.caFile)}`;
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: fake',
+        '  cluster:',
+        `    server: ${this.url}`,
+        ca,
+        'users:',
+        '- name: fake-user',
+        '  user:',
+        `    token: ${JSON.stringify(token)}`,
+        'contexts:',
+        '- name: fake',
+        '  context:',
+        '    cluster: fake',
+        '    user: fake-user',
+        `    namespace: ${opts.namespace ?? 'default'}`,
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
     return file;
   }
 
@@ -366,7 +377,9 @@ export class FakeApiServer {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const rec: RequestRecord = {
-      method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
       watch: isWatch(url.searchParams) || /^\/apis?\/(?:[^/]+\/)?[^/]+\/watch\//.test(url.pathname),
       ...(token !== undefined ? { token } : {}),
       ...(req.headers.accept ? { accept: req.headers.accept } : {}),
@@ -375,10 +388,10 @@ export class FakeApiServer {
     if (raw.length > 0) rec.body = parseJson(raw.toString('utf8')) ?? raw.toString('utf8');
     this.requests.push(rec);
     const origWriteHead = res.writeHead.bind(res);
-    res.writeHead = ((code: number, ...rest: unknown[]) => {
+    res.writeHead = (code: number, ...rest: unknown[]) => {
       rec.status = code;
       return (origWriteHead as (...a: unknown[]) => ServerResponse)(code, ...rest);
-    });
+    };
     try {
       for (const h of [...this.hooks]) h(rec);
       const r = this.faults.take(rec);
@@ -417,8 +430,15 @@ export class FakeApiServer {
     if (p === '/version') {
       const m = /^v(\d+)\.(\d+)/.exec(this.gitVersion);
       sendJson(res, 200, {
-        major: m?.[1] ?? '1', minor: m?.[2] ?? '31', gitVersion: this.gitVersion, gitCommit: '0000000000000000000000000000000000000000',
-        gitTreeState: 'clean', buildDate: '2024-10-22T20:28:14Z', goVersion: 'go1.22.8', compiler: 'gc', platform: 'linux/amd64',
+        major: m?.[1] ?? '1',
+        minor: m?.[2] ?? '31',
+        gitVersion: this.gitVersion,
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2024-10-22T20:28:14Z',
+        goVersion: 'go1.22.8',
+        compiler: 'gc',
+        platform: 'linux/amd64',
       });
       return;
     }
@@ -499,7 +519,10 @@ export class FakeApiServer {
       if (method === 'DELETE') {
         const labels = parseLabelSelector(q.get('labelSelector'));
         const fields = parseFieldSelector(t, q.get('fieldSelector'));
-        const gone = this.store.items(t, ns).filter((o) => labels(o) && fields(o)).map((o) => this.store.delete(t, ns, o.metadata?.name ?? '', wo));
+        const gone = this.store
+          .items(t, ns)
+          .filter((o) => labels(o) && fields(o))
+          .map((o) => this.store.delete(t, ns, o.metadata?.name ?? '', wo));
         return sendJson(res, 200, { kind: t.listKind, apiVersion: joinApiVersion(t.group, t.version), metadata: { resourceVersion: String(this.store.rv) }, items: gone });
       }
       throw methodNotAllowed();
@@ -524,7 +547,10 @@ export class FakeApiServer {
         const pending = Boolean(out.metadata?.deletionTimestamp) && this.store.read(t, ns, name) !== undefined;
         if (t.custom || pending || t.kind === 'Pod') return sendJson(res, 200, out);
         return sendJson(res, 200, {
-          kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
           details: { name, ...(t.group ? { group: t.group } : {}), kind: t.plural, uid: out.metadata?.uid },
         });
       }
@@ -538,8 +564,11 @@ export class FakeApiServer {
     const ct = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
     const accepted = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', ...(t.custom ? [] : ['application/strategic-merge-patch+json'])];
     if (!accepted.includes(ct) || ct === 'application/apply-patch+yaml') {
-      throw new StatusError(415, 'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}${ct === 'application/apply-patch+yaml' ? ' (server-side apply is not implemented by the fake)' : ''}`);
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}${ct === 'application/apply-patch+yaml' ? ' (server-side apply is not implemented by the fake)' : ''}`,
+      );
     }
     const old = this.store.read(t, ns, name);
     if (!old) throw notFound(gr(t), name);
@@ -565,12 +594,7 @@ export class FakeApiServer {
     if (!next.metadata.resourceVersion) next.metadata.resourceVersion = old.metadata?.resourceVersion;
     return this.store.update(t, ns, name, next, wo);
   }
-
 }
-
-
-
-
 
 // JSON.parse that answers undefined instead of throwing.
 function parseJson(s: string): unknown {
@@ -587,5 +611,3 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   for await (const c of req) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
-
-

@@ -62,8 +62,10 @@ export class Store {
   // Copies of a resource's objects in etcd key order (namespace, then name); ns '' = all namespaces.
   items(t: ResourceType, ns: string): KubeObject[] {
     const prefix = `${t.group}/${t.plural}/${t.namespaced && ns ? `${ns}/` : ''}`;
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => structuredClone(o));
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => structuredClone(o));
   }
 
   // Drops the event log so older resourceVersions expire.
@@ -119,8 +121,8 @@ export class Store {
     }
     if (t.group === '' && t.kind === 'Namespace') {
       m.labels = { ...(m.labels ?? {}), 'kubernetes.io/metadata.name': m.name };
-      obj.spec = { finalizers: ['kubernetes'], ...((obj.spec) ?? {}) };
-      obj.status = { phase: 'Active', ...((obj.status) ?? {}) };
+      obj.spec = { finalizers: ['kubernetes'], ...(obj.spec ?? {}) };
+      obj.status = { phase: 'Active', ...(obj.status ?? {}) };
     }
     if (t.kind === 'CustomResourceDefinition' && t.group === 'apiextensions.k8s.io') establishCrd(obj);
   }
@@ -200,7 +202,7 @@ export class Store {
     if (deepEqual(next, old)) return old;
     if (o.viaApi && o.subresource !== 'status') validateUpdate(t, old, next);
     if (o.dryRun) return next;
-    if (nm.deletionTimestamp && !(nm.finalizers?.length)) return this.commit(t, 'DELETED', next, old);
+    if (nm.deletionTimestamp && !nm.finalizers?.length) return this.commit(t, 'DELETED', next, old);
     return this.commit(t, 'MODIFIED', next, old);
   }
 
@@ -329,7 +331,7 @@ export function parseLabelSelector(s: string | null): Selector {
   for (const raw of splitTop(s)) {
     const r = raw.trim();
     let m: RegExpExecArray | null;
-    const labels = (o: KubeObject) => (o.metadata?.labels ?? {});
+    const labels = (o: KubeObject) => o.metadata?.labels ?? {};
     if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(r))) {
       const [, k, op, vs] = m as unknown as [string, string, string, string];
       const set = vs.split(',').map((v) => v.trim());
@@ -369,8 +371,19 @@ function splitTop(s: string): string[] {
 const EXTRA_FIELDS: Record<string, string[]> = {
   Secret: ['type'],
   Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  Event: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
-    'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
   Job: ['status.successful'],
   Namespace: ['status.phase'],
 };
@@ -378,7 +391,7 @@ const EXTRA_FIELDS: Record<string, string[]> = {
 // Field selector (=, ==, !=) on the fields the kind supports; others are a 400 as on a real server.
 export function parseFieldSelector(t: ResourceType, s: string | null): Selector {
   if (!s || !s.trim()) return () => true;
-  const allowed = ['metadata.name', 'metadata.namespace', ...(t.custom ? [] : EXTRA_FIELDS[t.kind] ?? [])];
+  const allowed = ['metadata.name', 'metadata.namespace', ...(t.custom ? [] : (EXTRA_FIELDS[t.kind] ?? []))];
   const reqs: Selector[] = [];
   for (const raw of s.split(',')) {
     const m = /^\s*([\w.]+)\s*(==|=|!=)\s*(.*?)\s*$/.exec(raw);
@@ -397,5 +410,3 @@ export function parseFieldSelector(t: ResourceType, s: string | null): Selector 
   }
   return (o) => reqs.every((q) => q(o));
 }
-
-

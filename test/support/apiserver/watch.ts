@@ -35,15 +35,18 @@ export function serveWatch(store: Store, watches: Set<WatchConn>, bookmarkInterv
   const n = Number(rvParam);
   if (rvParam && rvParam !== '0' && !initialEvents && (!Number.isInteger(n) || n < store.compactedBefore)) {
     write('ERROR', {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
       message: Number.isInteger(n) ? `too old resource version: ${rvParam} (${store.compactedBefore})` : `invalid resource version: ${rvParam}`,
-      reason: Number.isInteger(n) ? 'Expired' : 'BadRequest', code: Number.isInteger(n) ? 410 : 400,
+      reason: Number.isInteger(n) ? 'Expired' : 'BadRequest',
+      code: Number.isInteger(n) ? 410 : 400,
     });
     res.end();
     return;
   }
-  const visible = (o: KubeObject | undefined) =>
-    o !== undefined && (!t.namespaced || !ns || o.metadata?.namespace === ns) && labels(o) && fields(o);
+  const visible = (o: KubeObject | undefined) => o !== undefined && (!t.namespaced || !ns || o.metadata?.namespace === ns) && labels(o) && fields(o);
   const send = (ev: StoreEvent) => {
     if (ev.group !== t.group || ev.plural !== t.plural) return;
     const now = visible(ev.obj);
@@ -55,14 +58,21 @@ export function serveWatch(store: Store, watches: Set<WatchConn>, bookmarkInterv
     if (type) write(type, render(t, ev.obj, metadataOnly ? 'meta' : 'json'));
   };
   const conn: WatchConn = {
-    t, ns, labels, fields, metadataOnly, bookmarks, res,
+    t,
+    ns,
+    labels,
+    fields,
+    metadataOnly,
+    bookmarks,
+    res,
     end: () => {
       cleanup();
       if (!res.writableEnded) res.end();
     },
     bookmark: (annotations) => {
       write('BOOKMARK', {
-        kind: metadataOnly ? 'PartialObjectMetadata' : t.kind, apiVersion: metadataOnly ? 'meta.k8s.io/v1' : joinApiVersion(t.group, t.version),
+        kind: metadataOnly ? 'PartialObjectMetadata' : t.kind,
+        apiVersion: metadataOnly ? 'meta.k8s.io/v1' : joinApiVersion(t.group, t.version),
         metadata: { resourceVersion: String(store.rv), ...(annotations ? { annotations } : {}) },
       });
     },

@@ -304,7 +304,10 @@ export class ApplicationController {
    */
   private clusterInfo(cluster: DestinationCluster): Promise<ClusterInfo> {
     const crds = cluster.api.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
-    const signature = crds.map((c) => `${c.metadata?.name}@${c.metadata?.resourceVersion}`).sort().join(',');
+    const signature = crds
+      .map((c) => `${c.metadata?.name}@${c.metadata?.resourceVersion}`)
+      .sort()
+      .join(',');
     let cached = this.clusters.get(cluster.key);
     if (cached?.signature !== signature) {
       const info = cluster.kubectl.apiVersions().then((apiVersions) => ({ kubeVersion: 'v1.31.2', apiVersions }));
@@ -360,17 +363,17 @@ export class ApplicationController {
     const status = app.status ?? {};
     if (!status.sync || !sameJson(app.spec.source, status.sync.comparedTo.source)) return { hard: false, noRevisionCache: true };
     const last = Math.max(status.reconciledAt ? Date.parse(status.reconciledAt) : 0, memory.attemptedAt ?? 0);
-    const due =
-      Date.now() - last >= (this.o.resyncMs ?? 120_000) ||
-      (memory.refreshAt !== undefined && Date.now() >= memory.refreshAt) ||
-      this.liveSignature(app, memory) !== memory.liveSignature;
+    const due = Date.now() - last >= (this.o.resyncMs ?? 120_000) || (memory.refreshAt !== undefined && Date.now() >= memory.refreshAt) || this.liveSignature(app, memory) !== memory.liveSignature;
     return due ? { hard: false, noRevisionCache: false } : undefined;
   }
 
   /** SetConditions for the two condition types the controller owns here; an unchanged message keeps its transition time. */
   private conditions(existing: ApplicationCondition[], comparisonError: string | undefined, syncError: string | undefined): ApplicationCondition[] {
     const keep = existing.filter((c) => c.type !== 'ComparisonError' && c.type !== 'SyncError');
-    for (const [type, message] of [['ComparisonError', comparisonError], ['SyncError', syncError]] as const) {
+    for (const [type, message] of [
+      ['ComparisonError', comparisonError],
+      ['SyncError', syncError],
+    ] as const) {
       if (message === undefined) continue;
       const same = existing.find((c) => c.type === type && c.message === message);
       keep.push(same ?? { type, message, lastTransitionTime: nowIso() });
@@ -401,18 +404,27 @@ export class ApplicationController {
       const response = await this.o.repo.generate(request, { refresh: opts.hard ? 'hard' : 'normal', cluster, deadlineAt: started + (this.o.repoTimeoutMs ?? 60_000) });
       manifests = response.manifests;
       memory.repoErrorSince = undefined;
-      if (!(opts.operation && response.cached)) this.o.timeline.add({
-        what: 'generated',
-        app: instance,
-        refresh: opts.hard ? 'hard' : 'normal',
-        result: response.cached ? 'cached' : 'ran',
-        durationMs: Date.now() - started,
-        objects: manifests.map((m) => resourceName(keyOf(m as KubeObject))),
-      });
+      if (!(opts.operation && response.cached))
+        this.o.timeline.add({
+          what: 'generated',
+          app: instance,
+          refresh: opts.hard ? 'hard' : 'normal',
+          result: response.cached ? 'cached' : 'ran',
+          durationMs: Date.now() - started,
+          objects: manifests.map((m) => resourceName(keyOf(m as KubeObject))),
+        });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const paused = error instanceof ManifestGenerationError && error.cached;
-      this.o.timeline.add({ what: 'generated', app: instance, refresh: opts.hard ? 'hard' : 'normal', result: paused ? 'cached' : 'failed', durationMs: Date.now() - started, objects: [], error: message });
+      this.o.timeline.add({
+        what: 'generated',
+        app: instance,
+        refresh: opts.hard ? 'hard' : 'normal',
+        result: paused ? 'cached' : 'failed',
+        durationMs: Date.now() - started,
+        objects: [],
+        error: message,
+      });
       // state.go: outside level-3 comparisons, a repo error is ignored for the grace period after it was first seen
       if (!opts.noRevisionCache) {
         if (memory.repoErrorSince === undefined) {
@@ -517,10 +529,7 @@ export class ApplicationController {
     };
     const state = app.status?.operationState;
     const attempted =
-      state !== undefined &&
-      (state.syncResult === undefined
-        ? completedPhase(state.phase)
-        : state.syncResult.revision === comparison.revision && sameJson(state.syncResult.source, app.spec.source));
+      state !== undefined && (state.syncResult === undefined ? completedPhase(state.phase) : state.syncResult.revision === comparison.revision && sameJson(state.syncResult.source, app.spec.source));
     if (attempted) {
       if (state.phase !== 'Succeeded') return `Failed last sync attempt to [${state.syncResult?.revision ?? ''}]: ${state.message}`;
       if (!automated.selfHeal) return undefined; // "Skipping auto-sync: most recent sync already to ..."

@@ -31,7 +31,13 @@ export function liveFlightStatus(env: ArgoCdEnvironment, app: string, namespace:
   }
 }
 
-const trackedKinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap'], ['db.example.com/v1', 'Database'], ['jetway.dev/v1alpha1', 'FlightStatus']];
+const trackedKinds: Array<[string, string]> = [
+  ['batch/v1', 'Job'],
+  ['apps/v1', 'Deployment'],
+  ['v1', 'ConfigMap'],
+  ['db.example.com/v1', 'Database'],
+  ['jetway.dev/v1alpha1', 'FlightStatus'],
+];
 
 /** The app's live resources, by Argo CD's tracking id. */
 function trackedLive(env: ArgoCdEnvironment, app: string): KubeObject[] {
@@ -85,6 +91,8 @@ export class DashboardRecorder {
 
   /** One line per view, for failure messages. */
   toString(): string {
-    return this.views.map((v) => `${v.at.toFixed(0).padStart(7)} ms  ${v.sync}/${v.health} (live ${v.liveHealth})  flight: ${v.flight ? `${v.flight.status} ${JSON.stringify(v.flight.message ?? '')}` : '-'}`).join('\n');
+    return this.views
+      .map((v) => `${v.at.toFixed(0).padStart(7)} ms  ${v.sync}/${v.health} (live ${v.liveHealth})  flight: ${v.flight ? `${v.flight.status} ${JSON.stringify(v.flight.message ?? '')}` : '-'}`)
+      .join('\n');
   }
 }

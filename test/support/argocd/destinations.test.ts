@@ -32,7 +32,12 @@ beforeEach(async () => {
   for (const api of [hub, remote]) api.ns('team');
   // Argo CD's AppProject CRD and its `default` project, as environment.ts installs them
   hub.put(makeCrd({ group: 'argoproj.io', kind: 'AppProject', plural: 'appprojects', singular: 'appproject', versions: ['v1alpha1'] }));
-  hub.put({ apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject', metadata: { name: 'default', namespace: 'argocd' }, spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }] } });
+  hub.put({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AppProject',
+    metadata: { name: 'default', namespace: 'argocd' },
+    spec: { sourceRepos: ['*'], destinations: [{ namespace: '*', server: '*' }] },
+  });
   kubectl = new Kubectl(hub.kubeconfig());
   destinations = new DestinationClusters({ api: hub, kubectl, argocdNamespace: 'argocd' }, [remote]);
   controller = new ApplicationController({
@@ -59,7 +64,12 @@ function application(name: string, destination: Omit<DestinationSpec, 'namespace
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name, namespace: 'argocd' },
-    spec: { project: 'default', destination: { ...destination, namespace: 'team' }, source: { repoURL: 'https://git.example/r.git', path: name }, syncPolicy: { automated: { prune: true, selfHeal: true } } },
+    spec: {
+      project: 'default',
+      destination: { ...destination, namespace: 'team' },
+      source: { repoURL: 'https://git.example/r.git', path: name },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
   });
 }
 
@@ -72,7 +82,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 const app = (name: string) => controller.application(name) as ApplicationObject;
 const register = (token: string) => registerCluster(hub, { secretName: 'cluster-remote', name: 'remote', server: remote.url, config: bearerConfig(token, remote.ca) });
 
-test('an Application destined to a registered cluster (by name or server) is deployed there with the Secret\'s token, run by that cluster\'s controllers', async () => {
+test("an Application destined to a registered cluster (by name or server) is deployed there with the Secret's token, run by that cluster's controllers", async () => {
   remote.addToken('argocd-manager-1', allowAll);
   register('argocd-manager-1');
   application('by-name', { name: 'remote' });
@@ -82,9 +92,12 @@ test('an Application destined to a registered cluster (by name or server) is dep
   await until('the in-cluster app is Synced', () => app('local')?.status?.sync?.status === 'Synced');
   const onRemote = remote.list('batch/v1', 'Job', 'team').map((j: KubeObject) => j.metadata?.annotations?.['argocd.argoproj.io/tracking-id']);
   assert.deepEqual(onRemote.sort(), ['by-name:batch/Job:team/by-name-migrate', 'by-server:batch/Job:team/by-server-migrate']);
-  assert.deepEqual(hub.list('batch/v1', 'Job', 'team').map((j: KubeObject) => j.metadata?.annotations?.['argocd.argoproj.io/tracking-id']), ['local:batch/Job:team/local-migrate']);
+  assert.deepEqual(
+    hub.list('batch/v1', 'Job', 'team').map((j: KubeObject) => j.metadata?.annotations?.['argocd.argoproj.io/tracking-id']),
+    ['local:batch/Job:team/local-migrate'],
+  );
   const writes = remote.requests.filter((q) => q.method !== 'GET');
-  assert.ok(writes.length > 0 && writes.every((q) => q.token === 'argocd-manager-1'), 'applied with the cluster Secret\'s token');
+  assert.ok(writes.length > 0 && writes.every((q) => q.token === 'argocd-manager-1'), "applied with the cluster Secret's token");
   // the Application's status stays on the hub
   assert.equal(remote.requests.filter((q) => q.path.includes('/applications')).length, 0);
 });
@@ -100,7 +113,19 @@ test('a rotated token in the cluster Secret is used from the next sync on; an un
   const mark = remote.requests.length;
   remote.remove('batch/v1', 'Job', 'team', 'pipeline-migrate'); // self-heal re-creates it
   await until('the Job is re-created', () => remote.get('batch/v1', 'Job', 'team', 'pipeline-migrate') !== undefined);
-  assert.deepEqual([...new Set(remote.requests.slice(mark).filter((q) => q.method !== 'GET').map((q) => q.token))], ['argocd-manager-2']);
+  assert.deepEqual(
+    [
+      ...new Set(
+        remote.requests
+          .slice(mark)
+          .filter((q) => q.method !== 'GET')
+          .map((q) => q.token),
+      ),
+    ],
+    ['argocd-manager-2'],
+  );
   application('nowhere', { name: 'gone' });
-  await until('the unknown destination is reported', () => (app('nowhere')?.status?.conditions ?? []).some((c) => c.type === 'ComparisonError' && c.message.includes('there are no clusters with this name: gone')));
+  await until('the unknown destination is reported', () =>
+    (app('nowhere')?.status?.conditions ?? []).some((c) => c.type === 'ComparisonError' && c.message.includes('there are no clusters with this name: gone')),
+  );
 });

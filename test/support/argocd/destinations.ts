@@ -42,9 +42,7 @@ export class DestinationClusters {
 
   /** The cluster a destination names, or the error Argo CD reports for it (a ComparisonError in the imitation). */
   resolve(destination: DestinationSpec): DestinationCluster {
-    const secrets = this.home.api
-      .list('v1', 'Secret', this.home.argocdNamespace)
-      .filter((s) => s.metadata?.labels?.['argocd.argoproj.io/secret-type'] === 'cluster');
+    const secrets = this.home.api.list('v1', 'Secret', this.home.argocdNamespace).filter((s) => s.metadata?.labels?.['argocd.argoproj.io/secret-type'] === 'cluster');
     const clusters = secrets.map((secret) => ({ secret, name: decode(secret, 'name'), server: decode(secret, 'server').replace(/\/+$/, '') }));
     let server = (destination.server ?? '').replace(/\/+$/, '');
     if (server === '') {

@@ -19,7 +19,15 @@ import { bearerConfig, registerCluster, startRemoteApiServer } from '../apiserve
 import { CmpServer, RepoServerImitation, readPluginConfig, type PluginParameter } from '../cmp-server.js';
 import { repoPath } from '../paths.js';
 import { startServe, type ServeProcess } from '../serve.js';
-import { ApplicationController, refreshAnnotation, refreshTimestampAnnotation, resourcesFinalizer, type ApplicationObject, type ApplicationSpec, type RefreshAnnotationRule } from './application-controller.js';
+import {
+  ApplicationController,
+  refreshAnnotation,
+  refreshTimestampAnnotation,
+  resourcesFinalizer,
+  type ApplicationObject,
+  type ApplicationSpec,
+  type RefreshAnnotationRule,
+} from './application-controller.js';
 import { DestinationClusters, type DestinationSpec } from './destinations.js';
 import { Kubectl } from './kubectl.js';
 import type { SyncWindow } from '../../../src/refresher/sync-windows.js';
@@ -224,7 +232,10 @@ let mountNamespace: string[] | null | undefined;
 function mountNamespaceCommand(): string[] | null {
   if (mountNamespace !== undefined) return mountNamespace;
   mountNamespace = null;
-  for (const candidate of [['unshare', '-rm', '--propagation', 'private'], ['unshare', '-m', '--propagation', 'private']]) {
+  for (const candidate of [
+    ['unshare', '-rm', '--propagation', 'private'],
+    ['unshare', '-m', '--propagation', 'private'],
+  ]) {
     try {
       execFileSync(candidate[0]!, [...candidate.slice(1), 'sh', '-c', 'mount -t tmpfs tmpfs /var/run'], { stdio: 'ignore', timeout: 5_000 });
       mountNamespace = candidate;
@@ -356,20 +367,21 @@ export async function startArgoCd(options: EnvironmentOptions): Promise<ArgoCdEn
   // the remote's own controllers: its Jobs run and its foreground deletions finish there
   const remoteWorld = remoteApi ? { api: remoteApi, timeline, tickMs: timings.tickMs } : undefined;
   const remoteKubectl = remoteApi ? new Kubectl(remoteApi.kubeconfig()) : undefined;
-  const remote: (RemoteCluster & { collector: GarbageCollector; deployments: DeploymentController }) | undefined = remoteWorld && remoteKubectl
-    ? {
-        api: remoteWorld.api,
-        jobs: new JobController({ ...remoteWorld, durationMs: timings.jobMs }),
-        deployments: new DeploymentController({ ...remoteWorld, readyAfterMs: timings.deploymentMs }),
-        collector: new GarbageCollector({ ...remoteWorld, kubectl: remoteKubectl, collectMs: timings.collectMs }),
-        register(token, name = 'remote') {
-          remoteWorld.api.addToken(token, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], 'system:serviceaccount:kube-system:argocd-manager');
-          const secret = registerCluster(api, { secretName: `cluster-${name}`, name, server: remoteWorld.api.url, config: bearerConfig(token, remoteWorld.api.ca), namespace: home });
-          timeline.add({ what: 'user', action: `registered cluster ${name} (${remoteWorld.api.url})` });
-          return secret;
-        },
-      }
-    : undefined;
+  const remote: (RemoteCluster & { collector: GarbageCollector; deployments: DeploymentController }) | undefined =
+    remoteWorld && remoteKubectl
+      ? {
+          api: remoteWorld.api,
+          jobs: new JobController({ ...remoteWorld, durationMs: timings.jobMs }),
+          deployments: new DeploymentController({ ...remoteWorld, readyAfterMs: timings.deploymentMs }),
+          collector: new GarbageCollector({ ...remoteWorld, kubectl: remoteKubectl, collectMs: timings.collectMs }),
+          register(token, name = 'remote') {
+            remoteWorld.api.addToken(token, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], 'system:serviceaccount:kube-system:argocd-manager');
+            const secret = registerCluster(api, { secretName: `cluster-${name}`, name, server: remoteWorld.api.url, config: bearerConfig(token, remoteWorld.api.ca), namespace: home });
+            timeline.add({ what: 'user', action: `registered cluster ${name} (${remoteWorld.api.url})` });
+            return secret;
+          },
+        }
+      : undefined;
   const application = (name: string, namespace = home) => api.get('argoproj.io/v1alpha1', 'Application', namespace, name) as ApplicationObject;
 
   return {

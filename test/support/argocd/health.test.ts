@@ -7,16 +7,36 @@ import { test } from 'node:test';
 import type { KubeObject } from '../../../src/cluster/types.js';
 import { applicationHealth, resourceHealth } from './health.js';
 
-const obj = (apiVersion: string, kind: string, parts: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): KubeObject => ({ apiVersion, kind, metadata: { name: 'x', ...metadata }, ...parts });
+const obj = (apiVersion: string, kind: string, parts: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: { name: 'x', ...metadata },
+  ...parts,
+});
 const status = (o: KubeObject) => resourceHealth(o)?.status;
 
 test('StatefulSet, ReplicaSet and DaemonSet follow their rollout, as health_statefulset/replicaset/daemonset.go', () => {
   assert.deepEqual(resourceHealth(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: {} })), { status: 'Progressing', message: 'Waiting for statefulset spec update to be observed...' });
-  assert.deepEqual(resourceHealth(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 1 } }, { generation: 1 })), { status: 'Progressing', message: 'Waiting for 1 pods to be ready...' });
-  assert.equal(status(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 2, currentRevision: 'r1', updateRevision: 'r1' } }, { generation: 1 })), 'Healthy');
-  assert.equal(status(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 2, currentRevision: 'r1', updateRevision: 'r2' } }, { generation: 1 })), 'Progressing');
-  assert.deepEqual(resourceHealth(obj('apps/v1', 'ReplicaSet', { spec: { replicas: 3 }, status: { availableReplicas: 1 } })), { status: 'Progressing', message: 'Waiting for rollout to finish: 1 out of 3 new replicas are available...' });
-  assert.deepEqual(resourceHealth(obj('apps/v1', 'ReplicaSet', { spec: { replicas: 3 }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'quota' }] } })), { status: 'Degraded', message: 'quota' });
+  assert.deepEqual(resourceHealth(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 1 } }, { generation: 1 })), {
+    status: 'Progressing',
+    message: 'Waiting for 1 pods to be ready...',
+  });
+  assert.equal(
+    status(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 2, currentRevision: 'r1', updateRevision: 'r1' } }, { generation: 1 })),
+    'Healthy',
+  );
+  assert.equal(
+    status(obj('apps/v1', 'StatefulSet', { spec: { replicas: 2 }, status: { observedGeneration: 1, readyReplicas: 2, currentRevision: 'r1', updateRevision: 'r2' } }, { generation: 1 })),
+    'Progressing',
+  );
+  assert.deepEqual(resourceHealth(obj('apps/v1', 'ReplicaSet', { spec: { replicas: 3 }, status: { availableReplicas: 1 } })), {
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: 1 out of 3 new replicas are available...',
+  });
+  assert.deepEqual(resourceHealth(obj('apps/v1', 'ReplicaSet', { spec: { replicas: 3 }, status: { conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'quota' }] } })), {
+    status: 'Degraded',
+    message: 'quota',
+  });
   assert.equal(status(obj('apps/v1', 'DaemonSet', { status: { desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 2 } })), 'Progressing');
   assert.equal(status(obj('apps/v1', 'DaemonSet', { status: { desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 } })), 'Healthy');
 });
@@ -26,16 +46,28 @@ test('Pod, Service, PVC, Ingress, HPA, APIService and Argo Workflow, as their he
   assert.deepEqual(resourceHealth(obj('v1', 'Pod', { spec: {}, status: { phase: 'Running', ...crashing } })), { status: 'Degraded', message: 'back-off 5m0s' });
   assert.equal(status(obj('v1', 'Pod', { spec: {}, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } })), 'Healthy');
   assert.equal(status(obj('v1', 'Pod', { spec: { restartPolicy: 'Never' }, status: { phase: 'Running' } })), 'Progressing');
-  assert.deepEqual(resourceHealth(obj('v1', 'Pod', { spec: {}, status: { phase: 'Failed', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 2 } } }] } })), { status: 'Degraded', message: 'container "app" failed with exit code 2' });
+  assert.deepEqual(resourceHealth(obj('v1', 'Pod', { spec: {}, status: { phase: 'Failed', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 2 } } }] } })), {
+    status: 'Degraded',
+    message: 'container "app" failed with exit code 2',
+  });
   assert.equal(status(obj('v1', 'Service', { spec: { type: 'ClusterIP' } })), 'Healthy');
   assert.equal(status(obj('v1', 'Service', { spec: { type: 'LoadBalancer' }, status: {} })), 'Progressing');
   assert.equal(status(obj('v1', 'Service', { spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.1' }] } } })), 'Healthy');
-  assert.deepEqual(['Bound', 'Pending', 'Lost', undefined].map((phase) => status(obj('v1', 'PersistentVolumeClaim', { status: { phase } }))), ['Healthy', 'Progressing', 'Degraded', 'Unknown']);
+  assert.deepEqual(
+    ['Bound', 'Pending', 'Lost', undefined].map((phase) => status(obj('v1', 'PersistentVolumeClaim', { status: { phase } }))),
+    ['Healthy', 'Progressing', 'Degraded', 'Unknown'],
+  );
   assert.equal(status(obj('networking.k8s.io/v1', 'Ingress', { status: {} })), 'Progressing');
   assert.equal(status(obj('networking.k8s.io/v1', 'Ingress', { status: { loadBalancer: { ingress: [{ hostname: 'lb' }] } } })), 'Healthy');
-  assert.deepEqual(resourceHealth(obj('autoscaling/v2', 'HorizontalPodAutoscaler', { status: { conditions: [{ type: 'ScalingActive', reason: 'FailedGetResourceMetric', message: 'no metrics' }] } })), { status: 'Degraded', message: 'no metrics' });
+  assert.deepEqual(
+    resourceHealth(obj('autoscaling/v2', 'HorizontalPodAutoscaler', { status: { conditions: [{ type: 'ScalingActive', reason: 'FailedGetResourceMetric', message: 'no metrics' }] } })),
+    { status: 'Degraded', message: 'no metrics' },
+  );
   assert.deepEqual(resourceHealth(obj('autoscaling/v2', 'HorizontalPodAutoscaler', { status: {} })), { status: 'Progressing', message: 'Waiting to Autoscale' });
-  assert.deepEqual(resourceHealth(obj('apiregistration.k8s.io/v1', 'APIService', { status: { conditions: [{ type: 'Available', status: 'False', reason: 'MissingEndpoints', message: 'no endpoints' }] } })), { status: 'Progressing', message: 'MissingEndpoints: no endpoints' });
+  assert.deepEqual(
+    resourceHealth(obj('apiregistration.k8s.io/v1', 'APIService', { status: { conditions: [{ type: 'Available', status: 'False', reason: 'MissingEndpoints', message: 'no endpoints' }] } })),
+    { status: 'Progressing', message: 'MissingEndpoints: no endpoints' },
+  );
   assert.deepEqual(resourceHealth(obj('argoproj.io/v1alpha1', 'Workflow', { status: { phase: 'Failed', message: 'step 2' } })), { status: 'Degraded', message: 'step 2' });
 });
 
@@ -54,7 +86,7 @@ test('argocd-cm Lua checks run before built-in ones: the shipped FlightStatus ch
   assert.equal(resourceHealth(obj('batch/v1', 'Job'), { batch_Job: 'error("boom")' })?.status, 'Unknown');
 });
 
-test('app health is the worst resource health in Argo CD\'s order; hooks and ignore-healthcheck are skipped; Missing only when nothing is live', () => {
+test("app health is the worst resource health in Argo CD's order; hooks and ignore-healthcheck are skipped; Missing only when nothing is live", () => {
   const job = (conditions: unknown[]) => obj('batch/v1', 'Job', { status: { conditions } });
   const flight = (state: string) => obj('jetway.dev/v1alpha1', 'FlightStatus', { spec: { state } });
   const complete = job([{ type: 'Complete', status: 'True' }]);

@@ -88,7 +88,8 @@ function deploymentHealth(deployment: KubeObject): Health {
   const wanted = spec.replicas ?? 1;
   if (updated < wanted) return { status: 'Progressing', message: `Waiting for rollout to finish: ${updated} out of ${wanted} new replicas have been updated...` };
   if (num(status['replicas']) > updated) return { status: 'Progressing', message: `Waiting for rollout to finish: ${num(status['replicas']) - updated} old replicas are pending termination...` };
-  if (num(status['availableReplicas']) < updated) return { status: 'Progressing', message: `Waiting for rollout to finish: ${num(status['availableReplicas'])} of ${updated} updated replicas are available...` };
+  if (num(status['availableReplicas']) < updated)
+    return { status: 'Progressing', message: `Waiting for rollout to finish: ${num(status['availableReplicas'])} of ${updated} updated replicas are available...` };
   return { status: 'Healthy' };
 }
 
@@ -318,7 +319,11 @@ const healthPrefix = 'resource.customizations.health.';
 /** The Lua health checks jetway's deploy/ puts into argocd-cm, read from the shipped patch itself. */
 export function shippedHealthOverrides(): Record<string, string> {
   const patch = yaml.load(readFileSync(repoPath('deploy/flight-status/argocd-cm-health.yaml'), 'utf8')) as { data?: Record<string, string> };
-  return Object.fromEntries(Object.entries(patch.data ?? {}).filter(([k]) => k.startsWith(healthPrefix)).map(([k, v]) => [k.slice(healthPrefix.length), v]));
+  return Object.fromEntries(
+    Object.entries(patch.data ?? {})
+      .filter(([k]) => k.startsWith(healthPrefix))
+      .map(([k, v]) => [k.slice(healthPrefix.length), v]),
+  );
 }
 
 let shipped: Record<string, string> | undefined;

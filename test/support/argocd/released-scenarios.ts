@@ -7,18 +7,7 @@ import type { RecordView } from '../../../src/refresher/records.js';
 import type { PluginParameter } from '../cmp-server.js';
 import { metric } from '../serve.js';
 import { exampleDirectory, productionTimings, type AppDirectory, type ArgoCdEnvironment } from './environment.js';
-import {
-  applicationOf,
-  completed,
-  flightStatus,
-  jobState,
-  pipelineParameters,
-  scenario,
-  settled,
-  type ScenarioOptions,
-  type ScenarioResult,
-  type Wait,
-} from './scenarios.js';
+import { applicationOf, completed, flightStatus, jobState, pipelineParameters, scenario, settled, type ScenarioOptions, type ScenarioResult, type Wait } from './scenarios.js';
 
 /** Waits until a promise has settled (a gate reached), failing the scenario after the step timeout like any wait. */
 async function reached(wait: Wait, what: string, promise: Promise<void>): Promise<void> {
@@ -42,13 +31,23 @@ function gatedParameters(stages: unknown[][], gated: Array<{ configMap: string; 
 
 /** A Job that prints its step. */
 function job(name: string, image = 'busybox:1.36'): Record<string, unknown> {
-  return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'step', image, command: ['sh', '-c', `echo ${name}`] }] } } } };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'step', image, command: ['sh', '-c', `echo ${name}`] }] } } },
+  };
 }
 
 /** A Deployment of nginx. */
 function deployment(name: string): Record<string, unknown> {
   const labels = { 'app.kubernetes.io/name': name };
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+  };
 }
 
 /** A ConfigMap. */
@@ -74,30 +73,35 @@ async function hasRecord(env: ArgoCdEnvironment, app: string): Promise<boolean |
 export function runLostRefreshScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob(`${app}-one`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('jetway recorded a run that saw job one running, and Argo CD is idle', async () => {
-      const stored = applicationOf(env, app);
-      const idle = stored?.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined && !env.generating() && stored?.operation === undefined;
-      return idle && stored?.status?.sync?.status === 'Synced' && (await flightStatus(env, app)) === 'waiting for job one to complete';
-    });
-    const gate = env.slowReconcile(app);
-    env.requestHardRefresh(app);
-    env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
-    await reached(wait, 'the hard-refresh reconcile has compared and is slow to finish', gate.reached);
-    env.timeline.add({ what: 'user', action: 'reconcile slowed' });
-    env.jobs.releaseJob(`${app}-one`);
-    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
-    const done = env.timeline.first('job-completed', `Job/${app}-one`);
-    await wait('jetway asked for a hard refresh after job one completed', () => env.timeline.of('refresh-patched').some((p) => p.at > done));
-    gate.release();
-    env.timeline.add({ what: 'user', action: 'the slow reconcile finished' });
-    await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes(`Job/${app}-two`)));
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob(`${app}-one`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      await wait('jetway recorded a run that saw job one running, and Argo CD is idle', async () => {
+        const stored = applicationOf(env, app);
+        const idle = stored?.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined && !env.generating() && stored?.operation === undefined;
+        return idle && stored?.status?.sync?.status === 'Synced' && (await flightStatus(env, app)) === 'waiting for job one to complete';
+      });
+      const gate = env.slowReconcile(app);
+      env.requestHardRefresh(app);
+      env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
+      await reached(wait, 'the hard-refresh reconcile has compared and is slow to finish', gate.reached);
+      env.timeline.add({ what: 'user', action: 'reconcile slowed' });
+      env.jobs.releaseJob(`${app}-one`);
+      await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+      const done = env.timeline.first('job-completed', `Job/${app}-one`);
+      await wait('jetway asked for a hard refresh after job one completed', () => env.timeline.of('refresh-patched').some((p) => p.at > done));
+      gate.release();
+      env.timeline.add({ what: 'user', action: 'the slow reconcile finished' });
+      await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes(`Job/${app}-two`)));
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -110,20 +114,25 @@ export function runMidSyncChangeScenario(options: ScenarioOptions = {}): Promise
   const app = 'staged';
   const namespace = 'staged';
   const parameters = gatedParameters([[job('migrate')], [deployment('web')]], [{ configMap: 'feature-flag', stage: 1, object: configMap('settings') }]);
-  return scenario({ directories: [gatedDirectory('staged')], namespace, timings: { waveDelayMs: productionTimings.waveDelayMs } }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob('migrate');
-    env.createApplication({ name: app, path: 'staged', parameters });
-    await wait('the sync waits for the migration', () => applicationOf(env, app)?.status?.operationState?.message === 'waiting for healthy state of batch/Job/migrate');
-    await checkpoint('first-wave');
-    env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'feature-flag', namespace }, data: { enabled: 'true' } });
-    env.timeline.add({ what: 'user', action: 'created ConfigMap feature-flag' });
-    await wait('a generate emitted the gated ConfigMap', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes('ConfigMap/settings')));
-    await checkpoint('output-changed');
-    env.jobs.releaseJob('migrate');
-    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-    await settled(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [gatedDirectory('staged')], namespace, timings: { waveDelayMs: productionTimings.waveDelayMs } },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob('migrate');
+      env.createApplication({ name: app, path: 'staged', parameters });
+      await wait('the sync waits for the migration', () => applicationOf(env, app)?.status?.operationState?.message === 'waiting for healthy state of batch/Job/migrate');
+      await checkpoint('first-wave');
+      env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'feature-flag', namespace }, data: { enabled: 'true' } });
+      env.timeline.add({ what: 'user', action: 'created ConfigMap feature-flag' });
+      await wait('a generate emitted the gated ConfigMap', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes('ConfigMap/settings')));
+      await checkpoint('output-changed');
+      env.jobs.releaseJob('migrate');
+      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+      await settled(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -135,20 +144,25 @@ export function runFailingWaveScenario(options: ScenarioOptions = {}): Promise<S
   const app = 'staged';
   const namespace = 'staged';
   const parameters = gatedParameters([[job('migrate')], [deployment('web')]]);
-  return scenario({ directories: [gatedDirectory('staged')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.failJob('migrate', 'migration exited with code 1');
-    env.createApplication({ name: app, path: 'staged', parameters });
-    await wait('the sync has failed for good', () => applicationOf(env, app)?.status?.operationState?.phase === 'Failed');
-    await wait('the app shows the sync error', () => applicationOf(env, app)?.status?.conditions?.some((c) => c.type === 'SyncError') === true);
-    await checkpoint('failed');
-    env.jobs.fixJob('migrate');
-    env.api.remove('batch/v1', 'Job', namespace, 'migrate');
-    env.controller.sync(app);
-    env.timeline.add({ what: 'user', action: 'fixed and deleted Job/migrate, pressed Sync' });
-    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-    await settled(wait, env, app);
-    await checkpoint('end');
-  }, { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } });
+  return scenario(
+    { directories: [gatedDirectory('staged')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.failJob('migrate', 'migration exited with code 1');
+      env.createApplication({ name: app, path: 'staged', parameters });
+      await wait('the sync has failed for good', () => applicationOf(env, app)?.status?.operationState?.phase === 'Failed');
+      await wait('the app shows the sync error', () => applicationOf(env, app)?.status?.conditions?.some((c) => c.type === 'SyncError') === true);
+      await checkpoint('failed');
+      env.jobs.fixJob('migrate');
+      env.api.remove('batch/v1', 'Job', namespace, 'migrate');
+      env.controller.sync(app);
+      env.timeline.add({ what: 'user', action: 'fixed and deleted Job/migrate, pressed Sync' });
+      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+      await settled(wait, env, app);
+      await checkpoint('end');
+    },
+    { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } },
+  );
 }
 
 /**
@@ -158,18 +172,23 @@ export function runFailingWaveScenario(options: ScenarioOptions = {}): Promise<S
 export function runImmutableJobScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'staged';
   const namespace = 'staged';
-  return scenario({ directories: [gatedDirectory('staged')], namespace }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'staged', parameters: gatedParameters([[job('migrate')]]) });
-    await wait('the migration has completed', () => jobState(env, namespace, 'migrate') === 'complete');
-    await settled(wait, env, app);
-    env.setParameters(app, gatedParameters([[job('migrate', 'busybox:1.37')]]));
-    env.timeline.add({ what: 'user', action: 'the flight now emits Job/migrate with image busybox:1.37' });
-    await wait('the sync has failed for good', () => {
-      const state = applicationOf(env, app)?.status?.operationState;
-      return state?.phase === 'Failed' && state.message.includes('retried');
-    });
-    await checkpoint('refused');
-  }, { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } });
+  return scenario(
+    { directories: [gatedDirectory('staged')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'staged', parameters: gatedParameters([[job('migrate')]]) });
+      await wait('the migration has completed', () => jobState(env, namespace, 'migrate') === 'complete');
+      await settled(wait, env, app);
+      env.setParameters(app, gatedParameters([[job('migrate', 'busybox:1.37')]]));
+      env.timeline.add({ what: 'user', action: 'the flight now emits Job/migrate with image busybox:1.37' });
+      await wait('the sync has failed for good', () => {
+        const state = applicationOf(env, app)?.status?.operationState;
+        return state?.phase === 'Failed' && state.message.includes('retried');
+      });
+      await checkpoint('refused');
+    },
+    { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } },
+  );
 }
 
 /** The steps of the production-ratio pipeline. */
@@ -191,12 +210,17 @@ export function runProductionRatioScenario(options: ScenarioOptions = {}): Promi
     { name: 'wasm', string: 'steps.wasm.gz' },
   ];
   const timings = { ...productionTimings, minIntervalMs: 1_000, tickMs: 50, jobMs: 1_000, deploymentMs: 1_000, databaseMs: 1_000, collectMs: 500 };
-  return scenario({ directories: [directory], namespace, timings }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'steps', parameters });
-    await wait(`job ${productionSteps.at(-1)} has completed`, () => jobState(env, namespace, `${app}-${productionSteps.at(-1)}`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, { stepTimeoutMs: 120_000, ...options });
+  return scenario(
+    { directories: [directory], namespace, timings },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'steps', parameters });
+      await wait(`job ${productionSteps.at(-1)} has completed`, () => jobState(env, namespace, `${app}-${productionSteps.at(-1)}`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    { stepTimeoutMs: 120_000, ...options },
+  );
 }
 
 /**
@@ -207,20 +231,25 @@ export function runProductionRatioScenario(options: ScenarioOptions = {}): Promi
 export function runApplicationDeletedScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob(`${app}-two`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), cascade: true });
-    await wait('job two is running', () => jobState(env, namespace, `${app}-two`) === 'running');
-    await wait('jetway watches what the flight looked up', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) > 0);
-    await checkpoint('mid-pipeline');
-    await env.deleteApplication(app);
-    env.timeline.add({ what: 'user', action: 'deleted the Application' });
-    await wait('the Application is gone', () => applicationOf(env, app) === undefined);
-    await wait('no Job of the app is left', () => env.api.list('batch/v1', 'Job', namespace).length === 0);
-    await wait('jetway dropped its record of the app', async () => (await hasRecord(env, app)) === false);
-    await wait('jetway closed its watches', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) === 0);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob(`${app}-two`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), cascade: true });
+      await wait('job two is running', () => jobState(env, namespace, `${app}-two`) === 'running');
+      await wait('jetway watches what the flight looked up', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) > 0);
+      await checkpoint('mid-pipeline');
+      await env.deleteApplication(app);
+      env.timeline.add({ what: 'user', action: 'deleted the Application' });
+      await wait('the Application is gone', () => applicationOf(env, app) === undefined);
+      await wait('no Job of the app is left', () => env.api.list('batch/v1', 'Job', namespace).length === 0);
+      await wait('jetway dropped its record of the app', async () => (await hasRecord(env, app)) === false);
+      await wait('jetway closed its watches', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) === 0);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -231,21 +260,26 @@ export function runSharedObjectScenario(options: ScenarioOptions = {}): Promise<
   const namespace = 'shared';
   const apps = ['alpha', 'beta'];
   const directories = apps.map((a) => gatedDirectory(a));
-  return scenario({ directories, namespace }, apps[0]!, async (env, wait, checkpoint) => {
-    for (const a of apps) {
-      env.createApplication({ name: a, path: a, parameters: gatedParameters([[configMap(`${a}-base`)]], [{ configMap: 'go-live', stage: 0, object: configMap(`${a}-live`) }]) });
-    }
-    await wait('both apps are synced and waiting', async () => {
-      const statuses = await Promise.all(apps.map(async (a) => applicationOf(env, a)?.status?.sync?.status === 'Synced' && (await hasRecord(env, a)) === true));
-      return statuses.every(Boolean);
-    });
-    await checkpoint('waiting');
-    env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'go-live', namespace }, data: { at: 'now' } });
-    env.timeline.add({ what: 'user', action: 'created ConfigMap go-live' });
-    await wait('both apps applied their gated ConfigMap', () => apps.every((a) => env.api.get('v1', 'ConfigMap', namespace, `${a}-live`) !== undefined));
-    for (const a of apps) await settled(wait, env, a);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories, namespace },
+    apps[0]!,
+    async (env, wait, checkpoint) => {
+      for (const a of apps) {
+        env.createApplication({ name: a, path: a, parameters: gatedParameters([[configMap(`${a}-base`)]], [{ configMap: 'go-live', stage: 0, object: configMap(`${a}-live`) }]) });
+      }
+      await wait('both apps are synced and waiting', async () => {
+        const statuses = await Promise.all(apps.map(async (a) => applicationOf(env, a)?.status?.sync?.status === 'Synced' && (await hasRecord(env, a)) === true));
+        return statuses.every(Boolean);
+      });
+      await checkpoint('waiting');
+      env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'go-live', namespace }, data: { at: 'now' } });
+      env.timeline.add({ what: 'user', action: 'created ConfigMap go-live' });
+      await wait('both apps applied their gated ConfigMap', () => apps.every((a) => env.api.get('v1', 'ConfigMap', namespace, `${a}-live`) !== undefined));
+      for (const a of apps) await settled(wait, env, a);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -258,27 +292,37 @@ export function runAppInOtherNamespaceScenario(options: ScenarioOptions = {}): P
   const app = `${appNamespace}_web`;
   const namespace = 'web';
   const parameters = gatedParameters([[configMap('web-base')]], [{ configMap: 'go-live', stage: 0, object: deployment('web') }]);
-  return scenario({ directories: [gatedDirectory('web')], namespace, applicationNamespaces: [appNamespace] }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: 'web', path: 'web', parameters, namespace: appNamespace });
-    await wait('the app is synced and jetway holds its record', async () => applicationOf(env, app)?.status?.sync?.status === 'Synced' && (await hasRecord(env, app)) === true);
-    env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'go-live', namespace }, data: { at: 'now' } });
-    env.timeline.add({ what: 'user', action: 'created ConfigMap go-live' });
-    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-    await settled(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [gatedDirectory('web')], namespace, applicationNamespaces: [appNamespace] },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: 'web', path: 'web', parameters, namespace: appNamespace });
+      await wait('the app is synced and jetway holds its record', async () => applicationOf(env, app)?.status?.sync?.status === 'Synced' && (await hasRecord(env, app)) === true);
+      env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'go-live', namespace }, data: { at: 'now' } });
+      env.timeline.add({ what: 'user', action: 'created ConfigMap go-live' });
+      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+      await settled(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** Argo CD installed in namespace `gitops` (issue 13): the pipeline example end to end; serve learns the namespace from POD_NAMESPACE. */
 export function runArgoCdInGitopsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace, argocdNamespace: 'gitops' }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace, argocdNamespace: 'gitops' },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -291,16 +335,21 @@ export async function runSidecarCredentialsScenario(options: ScenarioOptions = {
   const namespace = 'pipelines';
   let lookupUsers: string[] = [];
   let error = '';
-  const result = await scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    await env.killService();
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    // issue 14: the plugin container holds no credentials, so with the service gone the generate fails in one line
-    await wait('a generate failed', () => env.timeline.of('generated').some((g) => g.result === 'failed'));
-    error = env.timeline.of('generated').find((g) => g.result === 'failed')?.error ?? '';
-    // everything but the controller's own reads and applies: what generate did
-    const jobs = env.api.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${namespace}/jobs`) && r.user !== env.controllerUser);
-    lookupUsers = [...new Set(jobs.map((r) => r.user ?? ''))];
-    await checkpoint('end');
-  }, options);
+  const result = await scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      await env.killService();
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      // issue 14: the plugin container holds no credentials, so with the service gone the generate fails in one line
+      await wait('a generate failed', () => env.timeline.of('generated').some((g) => g.result === 'failed'));
+      error = env.timeline.of('generated').find((g) => g.result === 'failed')?.error ?? '';
+      // everything but the controller's own reads and applies: what generate did
+      const jobs = env.api.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${namespace}/jobs`) && r.user !== env.controllerUser);
+      lookupUsers = [...new Set(jobs.map((r) => r.user ?? ''))];
+      await checkpoint('end');
+    },
+    options,
+  );
   return { ...result, lookupUsers, error };
 }

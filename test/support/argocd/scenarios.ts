@@ -68,7 +68,9 @@ async function waitFor(env: ArgoCdEnvironment, what: string, check: () => boolea
     if (Date.now() > deadline) {
       const errors = env.errors().map((e) => e.message);
       const logs = env.service.logs.slice(-15).map((l) => JSON.stringify(l));
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}\n--- timeline ---\n${env.timeline}\n--- controller errors ---\n${errors.join('\n')}\n--- jetway serve log (last lines) ---\n${logs.join('\n')}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting until ${what}\n--- timeline ---\n${env.timeline}\n--- controller errors ---\n${errors.join('\n')}\n--- jetway serve log (last lines) ---\n${logs.join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -118,7 +120,11 @@ async function snapshot(env: ArgoCdEnvironment, app: string): Promise<Snapshot> 
       .list(...kind)
       .filter((o: KubeObject) => o.metadata?.annotations?.['argocd.argoproj.io/tracking-id']?.startsWith(`${app}:`))
       .map((o) => `${kind[1]}/${o.metadata?.name}`);
-  const kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap']];
+  const kinds: Array<[string, string]> = [
+    ['batch/v1', 'Job'],
+    ['apps/v1', 'Deployment'],
+    ['v1', 'ConfigMap'],
+  ];
   if (env.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'databases.db.example.com')) kinds.push(['db.example.com/v1', 'Database']);
   return {
     at: env.timeline.now(),
@@ -166,9 +172,7 @@ export async function completed(wait: Wait, env: ArgoCdEnvironment, app: string)
 
 /** Until jetway's FlightProgressed Event for `status` is on the Application (it is written after the record). */
 function progressed(wait: Wait, env: ArgoCdEnvironment, app: string, status: string): Promise<void> {
-  return wait(`the Application has the FlightProgressed Event to "${status}"`, () =>
-    applicationEvents(env, app).some((e) => e.reason === 'FlightProgressed' && e.message.endsWith(`to "${status}"`)),
-  );
+  return wait(`the Application has the FlightProgressed Event to "${status}"`, () => applicationEvents(env, app).some((e) => e.reason === 'FlightProgressed' && e.message.endsWith(`to "${status}"`)));
 }
 
 /** Runs `body` in a fresh environment, closing it even when the body throws. */
@@ -235,19 +239,29 @@ export function hardRefreshReconciled(env: ArgoCdEnvironment, app: string, since
  */
 export function hardRefreshPatchedFor(env: ArgoCdEnvironment, app: string, reason: string): number | undefined {
   const told = applicationEvents(env, app).some((e) => e.reason === 'HardRefreshTriggered' && e.message.includes(reason));
-  return told ? env.timeline.of('refresh-patched').filter((r) => r.app === app).at(-1)?.at : undefined;
+  return told
+    ? env.timeline
+        .of('refresh-patched')
+        .filter((r) => r.app === app)
+        .at(-1)?.at
+    : undefined;
 }
 
 /** The pipeline example end to end: jobs one, two and three run in turn until the flight says all have completed. */
 export function runPipelineScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** Job two fails; the pipeline stops with its message; then the bug is fixed, the failed Job deleted, and the pipeline completes. */
@@ -255,46 +269,56 @@ export function runPipelineFailureScenario(options: ScenarioOptions & { message?
   const app = 'pipeline';
   const namespace = 'pipelines';
   const message = options.message ?? 'step 2: migration exited with code 1';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.failJob(`${app}-two`, message);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('job two has failed', () => jobState(env, namespace, `${app}-two`) === 'failed');
-    await wait('the flight reports the failure', async () => (await flightStatus(env, app))?.startsWith('job two failed') === true);
-    // long enough for every refresh, self-heal and job the stopped pipeline could still cause
-    await new Promise((r) => setTimeout(r, 2 * (env.timings.jobMs + env.timings.debounceMs + env.timings.minIntervalMs)));
-    await checkpoint('stopped');
-    env.jobs.fixJob(`${app}-two`);
-    env.api.remove('batch/v1', 'Job', namespace, `${app}-two`);
-    env.timeline.add({ what: 'user', action: `fixed and deleted Job/${app}-two to re-run it` });
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.failJob(`${app}-two`, message);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      await wait('job two has failed', () => jobState(env, namespace, `${app}-two`) === 'failed');
+      await wait('the flight reports the failure', async () => (await flightStatus(env, app))?.startsWith('job two failed') === true);
+      // long enough for every refresh, self-heal and job the stopped pipeline could still cause
+      await new Promise((r) => setTimeout(r, 2 * (env.timings.jobMs + env.timings.debounceMs + env.timings.minIntervalMs)));
+      await checkpoint('stopped');
+      env.jobs.fixJob(`${app}-two`);
+      env.api.remove('batch/v1', 'Job', namespace, `${app}-two`);
+      env.timeline.add({ what: 'user', action: `fixed and deleted Job/${app}-two to re-run it` });
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** The app example: the Database first; the Deployment only once the operator's Secret exists; then ready. */
 export function runAppScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'shop';
   const namespace = 'shop';
-  return scenario({ directories: [exampleDirectory('app')], namespace, databaseOperator: true }, app, async (env, wait, checkpoint) => {
-    env.createApplication({
-      name: app,
-      path: 'app',
-      parameters: [
-        { name: 'clusterAccess', string: 'true' },
-        { name: 'inputFiles', array: ['input.json'] },
-        { name: 'resourceMatchers', array: [`Secret:${app}-db-conn`] },
-        { name: 'wasm', string: 'app.wasm.gz' },
-      ],
-    });
-    await wait('the Database is applied', () => env.api.get('db.example.com/v1', 'Database', namespace, `${app}-db`) !== undefined);
-    await checkpoint('database-applied');
-    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-    await wait('the flight reports ready', async () => (await flightStatus(env, app)) === 'ready');
-    await progressed(wait, env, app, 'ready');
-    await settled(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('app')], namespace, databaseOperator: true },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({
+        name: app,
+        path: 'app',
+        parameters: [
+          { name: 'clusterAccess', string: 'true' },
+          { name: 'inputFiles', array: ['input.json'] },
+          { name: 'resourceMatchers', array: [`Secret:${app}-db-conn`] },
+          { name: 'wasm', string: 'app.wasm.gz' },
+        ],
+      });
+      await wait('the Database is applied', () => env.api.get('db.example.com/v1', 'Database', namespace, `${app}-db`) !== undefined);
+      await checkpoint('database-applied');
+      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+      await wait('the flight reports ready', async () => (await flightStatus(env, app)) === 'ready');
+      await progressed(wait, env, app, 'ready');
+      await settled(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** How the API server misbehaves during generates: answers 500, or answers only after the flight's deadline. */
@@ -311,31 +335,36 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
   const namespace = 'pipelines';
   // a flight blocked on a lookup that is not answered ends at its own timeout
   const parameters = [...pipelineParameters(), ...(options.fault === 'no-answer' ? [{ name: 'timeout', string: '2s' }] : [])];
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'pipeline', parameters });
-    await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
-    const fault = env.api.fail(
-      { method: 'GET', pathPrefix: `/apis/batch/v1/namespaces/${namespace}/jobs/`, watch: false, match: () => env.generating(), times: Infinity },
-      options.fault === 'status-500' ? { status: 500, message: 'etcdserver: request timed out' } : { delayMs: 3_000 },
-    );
-    env.timeline.add({ what: 'user', action: `API server fault on: ${options.fault}` });
-    const on = env.timeline.now();
-    const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed' && g.at > on).length;
-    await wait('a generate has failed', () => failures() >= 1);
-    await checkpoint('failing');
-    const times = options.fault === 'status-500' ? 3 : 1;
-    while (failures() < times) {
-      const before = failures();
-      env.requestHardRefresh(app);
-      env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
-      await wait(`generate has failed ${before + 1} times`, () => failures() > before);
-    }
-    fault.cancel();
-    env.timeline.add({ what: 'user', action: 'API server recovered' });
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'pipeline', parameters });
+      await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
+      const fault = env.api.fail(
+        { method: 'GET', pathPrefix: `/apis/batch/v1/namespaces/${namespace}/jobs/`, watch: false, match: () => env.generating(), times: Infinity },
+        options.fault === 'status-500' ? { status: 500, message: 'etcdserver: request timed out' } : { delayMs: 3_000 },
+      );
+      env.timeline.add({ what: 'user', action: `API server fault on: ${options.fault}` });
+      const on = env.timeline.now();
+      const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed' && g.at > on).length;
+      await wait('a generate has failed', () => failures() >= 1);
+      await checkpoint('failing');
+      const times = options.fault === 'status-500' ? 3 : 1;
+      while (failures() < times) {
+        const before = failures();
+        env.requestHardRefresh(app);
+        env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
+        await wait(`generate has failed ${before + 1} times`, () => failures() > before);
+      }
+      fault.cancel();
+      env.timeline.add({ what: 'user', action: 'API server recovered' });
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -345,21 +374,26 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
 export function runServiceKillScenario(options: ScenarioOptions & { downMs?: number } = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob(`${app}-one`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('job one is created', () => env.timeline.first('created', `Job/${app}-one`) < Infinity);
-    await wait('a hard refresh after job one was created has finished and none is pending', hardRefreshReconciled(env, app, env.timeline.first('created', `Job/${app}-one`)));
-    await env.killService();
-    env.jobs.releaseJob(`${app}-one`);
-    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
-    await new Promise((r) => setTimeout(r, options.downMs ?? 2 * (env.timings.debounceMs + env.timings.minIntervalMs)));
-    await checkpoint('service-down');
-    await env.restartService();
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob(`${app}-one`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      await wait('job one is created', () => env.timeline.first('created', `Job/${app}-one`) < Infinity);
+      await wait('a hard refresh after job one was created has finished and none is pending', hardRefreshReconciled(env, app, env.timeline.first('created', `Job/${app}-one`)));
+      await env.killService();
+      env.jobs.releaseJob(`${app}-one`);
+      await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+      await new Promise((r) => setTimeout(r, options.downMs ?? 2 * (env.timings.debounceMs + env.timings.minIntervalMs)));
+      await checkpoint('service-down');
+      await env.restartService();
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** A flight that times out, then one that runs out of memory, replace the pipeline's; then the pipeline comes back. */
@@ -369,54 +403,64 @@ export async function runFlightLimitsScenario(options: ScenarioOptions = {}): Pr
   const pipeline = exampleDirectory('pipeline');
   const directory = { ...pipeline, files: { ...pipeline.files, 'spin.wasm': await watModule('spin'), 'grow.wasm': await watModule('grow') } };
   const swap = (wasm: string, extra: PluginParameter[]) => [...pipelineParameters().filter((p) => p.name !== 'wasm'), { name: 'wasm', string: wasm }, ...extra];
-  return scenario({ directories: [directory], namespace }, app, async (env, wait, checkpoint) => {
-    // job one keeps running, so no stage of the pipeline itself can change what is live
-    env.jobs.holdJob(`${app}-one`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-    await wait('job one is created and the app synced', () => jobState(env, namespace, `${app}-one`) !== 'absent' && env.controller.application(app)?.status?.sync?.status === 'Synced');
-    await checkpoint('before');
-    const failedWith = (text: string) => () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes(text)) === true;
-    env.setParameters(app, swap('spin.wasm', [{ name: 'timeout', string: '1s' }]));
-    env.timeline.add({ what: 'user', action: 'the Application now runs a flight that never finishes, with timeout 1s' });
-    await wait('the app shows the timeout', failedWith('timed out'));
-    await checkpoint('timed-out');
-    env.setParameters(app, swap('grow.wasm', [{ name: 'maxMemoryMib', string: '16' }]));
-    env.timeline.add({ what: 'user', action: 'the Application now runs a flight that allocates without bound, with maxMemoryMib 16' });
-    await wait('the app shows the memory error', failedWith('out of memory'));
-    await checkpoint('out-of-memory');
-    env.setParameters(app, pipelineParameters());
-    env.timeline.add({ what: 'user', action: 'the Application runs the pipeline flight again' });
-    await wait('the app compares cleanly again', () => {
-      const status = env.controller.application(app)?.status;
-      return status?.sync?.status === 'Synced' && (status.conditions ?? []).length === 0;
-    });
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [directory], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      // job one keeps running, so no stage of the pipeline itself can change what is live
+      env.jobs.holdJob(`${app}-one`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      await wait('job one is created and the app synced', () => jobState(env, namespace, `${app}-one`) !== 'absent' && env.controller.application(app)?.status?.sync?.status === 'Synced');
+      await checkpoint('before');
+      const failedWith = (text: string) => () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes(text)) === true;
+      env.setParameters(app, swap('spin.wasm', [{ name: 'timeout', string: '1s' }]));
+      env.timeline.add({ what: 'user', action: 'the Application now runs a flight that never finishes, with timeout 1s' });
+      await wait('the app shows the timeout', failedWith('timed out'));
+      await checkpoint('timed-out');
+      env.setParameters(app, swap('grow.wasm', [{ name: 'maxMemoryMib', string: '16' }]));
+      env.timeline.add({ what: 'user', action: 'the Application now runs a flight that allocates without bound, with maxMemoryMib 16' });
+      await wait('the app shows the memory error', failedWith('out of memory'));
+      await checkpoint('out-of-memory');
+      env.setParameters(app, pipelineParameters());
+      env.timeline.add({ what: 'user', action: 'the Application runs the pipeline flight again' });
+      await wait('the app compares cleanly again', () => {
+        const status = env.controller.application(app)?.status;
+        return status?.sync?.status === 'Synced' && (status.conditions ?? []).length === 0;
+      });
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** An Application without selfHeal: the first sync applies job one; the flight's next stage is never applied by itself. */
 export function runNoSelfHealScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false });
-    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
-    await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.objects.includes(`Job/${app}-two`)));
-    await wait('the app is OutOfSync', () => env.controller.application(app)?.status?.sync?.status === 'OutOfSync');
-    // Argo CD compared the generate that followed jetway's refresh for job one's completion, and its autoSync (run at
-    // that comparison) set no operation: the stall is Argo CD's decision, not a comparison still to come
-    await wait('Argo CD reconciled the refresh for job one\'s completion, OutOfSync, with no operation', () => {
-      const application = env.controller.application(app);
-      return hardRefreshReconciled(env, app, env.timeline.first('job-completed', `Job/${app}-one`))() && application?.status?.sync?.status === 'OutOfSync' && !application.operation;
-    });
-    // then several self-heal backoffs and controller passes, and jetway's sync cycle for that refresh: nothing may apply job two
-    await new Promise((r) => setTimeout(r, 4 * env.timings.selfHealBackoff.baseMs + 20 * env.timings.tickMs));
-    await checkpoint('stalled');
-    env.controller.sync(app);
-    env.timeline.add({ what: 'user', action: 'pressed Sync' });
-    await wait('job two is created', () => jobState(env, namespace, `${app}-two`) !== 'absent');
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false });
+      await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+      await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.objects.includes(`Job/${app}-two`)));
+      await wait('the app is OutOfSync', () => env.controller.application(app)?.status?.sync?.status === 'OutOfSync');
+      // Argo CD compared the generate that followed jetway's refresh for job one's completion, and its autoSync (run at
+      // that comparison) set no operation: the stall is Argo CD's decision, not a comparison still to come
+      await wait("Argo CD reconciled the refresh for job one's completion, OutOfSync, with no operation", () => {
+        const application = env.controller.application(app);
+        return hardRefreshReconciled(env, app, env.timeline.first('job-completed', `Job/${app}-one`))() && application?.status?.sync?.status === 'OutOfSync' && !application.operation;
+      });
+      // then several self-heal backoffs and controller passes, and jetway's sync cycle for that refresh: nothing may apply job two
+      await new Promise((r) => setTimeout(r, 4 * env.timings.selfHealBackoff.baseMs + 20 * env.timings.tickMs));
+      await checkpoint('stalled');
+      env.controller.sync(app);
+      env.timeline.add({ what: 'user', action: 'pressed Sync' });
+      await wait('job two is created', () => jobState(env, namespace, `${app}-two`) !== 'absent');
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** A flight whose stages are its input (test/flights/wat/print-input.wat), as the Application's parameters. */
@@ -435,28 +479,43 @@ export function stagedParameters(stages: unknown): PluginParameter[] {
 export async function runWavesScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'staged';
   const namespace = 'staged';
-  const migrate = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image: 'busybox:1.36' }] } } } };
+  const migrate = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'migrate' },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image: 'busybox:1.36' }] } } },
+  };
   const labels = { 'app.kubernetes.io/name': 'web' };
-  const web = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } } };
+  const web = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+  };
   const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } };
   const directory = { path: 'staged', files: { 'flight.wasm': await watModule('print-input') } };
-  return scenario({ directories: [directory], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob('migrate');
-    env.createApplication({ name: app, path: 'staged', parameters: stagedParameters([[migrate], [web, settings]]) });
-    await wait('the sync waits for the migration', () => env.controller.application(app)?.status?.operationState?.message.startsWith('waiting for healthy state of batch/Job/migrate') === true);
-    await checkpoint('first-wave');
-    env.jobs.releaseJob('migrate');
-    await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-    await settled(wait, env, app);
-    await checkpoint('synced');
-    env.setParameters(app, stagedParameters([[migrate], [web]]));
-    env.timeline.add({ what: 'user', action: 'the flight no longer emits ConfigMap/settings' });
-    await wait('the ConfigMap is gone and the app synced', () => !env.api.get('v1', 'ConfigMap', namespace, 'settings') && env.controller.application(app)?.status?.sync?.status === 'Synced');
-    await checkpoint('pruned');
-    env.setParameters(app, stagedParameters('this is not a list of resources'));
-    env.timeline.add({ what: 'user', action: 'the flight now prints something that is not resources' });
-    await wait('the app shows the output error', () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes('not Kubernetes resources')) === true);
-    await new Promise((r) => setTimeout(r, 10 * env.timings.tickMs));
-    await checkpoint('broken');
-  }, options);
+  return scenario(
+    { directories: [directory], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob('migrate');
+      env.createApplication({ name: app, path: 'staged', parameters: stagedParameters([[migrate], [web, settings]]) });
+      await wait('the sync waits for the migration', () => env.controller.application(app)?.status?.operationState?.message.startsWith('waiting for healthy state of batch/Job/migrate') === true);
+      await checkpoint('first-wave');
+      env.jobs.releaseJob('migrate');
+      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+      await settled(wait, env, app);
+      await checkpoint('synced');
+      env.setParameters(app, stagedParameters([[migrate], [web]]));
+      env.timeline.add({ what: 'user', action: 'the flight no longer emits ConfigMap/settings' });
+      await wait('the ConfigMap is gone and the app synced', () => !env.api.get('v1', 'ConfigMap', namespace, 'settings') && env.controller.application(app)?.status?.sync?.status === 'Synced');
+      await checkpoint('pruned');
+      env.setParameters(app, stagedParameters('this is not a list of resources'));
+      env.timeline.add({ what: 'user', action: 'the flight now prints something that is not resources' });
+      await wait('the app shows the output error', () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes('not Kubernetes resources')) === true);
+      await new Promise((r) => setTimeout(r, 10 * env.timings.tickMs));
+      await checkpoint('broken');
+    },
+    options,
+  );
 }

@@ -39,7 +39,10 @@ export function stageTimes(result: ScenarioResult, app: string, steps: string[])
     const created = tl.first('created', resource);
     if (created === Infinity) break;
     const previous = out.at(-1);
-    const sync = tl.of('sync-started').filter((s) => s.at < created && s.resources.includes(resource)).at(-1);
+    const sync = tl
+      .of('sync-started')
+      .filter((s) => s.at < created && s.resources.includes(resource))
+      .at(-1);
     const generated = tl.of('generated').find((g) => g.result === 'ran' && g.objects.includes(resource));
     out.push({
       step,
@@ -72,18 +75,23 @@ export function runLongPipelineScenario(options: ScenarioOptions & { optIn: bool
   ];
   const timings = { selfHealBackoff: productionTimings.selfHealBackoff, jobMs: options.jobMs ?? 300, ...options.timings };
   const last = `${app}-${steps.at(-1)}`;
-  return scenario({ directories: [directory], namespace, timings }, app, async (env, wait, checkpoint) => {
-    env.createApplication({ name: app, path: 'steps', parameters, ...(options.optIn ? { annotations: optIn } : {}) });
-    const started = Date.now();
-    await wait(`job ${steps.at(-1)} has completed, or the budget is spent`, () => jobState(env, namespace, last) === 'complete' || Date.now() - started > (options.budgetMs ?? Infinity));
-    if (jobState(env, namespace, last) === 'complete') await completed(wait, env, app);
-    else {
-      // the budget is spent: let the Job that runs finish, so the timeline ends on a completed stage
-      const running = () => steps.map((s) => `${app}-${s}`).find((j) => jobState(env, namespace, j) === 'running');
-      await wait('no Job of the pipeline is running', () => running() === undefined);
-    }
-    await checkpoint('end');
-  }, { stepTimeoutMs: Math.max(60_000, (options.budgetMs ?? 0) + 30_000), ...options });
+  return scenario(
+    { directories: [directory], namespace, timings },
+    app,
+    async (env, wait, checkpoint) => {
+      env.createApplication({ name: app, path: 'steps', parameters, ...(options.optIn ? { annotations: optIn } : {}) });
+      const started = Date.now();
+      await wait(`job ${steps.at(-1)} has completed, or the budget is spent`, () => jobState(env, namespace, last) === 'complete' || Date.now() - started > (options.budgetMs ?? Infinity));
+      if (jobState(env, namespace, last) === 'complete') await completed(wait, env, app);
+      else {
+        // the budget is spent: let the Job that runs finish, so the timeline ends on a completed stage
+        const running = () => steps.map((s) => `${app}-${s}`).find((j) => jobState(env, namespace, j) === 'running');
+        await wait('no Job of the pipeline is running', () => running() === undefined);
+      }
+      await checkpoint('end');
+    },
+    { stepTimeoutMs: Math.max(60_000, (options.budgetMs ?? 0) + 30_000), ...options },
+  );
 }
 
 /**
@@ -96,20 +104,25 @@ export function runLongPipelineScenario(options: ScenarioOptions & { optIn: bool
 export function runOptInWithoutSelfHealScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    const held = ['one', 'two'];
-    for (const step of held) env.jobs.holdJob(`${app}-${step}`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
-    for (const step of held) {
-      const created = `Job ${namespace}/${app}-${step} was created`;
-      await wait(`jetway hard-refreshed the app because ${created}`, () => hardRefreshPatchedFor(env, app, created) !== undefined);
-      await wait(`Argo CD has reconciled that refresh`, hardRefreshReconciled(env, app, hardRefreshPatchedFor(env, app, created)!));
-      env.jobs.releaseJob(`${app}-${step}`);
-    }
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      const held = ['one', 'two'];
+      for (const step of held) env.jobs.holdJob(`${app}-${step}`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
+      for (const step of held) {
+        const created = `Job ${namespace}/${app}-${step} was created`;
+        await wait(`jetway hard-refreshed the app because ${created}`, () => hardRefreshPatchedFor(env, app, created) !== undefined);
+        await wait(`Argo CD has reconciled that refresh`, hardRefreshReconciled(env, app, hardRefreshPatchedFor(env, app, created)!));
+        env.jobs.releaseJob(`${app}-${step}`);
+      }
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /**
@@ -120,24 +133,27 @@ export function runOptInWithoutSelfHealScenario(options: ScenarioOptions = {}): 
 export function runSyncWindowScenario(options: ScenarioOptions & { windows: SyncWindow[]; expect: 'denied' | 'allowed' }): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob(`${app}-one`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
-    await wait('job one runs and the app is synced', () => jobState(env, namespace, `${app}-one`) === 'running' && applicationOf(env, app)?.status?.sync?.status === 'Synced');
-    env.setSyncWindows(options.windows);
-    env.jobs.releaseJob(`${app}-one`);
-    if (options.expect === 'denied') {
-      await wait('jetway says the window denies its sync', () =>
-        env.api.list('v1', 'Event', env.argocdNamespace).some((e) => e['reason'] === 'SyncWindowDenied'),
-      );
-      await wait('the app is OutOfSync with job two', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
-      await checkpoint('denied');
-      return;
-    }
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob(`${app}-one`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
+      await wait('job one runs and the app is synced', () => jobState(env, namespace, `${app}-one`) === 'running' && applicationOf(env, app)?.status?.sync?.status === 'Synced');
+      env.setSyncWindows(options.windows);
+      env.jobs.releaseJob(`${app}-one`);
+      if (options.expect === 'denied') {
+        await wait('jetway says the window denies its sync', () => env.api.list('v1', 'Event', env.argocdNamespace).some((e) => e['reason'] === 'SyncWindowDenied'));
+        await wait('the app is OutOfSync with job two', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
+        await checkpoint('denied');
+        return;
+      }
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }
 
 /** The second commit pushed mid-pipeline. */
@@ -152,27 +168,30 @@ export const secondCommit = '9b8a7c6d5e4f30211203f4e5d6c7b8a9f0e1d2c3';
 export function runNewCommitScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
   const app = 'pipeline';
   const namespace = 'pipelines';
-  return scenario({ directories: [exampleDirectory('pipeline')], namespace }, app, async (env, wait, checkpoint) => {
-    env.jobs.holdJob(`${app}-two`);
-    env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), automated: false, annotations: optIn });
-    await wait('the app is compared', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
-    env.controller.sync(app);
-    env.timeline.add({ what: 'user', action: 'pressed Sync' });
-    await wait('job two runs', () => jobState(env, namespace, `${app}-two`) === 'running');
-    await checkpoint('job-two');
-    env.pushCommit(secondCommit);
-    env.requestHardRefresh(app);
-    await wait('Argo CD compared the new commit', () => applicationOf(env, app)?.status?.sync?.revision === secondCommit);
-    env.jobs.releaseJob(`${app}-two`);
-    await wait('job two has completed', () => jobState(env, namespace, `${app}-two`) === 'complete');
-    await wait('jetway declined to sync the new commit', () =>
-      env.service.logs.some((l) => String(l['msg']).includes(`compared revision ${secondCommit} but last synced`)),
-    );
-    await checkpoint('declined');
-    env.controller.sync(app);
-    env.timeline.add({ what: 'user', action: 'pressed Sync' });
-    await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-    await completed(wait, env, app);
-    await checkpoint('end');
-  }, options);
+  return scenario(
+    { directories: [exampleDirectory('pipeline')], namespace },
+    app,
+    async (env, wait, checkpoint) => {
+      env.jobs.holdJob(`${app}-two`);
+      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), automated: false, annotations: optIn });
+      await wait('the app is compared', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
+      env.controller.sync(app);
+      env.timeline.add({ what: 'user', action: 'pressed Sync' });
+      await wait('job two runs', () => jobState(env, namespace, `${app}-two`) === 'running');
+      await checkpoint('job-two');
+      env.pushCommit(secondCommit);
+      env.requestHardRefresh(app);
+      await wait('Argo CD compared the new commit', () => applicationOf(env, app)?.status?.sync?.revision === secondCommit);
+      env.jobs.releaseJob(`${app}-two`);
+      await wait('job two has completed', () => jobState(env, namespace, `${app}-two`) === 'complete');
+      await wait('jetway declined to sync the new commit', () => env.service.logs.some((l) => String(l['msg']).includes(`compared revision ${secondCommit} but last synced`)));
+      await checkpoint('declined');
+      env.controller.sync(app);
+      env.timeline.add({ what: 'user', action: 'pressed Sync' });
+      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
+      await completed(wait, env, app);
+      await checkpoint('end');
+    },
+    options,
+  );
 }

@@ -58,7 +58,7 @@ export class Timeline {
     const active = new Set<string>();
     let max = 0;
     for (const e of this.entries) {
-      if ((e.what === 'created' && e.resource.startsWith('Job/'))) active.add(e.resource);
+      if (e.what === 'created' && e.resource.startsWith('Job/')) active.add(e.resource);
       if (e.what === 'job-completed' || e.what === 'job-failed' || ((e.what === 'pruned' || e.what === 'deleted') && e.resource.startsWith('Job/'))) active.delete(e.resource);
       max = Math.max(max, active.size);
     }

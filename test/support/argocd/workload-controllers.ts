@@ -120,12 +120,10 @@ export class JobController extends WorkloadController {
       }
     }
   }
-
 }
 
 /** The Deployment controller: a new generation is observed at once and its replicas become available after `readyAfterMs`. */
 export class DeploymentController extends WorkloadController {
-
   // Why: starts reconciling at once.
   constructor(private readonly o: WorkloadOptions & { readyAfterMs: number }) {
     super('deployments', o.tickMs);
@@ -164,12 +162,10 @@ export class DeploymentController extends WorkloadController {
       if (ready) this.o.timeline.add({ what: 'deployment-available', resource: `Deployment/${name}` });
     }
   }
-
 }
 
 /** Another team's database operator: some time after a Database appears, it publishes the Secret `<database>-conn`. */
 export class DatabaseOperator extends WorkloadController {
-
   // Why: starts reconciling at once.
   constructor(private readonly o: WorkloadOptions & { provisionMs: number }) {
     super('databases', o.tickMs);
@@ -190,7 +186,6 @@ export class DatabaseOperator extends WorkloadController {
       this.o.timeline.add({ what: 'secret-published', resource: `Secret/${secret}` });
     }
   }
-
 }
 
 /**
@@ -200,7 +195,12 @@ export class DatabaseOperator extends WorkloadController {
  * RunRecords whose owner (their Application) is gone are deleted. Scans the kinds the scenarios deploy.
  */
 export class GarbageCollector extends WorkloadController {
-  private readonly kinds: Array<[string, string]> = [['batch/v1', 'Job'], ['apps/v1', 'Deployment'], ['v1', 'ConfigMap'], ['v1', 'Secret']];
+  private readonly kinds: Array<[string, string]> = [
+    ['batch/v1', 'Job'],
+    ['apps/v1', 'Deployment'],
+    ['v1', 'ConfigMap'],
+    ['v1', 'Secret'],
+  ];
 
   // Why: starts reconciling at once; writes through `kubectl` because only an API update deletes a finalized object.
   constructor(private readonly o: WorkloadOptions & { kubectl: Kubectl; collectMs: number }) {

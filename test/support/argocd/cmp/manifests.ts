@@ -16,9 +16,7 @@ const yaml11Bool = new yaml.Type('tag:yaml.org,2002:bool', {
   predicate: (v: unknown) => typeof v === 'boolean',
   represent: (v: object) => String(v),
 });
-const YAML11_BOOLS = new Set(
-  ['y', 'yes', 'on', 'true', 'n', 'no', 'off', 'false'].flatMap((w) => [w, w.toUpperCase(), w[0]!.toUpperCase() + w.slice(1)]),
-);
+const YAML11_BOOLS = new Set(['y', 'yes', 'on', 'true', 'n', 'no', 'off', 'false'].flatMap((w) => [w, w.toUpperCase(), w[0]!.toUpperCase() + w.slice(1)]));
 const GO_YAML_SCHEMA = yaml.DEFAULT_SCHEMA.extend({ implicit: [yaml11Bool] });
 export const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
@@ -142,9 +140,7 @@ export function toManifests(documents: unknown[]): Record<string, unknown>[] {
 // Unstructured.UnmarshalJSON: a JSON object whose kind is set and whose apiVersion parses.
 function unstructured(doc: unknown): Record<string, unknown> {
   const wrap = (inner: string) =>
-    new ManifestParseError(
-      `failed to convert CMP manifests to unstructured objects: failed to unmarshal manifest: error unmarshaling JSON: while decoding JSON: ${inner}`,
-    );
+    new ManifestParseError(`failed to convert CMP manifests to unstructured objects: failed to unmarshal manifest: error unmarshaling JSON: while decoding JSON: ${inner}`);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     const type = Array.isArray(doc) ? 'array' : typeof doc === 'boolean' ? 'bool' : typeof doc;
     throw wrap(`json: cannot unmarshal ${type} into Go value of type map[string]interface {}`);

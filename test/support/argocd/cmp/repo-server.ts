@@ -119,13 +119,7 @@ export class RepoServerImitation {
 
   // NewManifestKey: revision, whole source, destination namespace, instance name, cluster version and APIs (not the project).
   private cacheKey(app: Application, cluster: ClusterInfo): string {
-    return goJson([
-      app.revision,
-      app.source,
-      app.destinationNamespace ?? '',
-      instanceName(app, this.options.argocdNamespace ?? 'argocd'),
-      cluster,
-    ]);
+    return goJson([app.revision, app.source, app.destinationNamespace ?? '', instanceName(app, this.options.argocdNamespace ?? 'argocd'), cluster]);
   }
 
   // runRepoOperation's checkout and apppathutil.Path; these errors are not counted as generation failures.
@@ -164,9 +158,6 @@ export class RepoServerImitation {
       const [only, ...others] = this.options.plugins;
       return only !== undefined && others.length === 0 ? only : 'could not find plugin supporting the given repository';
     }
-    return (
-      this.options.plugins.find((p) => p.socketName === name) ??
-      `could not find cmp-server plugin with name "${name}" supporting the given repository`
-    );
+    return this.options.plugins.find((p) => p.socketName === name) ?? `could not find cmp-server plugin with name "${name}" supporting the given repository`;
   }
 }

@@ -22,16 +22,14 @@ export function buildRequestEnv(app: Application, cluster: ClusterInfo, argocdNa
   const env = build.map(([k, v]) => `${k}=${v}`);
   if (src.plugin === undefined) return env;
   for (const entry of src.plugin.env ?? []) {
-    env.push(`ARGOCD_ENV_${entry.name}=${goExpand(entry.value, (name) => (name === '$' ? '$' : vars.get(name) ?? ''))}`);
+    env.push(`ARGOCD_ENV_${entry.name}=${goExpand(entry.value, (name) => (name === '$' ? '$' : (vars.get(name) ?? '')))}`);
   }
   return [...env, ...parameterEnv(src.plugin.parameters ?? [])];
 }
 
 // Argo CD passes `<appNamespace>_<name>` for Applications outside its own namespace (InstanceName).
 export function instanceName(app: Application, argocdNamespace: string): string {
-  return app.namespace === undefined || app.namespace === '' || app.namespace === argocdNamespace
-    ? app.name
-    : `${app.namespace}_${app.name}`;
+  return app.namespace === undefined || app.namespace === '' || app.namespace === argocdNamespace ? app.name : `${app.namespace}_${app.name}`;
 }
 
 // KUBE_VERSION is the cluster version normalised by k8s.io/apimachinery version.ParseGeneric(...).String().
@@ -106,7 +104,9 @@ export function goJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const rec = value as Record<string, unknown>;
-    const keys = Object.keys(rec).filter((k) => rec[k] !== undefined).sort();
+    const keys = Object.keys(rec)
+      .filter((k) => rec[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${goJson(k)}:${goJson(rec[k])}`).join(',')}}`;
   }
   const json = JSON.stringify(value) ?? 'null';

@@ -88,13 +88,7 @@ export class CmpServer {
   }
 
   // runCommand: direct exec in a new process group; the context's end TERMs the group, then KILLs it.
-  private async run(
-    cmd: PluginCommand,
-    cwd: string,
-    env: Record<string, string>,
-    deadline: number,
-    groups: ProcessGroup[],
-  ): Promise<{ stdout: string; stderr: string }> {
+  private async run(cmd: PluginCommand, cwd: string, env: Record<string, string>, deadline: number, groups: ProcessGroup[]): Promise<{ stdout: string; stderr: string }> {
     const [file, ...rest] = cmd.command;
     const argv = [file!, ...rest, ...cmd.args];
     if (Date.now() >= deadline) throw new Error('context deadline exceeded');
@@ -176,8 +170,14 @@ function startError(file: string, code: string | undefined): string {
 // syscall.Signal.String() for the signals a plugin meets.
 function signalText(sig: string): string {
   const names: Record<string, string> = {
-    SIGKILL: 'killed', SIGTERM: 'terminated', SIGINT: 'interrupt', SIGHUP: 'hangup', SIGQUIT: 'quit',
-    SIGABRT: 'aborted', SIGSEGV: 'segmentation fault', SIGPIPE: 'broken pipe',
+    SIGKILL: 'killed',
+    SIGTERM: 'terminated',
+    SIGINT: 'interrupt',
+    SIGHUP: 'hangup',
+    SIGQUIT: 'quit',
+    SIGABRT: 'aborted',
+    SIGSEGV: 'segmentation fault',
+    SIGPIPE: 'broken pipe',
   };
   return names[sig] ?? sig;
 }
@@ -187,7 +187,15 @@ function logArg(arg: string): string {
   if (arg === '') return '""';
   if (!new RegExp(`[${GO_SPACE}]`).test(arg)) return arg;
   const escapes: Record<string, string> = {
-    '\u0007': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\',
+    '\u0007': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+    '"': '\\"',
+    '\\': '\\\\',
   };
   let out = '';
   for (const ch of arg) {
