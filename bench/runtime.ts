@@ -39,6 +39,7 @@ export async function benchRuntime(report: Report): Promise<RuntimeFigures> {
   };
   await timeIt(warmUpRuns, pooledRun, idleBetweenRequestsMs);
   const pooledMs = report.ms(`warm run: pooled worker, instance prepared while idle (median of 20 after ${warmUpRuns} warm-up runs)`, await timeIt(20, pooledRun, idleBetweenRequestsMs));
+  await prepared; // the last run's preparation: terminating under it would reject it with no one listening
   await worker.terminate();
   const limitMs = report.ms('physical limit: `_start` of an already-instantiated module, main thread, after the same idle pause (median of 20)', await startOfReadyInstance(compiled, 20));
   const instantiateMs = report.ms(
