@@ -8,6 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startApiServer } from '../test/support/apiserver.js';
+import { putApplications } from './applications.js';
 import { startHttpServer } from '../test/support/http-server.js';
 import { startServe, type ServeProcess } from '../test/support/serve.js';
 import { big, bigPath, cli, root } from './flight.js';
@@ -82,6 +83,7 @@ function serverTiming(headers: string, name: string): number {
 export async function benchGenerate(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'jetway-bench-generate-'));
   const api = await startApiServer({ namespaces: ['demo'] });
+  putApplications(api, ['demo', ...Array.from({ length: requestsPerLevel }, (_, i) => `demo-${i}`)], 'demo');
   const kubeconfig = api.kubeconfig();
   const socket = join(dir, 'jetway.sock');
   const s = sidecar(dir, kubeconfig, socket, 'flight.wasm.gz');
