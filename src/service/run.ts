@@ -3,7 +3,7 @@
 
 import { hostname } from 'node:os';
 import { LazyKube } from '../cluster/connect.js';
-import { listClusterSecrets } from '../cluster/destinations/cluster-secrets.js';
+import { listClusterSecrets, readInClusterSetting } from '../cluster/destinations/cluster-secrets.js';
 import { DestinationResolver } from '../cluster/destinations/resolver.js';
 import { loadKubeConfig } from '../cluster/kube.js';
 import { tidyCache, type CacheSettings } from '../module/cache.js';
@@ -75,6 +75,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const resolver = new DestinationResolver({
     secrets: listClusterSecrets(cluster.http, settings.argocdNamespace),
     inCluster: () => loadKubeConfig({ kubeconfig: settings.kubeconfig }),
+    inClusterEnabled: readInClusterSetting(cluster.http, settings.argocdNamespace),
   });
   const targets = runTargets({ http: cluster.http, argocdNamespace: settings.argocdNamespace, resolver, projectScope: settings.projectScope });
 

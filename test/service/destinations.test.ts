@@ -173,6 +173,42 @@ test('an unsupported auth kind and an unreachable cluster each fail with one lin
   });
 });
 
+test('argocd-cm disabling the in-cluster destination: an in-cluster app fails in one line naming the setting, reading nothing; a remote app still renders', async () => {
+  // Argo CD v3.5.1 util/db/cluster.go GetCluster: `cluster "https://kubernetes.default.svc" is disabled`
+  hub.put({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { 'app.kubernetes.io/part-of': 'argocd' } },
+    data: { 'cluster.inClusterEnabled': 'false' },
+  });
+  // its own serve: the others keep what they read of argocd-cm for 30 s
+  const disabled = await startSidecar({ 'lookup/lookup.wasm.gz': readFileSync(flightPath('lookup')) }, {}, { api: hub });
+  try {
+    putApplication('hub-disabled', { server: 'https://kubernetes.default.svc' });
+    putApplication('hub-disabled-by-name', { name: 'in-cluster' });
+    putApplication('still-far', { server: remote.url });
+    hub.clearRequests();
+    await assert.rejects(disabled.generate(lookupApp('hub-disabled', 'team')), (error: unknown) => {
+      const line = jetwayLine(error);
+      assert.match(
+        line,
+        /^jetway: generate for Application hub-disabled failed: Application argocd\/hub-disabled: cluster "https:\/\/kubernetes\.default\.svc" is disabled: argocd-cm sets cluster\.inClusterEnabled: "false", .*set spec\.destination to a registered cluster, or remove that setting/,
+      );
+      assert.doesNotMatch(line.trimEnd(), /\n/);
+      return true;
+    });
+    await assert.rejects(disabled.generate(lookupApp('hub-disabled-by-name', 'team')), (error: unknown) => {
+      assert.match(jetwayLine(error), /there are no clusters with this name: in-cluster \(the in-cluster destination is disabled: argocd-cm sets cluster\.inClusterEnabled: "false"/);
+      return true;
+    });
+    assert.equal(lookups(hub).length, 0, 'nothing was looked up on the disabled in-cluster destination');
+    assert.deepEqual(clusterOf(await disabled.generate(lookupApp('still-far', 'team'))), ['remote']);
+  } finally {
+    hub.remove('v1', 'ConfigMap', 'argocd', 'argocd-cm');
+    await disabled.close();
+  }
+});
+
 test('with the service down, a clusterAccess generate fails with one line saying lookups need jetway serve; one without renders in the plugin container', async () => {
   const files = { 'lookup/lookup.wasm.gz': readFileSync(flightPath('lookup')), 'yaml/flight.wasm': await watModule('yaml-stages') };
   const alone = await startSidecar(files, { JETWAY_SOCKET: '/nonexistent/jetway.sock' });
