@@ -40,18 +40,27 @@ async function generateCommandAction(): Promise<void> {
   const startedAt = new Date().toISOString();
   let socket: string | undefined;
   let fellBack: FallbackReason | undefined;
+  // the cluster the service resolved this run's lookups to: a failed generate's record names it as an ok one does
+  let destination: string | undefined;
   try {
     const admin = readAdminSettings(env);
     socket = admin.socket;
     const fallback = clusterlessRunner(socket);
-    const runner: FlightRunner = socket ? serviceRunner(socket, fallback, (reason) => (fellBack = reason)) : fallback;
+    const runner: FlightRunner = socket
+      ? serviceRunner(
+          socket,
+          fallback,
+          (reason) => (fellBack = reason),
+          (server) => (destination = server),
+        )
+      : fallback;
     const noCluster: ClusterSource = { get: () => Promise.reject(lookupsNeedServe(socket)) };
     const outcome = await generate(env, admin, process.cwd(), noCluster, redactions, runner);
     process.stdout.write(formatManifests(outcome.objects, 'yaml', admin.maxRenderedBytes));
     if (socket) await postRecord(socket, okRecord(app, outcome, redactions, startedAt));
   } catch (error) {
     reportFailure(error, `generate for Application ${app}`, (text) => redactions.apply(text));
-    if (socket && env['ARGOCD_APP_NAME']) await postRecord(socket, failedRecord(app, error, redactions, startedAt));
+    if (socket && env['ARGOCD_APP_NAME']) await postRecord(socket, failedRecord(app, error, redactions, startedAt, destination));
   } finally {
     if (socket && fellBack) await reportFallback(socket, fellBack);
   }

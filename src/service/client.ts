@@ -61,8 +61,12 @@ function encode(module: ModuleBytes, spec: RunSpec): string {
   return JSON.stringify(body);
 }
 
-/** A runner that prefers the service at `socket` and uses `fallback` when the service is down; `onFallback` hears why. */
-export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: FallbackReason, message: string) => void): FlightRunner {
+/**
+ * A runner that prefers the service at `socket` and uses `fallback` when the service is down; `onFallback` hears why, and
+ * `onDestination` the cluster the service resolved the run's lookups to, whether the run succeeded or failed (a failed
+ * generate's run record names it too).
+ */
+export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: FallbackReason, message: string) => void, onDestination?: (server: string) => void): FlightRunner {
   return async (module, spec) => {
     // the service enforces the flight's own deadline; this one only guards against a wedged service
     const timeoutMs = (spec.timeoutMs ?? 50_000) + 5_000;
@@ -76,6 +80,7 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
       }
       if (res.status !== 200) throw new ServiceUnavailable(`run answered ${res.status}: ${res.text.slice(0, 200)}`, 'error');
       const answer = JSON.parse(res.text) as RunResponseBody;
+      if (typeof answer.destination === 'string') onDestination?.(answer.destination);
       if (!answer.ok) throw new FlightError(answer.error.kind, answer.error.message, answer.error.stderr);
       const outcome: RunOutcome = { stdout: Buffer.from(answer.stdout, 'base64'), stderr: answer.stderr, refs: answer.refs, durationMs: answer.durationMs };
       if (typeof answer.destination === 'string') outcome.destination = answer.destination;

@@ -13,6 +13,7 @@ import type { FakeApiServer } from '../support/apiserver.js';
 import { flightPath } from '../support/flights.js';
 import { jetwayLine, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { watModule } from '../support/wat.js';
+import { until } from '../refresher/support.js';
 
 let clusters: HubAndRemote;
 let hub: FakeApiServer;
@@ -141,6 +142,24 @@ test("the run records carry the destination each run's lookups read", async () =
   };
   assert.equal(await destination('recorded-far'), remote.url);
   assert.equal(await destination('recorded-local'), 'https://kubernetes.default.svc');
+});
+
+test("generate in the plugin container (serve declines the whole generate): a failed run's record still names the destination it read", async () => {
+  putApplication('failed-far', { server: remote.url }, 'narrow');
+  // a policy setting that differs between the containers: serve declines the whole generate, the flight runs over POST /v1/run
+  const declined = sidecar.withEnv({ JETWAY_MAX_MEMORY_MIB: '512' });
+  await assert.rejects(declined.generate(lookupApp('failed-far', 'other')), (error: unknown) => {
+    assert.match(jetwayLine(error), /^jetway: generate for Application failed-far failed: flight exited with code 1\n/);
+    assert.match(String(error), /AppProject "narrow" does not permit namespace "other" on cluster "remote"/);
+    return true;
+  });
+  assert.ok(
+    sidecar.serve!.logs.some((l) => l['msg'] === 'generate left to the plugin container' && String(l['reason']).startsWith('JETWAY_MAX_MEMORY_MIB differs')),
+    'the whole generate was declined',
+  );
+  const spec = () => hub.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'failed-far')?.['spec'] as Record<string, unknown> | undefined;
+  await until('the failed run is recorded', () => spec()?.['outcome'] === 'failed', 10_000);
+  assert.equal(spec()?.['destination'], remote.url);
 });
 
 test("a lookup outside the AppProject's destinations is Forbidden naming the project; with JETWAY_PROJECT_SCOPE=off it passes", async () => {
