@@ -5,6 +5,7 @@ import type { FlightRunner, ModuleBytes, RunOutcome, RunSpec } from '../flight/r
 import { FlightError } from '../wasi/errors.js';
 import {
   fallbacksPath,
+  generateDeclined,
   generateFailed,
   generatePath,
   moduleMissing,
@@ -93,12 +94,15 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
   };
 }
 
-/** What the service said about a whole generate: manifests, or the lines for stderr of a failed generate. */
-export type GenerateReply = { ok: true; manifests: string } | { ok: false; stderr: string };
+/**
+ * What the service said about a whole generate: manifests, the lines for stderr of a failed generate, or why it declined
+ * (a misconfiguration its log names too; the caller then generates itself, and says it where the cluster is needed).
+ */
+export type GenerateReply = { ok: true; manifests: string } | { ok: false; stderr: string } | { declined: string };
 
 /**
  * Asks the service to do the whole generate for the source directory `dir`, sending the caller's environment as
- * /proc/self/environ holds it (the launcher sends that very file); undefined when the service is down or declines.
+ * /proc/self/environ holds it (the launcher sends that very file); undefined when the service is down.
  */
 export async function generateInService(socket: string, dir: string, env: NodeJS.ProcessEnv): Promise<GenerateReply | undefined> {
   const environ = Object.entries(env)
@@ -109,6 +113,7 @@ export async function generateInService(socket: string, dir: string, env: NodeJS
     const res = await call(socket, 'POST', `${generatePath}?dir=${encodeURIComponent(dir)}`, Buffer.from(environ), 0);
     if (res.status === 200 && res.text !== '') return { ok: true, manifests: res.text };
     if (res.status === generateFailed && res.text !== '') return { ok: false, stderr: res.text };
+    if (res.status === generateDeclined && res.text.trim() !== '') return { declined: res.text.trim().split('\n')[0]!.slice(0, 500) };
     return undefined;
   } catch (error) {
     if (error instanceof ServiceUnavailable) return undefined;
