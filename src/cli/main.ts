@@ -9,5 +9,5 @@ import nodeModule from 'node:module';
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const argv = process.argv;
-const relayed = argv.length === 3 && argv[2] === 'generate' && (await (await import('./generate-relay.js')).relayGenerate(process.env, process.cwd()));
-if (!relayed) await (await import('./program.js')).runProgram(argv);
+const relay = argv.length === 3 && argv[2] === 'generate' ? await (await import('./generate-relay.js')).relayGenerate(process.env, process.cwd()) : undefined;
+if (!relay?.relayed) await (await import('./program.js')).runProgram(argv, relay?.declined);

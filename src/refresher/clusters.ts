@@ -1,5 +1,5 @@
-// The clients the refresher watches and reads through, per destination cluster: the cluster jetway runs in, or a cluster
-// registered with Argo CD (a run record's `destination`), whose registration is read again when its client fails.
+// The clients the refresher watches and reads through, per destination cluster (a run record's `destination`): the cluster
+// jetway runs in or one registered with Argo CD, resolved as the run's lookups were, and read again when its client fails.
 
 import { inClusterServer } from '../cluster/destinations/argo-cluster.js';
 import type { DestinationResolver } from '../cluster/destinations/resolver.js';
@@ -38,11 +38,9 @@ export function inClusterOnly(http: KubeHttp): ClusterClients {
 }
 
 export interface DestinationClientsOptions {
-  /** The client of the cluster jetway runs in (the Argo CD cluster). */
-  local: KubeHttp;
   resolver: Pick<DestinationResolver, 'resolveServer'>;
   clock: Clock;
-  /** A registered cluster's client is used this long before its Secret is read again at its next use; default 60 s. */
+  /** A cluster's client is used this long before its registration is read again at its next use; default 60 s. */
   recheckMs?: number;
 }
 
@@ -52,7 +50,10 @@ interface Entry {
 }
 
 /**
- * Clients for registered clusters through the DestinationResolver (which keeps one client per Secret version).
+ * Clients for destination clusters through the DestinationResolver (which keeps one client per Secret version), the
+ * in-cluster one included: like Argo CD (and like the run's lookups), watches of https://kubernetes.default.svc use the
+ * token or basic credentials of a cluster Secret registering that server when there is one, else serve's own
+ * ServiceAccount, and the in-cluster destination disabled in argocd-cm is not watched.
  *
  * Why reads on failure, and not a watch of the cluster Secrets: a rotated token or CA is only noticed when the old one stops
  * working, which is a 401 or a TLS failure on the next request; reading the registration again then (one LIST of the
@@ -67,12 +68,11 @@ export class DestinationClients implements ClusterClients {
   constructor(private readonly o: DestinationClientsOptions) {}
 
   http(cluster: ClusterId): Promise<KubeHttp> {
-    if (cluster === '') return Promise.resolve(this.o.local);
     const now = this.o.clock.now();
     const cached = this.entries.get(cluster);
     if (cached && now - cached.at < (this.o.recheckMs ?? 60_000)) return cached.client;
-    const client = this.o.resolver.resolveServer(cluster, 'jetway watches').then((resolved) => {
-      this.labels.set(cluster, resolved.cluster.label);
+    const client = this.o.resolver.resolveServer(cluster === '' ? inClusterServer : cluster, 'jetway watches').then((resolved) => {
+      if (cluster !== '') this.labels.set(cluster, resolved.cluster.label);
       return resolved.cluster.kube.http;
     });
     const entry = { client, at: now };

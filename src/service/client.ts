@@ -5,6 +5,7 @@ import type { FlightRunner, ModuleBytes, RunOutcome, RunSpec } from '../flight/r
 import { FlightError } from '../wasi/errors.js';
 import {
   fallbacksPath,
+  generateDeclined,
   generateFailed,
   generatePath,
   moduleMissing,
@@ -61,8 +62,12 @@ function encode(module: ModuleBytes, spec: RunSpec): string {
   return JSON.stringify(body);
 }
 
-/** A runner that prefers the service at `socket` and uses `fallback` when the service is down; `onFallback` hears why. */
-export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: FallbackReason, message: string) => void): FlightRunner {
+/**
+ * A runner that prefers the service at `socket` and uses `fallback` when the service is down; `onFallback` hears why, and
+ * `onDestination` the cluster the service resolved the run's lookups to, whether the run succeeded or failed (a failed
+ * generate's run record names it too).
+ */
+export function serviceRunner(socket: string, fallback: FlightRunner, onFallback?: (reason: FallbackReason, message: string) => void, onDestination?: (server: string) => void): FlightRunner {
   return async (module, spec) => {
     // the service enforces the flight's own deadline; this one only guards against a wedged service
     const timeoutMs = (spec.timeoutMs ?? 50_000) + 5_000;
@@ -76,6 +81,7 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
       }
       if (res.status !== 200) throw new ServiceUnavailable(`run answered ${res.status}: ${res.text.slice(0, 200)}`, 'error');
       const answer = JSON.parse(res.text) as RunResponseBody;
+      if (typeof answer.destination === 'string') onDestination?.(answer.destination);
       if (!answer.ok) throw new FlightError(answer.error.kind, answer.error.message, answer.error.stderr);
       const outcome: RunOutcome = { stdout: Buffer.from(answer.stdout, 'base64'), stderr: answer.stderr, refs: answer.refs, durationMs: answer.durationMs };
       if (typeof answer.destination === 'string') outcome.destination = answer.destination;
@@ -88,12 +94,15 @@ export function serviceRunner(socket: string, fallback: FlightRunner, onFallback
   };
 }
 
-/** What the service said about a whole generate: manifests, or the lines for stderr of a failed generate. */
-export type GenerateReply = { ok: true; manifests: string } | { ok: false; stderr: string };
+/**
+ * What the service said about a whole generate: manifests, the lines for stderr of a failed generate, or why it declined
+ * (a misconfiguration its log names too; the caller then generates itself, and says it where the cluster is needed).
+ */
+export type GenerateReply = { ok: true; manifests: string } | { ok: false; stderr: string } | { declined: string };
 
 /**
  * Asks the service to do the whole generate for the source directory `dir`, sending the caller's environment as
- * /proc/self/environ holds it (the launcher sends that very file); undefined when the service is down or declines.
+ * /proc/self/environ holds it (the launcher sends that very file); undefined when the service is down.
  */
 export async function generateInService(socket: string, dir: string, env: NodeJS.ProcessEnv): Promise<GenerateReply | undefined> {
   const environ = Object.entries(env)
@@ -104,6 +113,7 @@ export async function generateInService(socket: string, dir: string, env: NodeJS
     const res = await call(socket, 'POST', `${generatePath}?dir=${encodeURIComponent(dir)}`, Buffer.from(environ), 0);
     if (res.status === 200 && res.text !== '') return { ok: true, manifests: res.text };
     if (res.status === generateFailed && res.text !== '') return { ok: false, stderr: res.text };
+    if (res.status === generateDeclined && res.text.trim() !== '') return { declined: res.text.trim().split('\n')[0]!.slice(0, 500) };
     return undefined;
   } catch (error) {
     if (error instanceof ServiceUnavailable) return undefined;

@@ -19,9 +19,10 @@ export interface RunRequestBody {
   ceiling: string[] | null;
 }
 
+/** `destination`: the server URL of the cluster the service resolved the run's lookups to (RunRecord.destination), ok or not. */
 export type RunResponseBody =
-  /** `destination`: the server URL of the cluster the service resolved the run's lookups to (RunRecord.destination). */
-  { ok: true; stdout: string; stderr: string; refs: LookupRef[]; durationMs: number; destination?: string } | { ok: false; error: { kind: FlightFailure; message: string; stderr: string } };
+  | { ok: true; stdout: string; stderr: string; refs: LookupRef[]; durationMs: number; destination?: string }
+  | { ok: false; error: { kind: FlightFailure; message: string; stderr: string }; destination?: string };
 
 export const moduleMissing = 'module-missing';
 

@@ -3,7 +3,7 @@
 
 import { hostname } from 'node:os';
 import { LazyKube } from '../cluster/connect.js';
-import { listClusterSecrets } from '../cluster/destinations/cluster-secrets.js';
+import { listClusterSecrets, readInClusterSetting } from '../cluster/destinations/cluster-secrets.js';
 import { DestinationResolver } from '../cluster/destinations/resolver.js';
 import { loadKubeConfig } from '../cluster/kube.js';
 import { tidyCache, type CacheSettings } from '../module/cache.js';
@@ -71,10 +71,11 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const cluster = await kube.get();
   const identity = process.env['POD_NAME'] || hostname();
   const store = new RecordStore(cluster.http, settings.argocdNamespace);
-  // one resolver for every app and for the refresher's watches: serve's own credentials for the in-cluster destination, cluster Secrets of Argo CD's namespace for the rest
+  // one resolver for every app and for the refresher's watches: for the in-cluster destination the credentials of a cluster Secret registering it, else serve's own; cluster Secrets of Argo CD's namespace for the rest
   const resolver = new DestinationResolver({
     secrets: listClusterSecrets(cluster.http, settings.argocdNamespace),
     inCluster: () => loadKubeConfig({ kubeconfig: settings.kubeconfig }),
+    inClusterEnabled: readInClusterSetting(cluster.http, settings.argocdNamespace),
   });
   const targets = runTargets({ http: cluster.http, argocdNamespace: settings.argocdNamespace, resolver, projectScope: settings.projectScope });
 
@@ -83,7 +84,7 @@ export async function runServe(settings: ServeSettings): Promise<void> {
   const lead = () => {
     const refresher = new Refresher({
       http: cluster.http,
-      clusters: new DestinationClients({ local: cluster.http, resolver, clock: realClock }),
+      clusters: new DestinationClients({ resolver, clock: realClock }),
       argocdNamespace: settings.argocdNamespace,
       debounceMs: settings.debounceMs,
       minIntervalMs: settings.minIntervalMs,

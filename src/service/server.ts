@@ -177,7 +177,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (error instanceof RunCancelled) return { status: 499, payload: { error: error.message } };
       const e = error as FlightError;
       // a module that failed is not prepared ahead: its next run instantiates it under that run's deadline
-      return { status: 200, payload: { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } } satisfies RunResponseBody };
+      const payload: RunResponseBody = { ok: false, error: { kind: e.kind, message: e.message, stderr: e.stderr } };
+      if (target) payload.destination = target.server; // the failed run's record names the cluster it read, as an ok one does
+      return { status: 200, payload };
     }
   }
 

@@ -219,7 +219,7 @@ export const settingsTable: readonly SettingSpec[] = [
     name: 'JETWAY_KUBECONFIG',
     readBy: 'serve',
     default: 'unset: KUBECONFIG, ~/.kube/config, else in-cluster credentials',
-    doc: "jetway serve's credentials for Argo CD's cluster: the in-cluster destination's lookups and `refs`, cluster Secrets, AppProjects, records and hard refreshes (the plugin container holds none)",
+    doc: "jetway serve's credentials for Argo CD's cluster: the in-cluster destination's lookups, `refs` and watches (unless a cluster Secret registering https://kubernetes.default.svc gives its own token), cluster Secrets, argocd-cm, AppProjects, records and hard refreshes (the plugin container holds none)",
     parse: readableFile,
   }),
   setting({

@@ -192,6 +192,7 @@ export function checkPod(deployment: Obj, hardened: string[]): void {
 export interface Rule {
   apiGroups?: string[];
   resources?: string[];
+  resourceNames?: string[];
   verbs: string[];
   nonResourceURLs?: string[];
 }
@@ -273,8 +274,14 @@ export function checkRbac(objects: Obj[], secretReads: boolean, namespace: strin
   }
   // the opt-in syncs read AppProjects (sync windows): get only, and only in Argo CD's namespace (a Role)
   const appprojects = find(objects, 'Role', 'jetway-appprojects');
-  // and Argo CD's cluster Secrets (destinations, issue 14): list, in Argo CD's namespace only
-  assert.deepEqual(grantSet(appprojects.rules), ['/secrets:list', 'argoproj.io/appprojects:get']);
+  // and Argo CD's cluster Secrets (destinations, issue 14): list, in Argo CD's namespace only; and argocd-cm alone
+  // (cluster.inClusterEnabled): get, by name
+  assert.deepEqual(grantSet(appprojects.rules), ['/configmaps:get', '/secrets:list', 'argoproj.io/appprojects:get']);
+  assert.deepEqual(
+    appprojects.rules.filter((r: Rule) => (r.resources ?? []).includes('configmaps')).map((r: Rule) => r.resourceNames),
+    [['argocd-cm']],
+    'only the ConfigMap argocd-cm',
+  );
   const appprojectsBinding = find(objects, 'RoleBinding', 'jetway-appprojects');
   assert.deepEqual(appprojectsBinding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'jetway-appprojects' });
   assert.deepEqual(appprojectsBinding.subjects, [{ kind: 'ServiceAccount', name: 'argocd-repo-server', ...(namespace === undefined ? {} : { namespace }) }]);

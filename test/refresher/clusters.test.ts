@@ -53,7 +53,7 @@ function registerRemote(token = 'remote-token-1', ca = remote.ca): KubeObject {
 
 /** A refresher on the hub whose destination clients come from the hub's cluster Secrets. */
 function clustered(options: Partial<RefresherOptions> = {}): Refresher {
-  return refresher(hubHttp, { clock, waitingRefreshMs, clusters: new DestinationClients({ local: hubHttp, resolver, clock }), ...options });
+  return refresher(hubHttp, { clock, waitingRefreshMs, clusters: new DestinationClients({ resolver, clock }), ...options });
 }
 
 /** Runs `body`, then stops the refresher and waits until neither server has a watch of it open. */
@@ -258,6 +258,38 @@ test('a deleted cluster Secret: the next reconnect finds no registration, the ap
       new RegExp(`cluster ${remote.url.replace(/\./g, '\\.')} not found: no Secret labelled argocd\\.argoproj\\.io/secret-type=cluster`),
     );
     assert.equal(remote.openWatches, 0, 'nothing is watched on a cluster Argo CD no longer knows');
+  });
+});
+
+test("the in-cluster destination is watched with its cluster Secret's token when one registers it, as its lookups read; else with serve's own", async () => {
+  hub.put(application('argocd', 'local'));
+  hub.put(job('one'));
+  const refs = [await lookedUp(hubHttp, jobs, 'team', 'one')];
+  /** The tokens of the Job watches the hub received since `from`. */
+  const watchTokens = (from: number) =>
+    new Set(
+      jobRequests(hub, from)
+        .filter((q) => q.watch)
+        .map((q) => q.token),
+    );
+  let mark = hub.requests.length;
+  const own = clustered();
+  await using(own, async () => {
+    own.record(run('local', refs, { destination: 'https://kubernetes.default.svc', waiting: true, ...ranAt(clock.now()) }));
+    await hub.waitForWatches(1);
+    assert.deepEqual(watchTokens(mark), new Set([hub.adminToken]), "no cluster Secret for the in-cluster server: serve's own credentials");
+  });
+  // Argo CD (util/db/cluster.go GetCluster, RawRestConfig) uses a Secret registering https://kubernetes.default.svc when one exists
+  hub.addToken('argocd-manager-token', readAll, 'system:serviceaccount:kube-system:argocd-manager');
+  registerCluster(hub, { secretName: 'cluster-local', name: 'in-cluster', server: 'https://kubernetes.default.svc', config: { bearerToken: 'argocd-manager-token' } });
+  mark = hub.requests.length;
+  const secretOwned = clustered();
+  await using(secretOwned, async () => {
+    secretOwned.record(run('local', refs, { waiting: true, ...ranAt(clock.now()) }));
+    await hub.waitForWatches(1);
+    assert.deepEqual(watchTokens(mark), new Set(['argocd-manager-token']), "the in-cluster Secret's token, also for a record without destination");
+    hub.setStatus('batch/v1', 'Job', 'team', 'one', complete);
+    await runUntil(clock, 'the Application is hard-refreshed', () => hardRefreshes(hub, 'argocd', 'local').length === 1);
   });
 });
 

@@ -13,6 +13,7 @@ import type { FakeApiServer } from '../support/apiserver.js';
 import { flightPath } from '../support/flights.js';
 import { jetwayLine, startSidecar, tenantApp, type Sidecar } from '../support/sidecar.js';
 import { watModule } from '../support/wat.js';
+import { until } from '../refresher/support.js';
 
 let clusters: HubAndRemote;
 let hub: FakeApiServer;
@@ -143,6 +144,24 @@ test("the run records carry the destination each run's lookups read", async () =
   assert.equal(await destination('recorded-local'), 'https://kubernetes.default.svc');
 });
 
+test("generate in the plugin container (serve declines the whole generate): a failed run's record still names the destination it read", async () => {
+  putApplication('failed-far', { server: remote.url }, 'narrow');
+  // a policy setting that differs between the containers: serve declines the whole generate, the flight runs over POST /v1/run
+  const declined = sidecar.withEnv({ JETWAY_MAX_MEMORY_MIB: '512' });
+  await assert.rejects(declined.generate(lookupApp('failed-far', 'other')), (error: unknown) => {
+    assert.match(jetwayLine(error), /^jetway: generate for Application failed-far failed: flight exited with code 1\n/);
+    assert.match(String(error), /AppProject "narrow" does not permit namespace "other" on cluster "remote"/);
+    return true;
+  });
+  assert.ok(
+    sidecar.serve!.logs.some((l) => l['msg'] === 'generate left to the plugin container' && String(l['reason']).startsWith('JETWAY_MAX_MEMORY_MIB differs')),
+    'the whole generate was declined',
+  );
+  const spec = () => hub.get('jetway.dev/v1alpha1', 'RunRecord', 'argocd', 'failed-far')?.['spec'] as Record<string, unknown> | undefined;
+  await until('the failed run is recorded', () => spec()?.['outcome'] === 'failed', 10_000);
+  assert.equal(spec()?.['destination'], remote.url);
+});
+
 test("a lookup outside the AppProject's destinations is Forbidden naming the project; with JETWAY_PROJECT_SCOPE=off it passes", async () => {
   putApplication('scoped', { server: remote.url }, 'narrow');
   assert.deepEqual(clusterOf(await sidecar.generate(lookupApp('scoped', 'team'))), ['remote'], 'inside the project');
@@ -171,6 +190,42 @@ test('an unsupported auth kind and an unreachable cluster each fail with one lin
     assert.doesNotMatch(line.trimEnd(), /\n/);
     return true;
   });
+});
+
+test('argocd-cm disabling the in-cluster destination: an in-cluster app fails in one line naming the setting, reading nothing; a remote app still renders', async () => {
+  // Argo CD v3.5.1 util/db/cluster.go GetCluster: `cluster "https://kubernetes.default.svc" is disabled`
+  hub.put({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'argocd-cm', namespace: 'argocd', labels: { 'app.kubernetes.io/part-of': 'argocd' } },
+    data: { 'cluster.inClusterEnabled': 'false' },
+  });
+  // its own serve: the others keep what they read of argocd-cm for 30 s
+  const disabled = await startSidecar({ 'lookup/lookup.wasm.gz': readFileSync(flightPath('lookup')) }, {}, { api: hub });
+  try {
+    putApplication('hub-disabled', { server: 'https://kubernetes.default.svc' });
+    putApplication('hub-disabled-by-name', { name: 'in-cluster' });
+    putApplication('still-far', { server: remote.url });
+    hub.clearRequests();
+    await assert.rejects(disabled.generate(lookupApp('hub-disabled', 'team')), (error: unknown) => {
+      const line = jetwayLine(error);
+      assert.match(
+        line,
+        /^jetway: generate for Application hub-disabled failed: Application argocd\/hub-disabled: cluster "https:\/\/kubernetes\.default\.svc" is disabled: argocd-cm sets cluster\.inClusterEnabled: "false", .*set spec\.destination to a registered cluster, or remove that setting/,
+      );
+      assert.doesNotMatch(line.trimEnd(), /\n/);
+      return true;
+    });
+    await assert.rejects(disabled.generate(lookupApp('hub-disabled-by-name', 'team')), (error: unknown) => {
+      assert.match(jetwayLine(error), /there are no clusters with this name: in-cluster \(the in-cluster destination is disabled: argocd-cm sets cluster\.inClusterEnabled: "false"/);
+      return true;
+    });
+    assert.equal(lookups(hub).length, 0, 'nothing was looked up on the disabled in-cluster destination');
+    assert.deepEqual(clusterOf(await disabled.generate(lookupApp('still-far', 'team'))), ['remote']);
+  } finally {
+    hub.remove('v1', 'ConfigMap', 'argocd', 'argocd-cm');
+    await disabled.close();
+  }
 });
 
 test('with the service down, a clusterAccess generate fails with one line saying lookups need jetway serve; one without renders in the plugin container', async () => {

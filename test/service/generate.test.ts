@@ -136,12 +136,20 @@ test('the service declines what it must not read, and the launcher then generate
   const outside = join(dir, 'outside');
   await cp(repoPath('examples/pipeline'), outside, { recursive: true });
   // a directory outside the sources, a source path claiming the sources root as the repository, a laxer policy
-  assert.equal(await generateInService(serve.socket, outside, pluginEnv()), undefined);
-  assert.equal(await generateInService(serve.socket, app, pluginEnv({ ARGOCD_APP_SOURCE_PATH: 'a3/apps/pipeline' })), undefined);
-  assert.equal(await generateInService(serve.socket, app, pluginEnv({ JETWAY_MAX_MEMORY_MIB: '4096' })), undefined);
+  // (the caller hears why, as the service logs it: generate in the plugin container says it where refs need the service)
+  const declinedWhy = async (cwd: string, env: NodeJS.ProcessEnv) => {
+    const reply = await generateInService(serve.socket, cwd, env);
+    return reply && 'declined' in reply ? reply.declined : undefined;
+  };
+  assert.match((await declinedWhy(outside, pluginEnv())) ?? '', /^the source directory is not inside /);
+  assert.equal(await declinedWhy(app, pluginEnv({ ARGOCD_APP_SOURCE_PATH: 'a3/apps/pipeline' })), "ARGOCD_APP_SOURCE_PATH leads above the request's work directory");
+  assert.equal(
+    await declinedWhy(app, pluginEnv({ JETWAY_MAX_MEMORY_MIB: '4096' })),
+    'JETWAY_MAX_MEMORY_MIB differs between the plugin container and jetway serve: set the same JETWAY_* settings on both',
+  );
   // a setting only serve reads (its queue bound) may differ: generate never reads it
-  assert.notEqual(await generateInService(serve.socket, app, pluginEnv({ JETWAY_MAX_QUEUED_RUNS: '7' })), undefined);
-  assert.equal(await generateInService(serve.socket, join(sources, 'a3', 'apps', '..', '..', '..', 'outside'), pluginEnv()), undefined);
+  assert.ok(await generateInService(serve.socket, app, pluginEnv({ JETWAY_MAX_QUEUED_RUNS: '7' })).then((reply) => reply && !('declined' in reply)));
+  assert.match((await declinedWhy(join(sources, 'a3', 'apps', '..', '..', '..', 'outside'), pluginEnv())) ?? '', /^the source directory is not inside /);
   const reasons = declines();
   assert.ok(
     reasons.some((r) => r.includes('not inside')),

@@ -104,3 +104,24 @@ test("an app author puts a Secret's value in the module URL's host to read it fr
   assert.match(String(spec['statusMessage']), /\{\{ \.token \}\}\.invalid/);
   assert.doesNotMatch(JSON.stringify(record), /s3crett0ken/i);
 });
+
+test('with jetway serve up but declining the whole generate (a setting differs between the containers), refs fail in one line saying what the admin must fix', async () => {
+  secret('team-a', 'declined-token', { token: 'D3clinedT0ken' });
+  const parameters = [
+    { name: 'refs', map: { token: JSON.stringify({ secret: 'declined-token', key: 'token' }) } },
+    { name: 'wasm', string: `${modules.url}/flight.wasm?t={{ .token }}` },
+  ];
+  const fetched = modules.requests.length;
+  // the plugin container holds no credentials (issue 14): its generate cannot read the Secret itself
+  await assert.rejects(sidecar.withEnv({ JETWAY_MAX_MEMORY_MIB: '512' }).generate(tenantApp('declined', 'app', parameters)), (error: unknown) => {
+    assert.equal(
+      jetwayLine(error),
+      'jetway: generate for Application declined failed: refs and lookups read the cluster only through jetway serve, which declined this generate: ' +
+        'JETWAY_MAX_MEMORY_MIB differs between the plugin container and jetway serve: set the same JETWAY_* settings on both; ' +
+        'once an admin has fixed that (the jetway containers, deploy/), refresh the app',
+    );
+    return true;
+  });
+  assert.equal(secretReads('team-a', 'declined-token'), 0, 'the Secret was not read');
+  assert.equal(modules.requests.length, fetched, 'no module was fetched');
+});

@@ -18,7 +18,7 @@ export interface ResolverOptions {
   secrets: ClusterSecretSource;
   /** The in-cluster credentials (the service's own: loadKubeConfig({}) in a pod). Called once. */
   inCluster: () => KubeConfig;
-  /** argocd-cm `cluster.inClusterEnabled` (see inClusterEnabled()); default on. */
+  /** argocd-cm `cluster.inClusterEnabled` (readInClusterSetting()), asked only when a destination involves the in-cluster one; default on. */
   inClusterEnabled?: () => Promise<boolean>;
   /** Per-request timeout of the clients. */
   timeoutMs?: number;
@@ -49,6 +49,9 @@ interface CachedClient {
 }
 
 const inClusterKey = 'in-cluster';
+
+/** What an admin reads when the in-cluster destination is refused, and what to change. */
+const disabledBecause = 'argocd-cm sets cluster.inClusterEnabled: "false", so Argo CD deploys nothing to its own cluster; set spec.destination to a registered cluster, or remove that setting';
 
 /** A hash of what a Secret says (uid and data), so an edit of any credential, and only that, replaces the client. */
 function secretVersion(secret: KubeObject): string {
@@ -91,15 +94,17 @@ export class DestinationResolver {
 
   // Why: one resolution for both entry points, Argo CD's order of checks.
   private async resolveDestination(where: string, destination: ApplicationDestination): Promise<ResolvedDestination> {
-    const [secrets, inClusterOn] = await Promise.all([
-      this.options.secrets().catch((error: unknown) => {
-        throw new DestinationError(`${where}: cannot read Argo CD's cluster Secrets: ${error instanceof Error ? error.message : String(error)}`);
-      }),
-      this.options.inClusterEnabled?.() ?? Promise.resolve(true),
-    ]);
+    const secrets = await this.options.secrets().catch((error: unknown) => {
+      throw new DestinationError(`${where}: cannot read Argo CD's cluster Secrets: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const registered: Registered[] = secrets.map((secret) => ({ secret, cluster: clusterFromSecret(secret) }));
     this.sweep(registered);
-    const server = this.serverOf(where, destination, registered, inClusterOn);
+    // argocd-cm is read only when the in-cluster destination is involved, as Argo CD's GetCluster and GetClusterServersByName do
+    const inClusterOn = async (): Promise<boolean> =>
+      (await this.options.inClusterEnabled?.().catch((error: unknown) => {
+        throw new DestinationError(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+      })) ?? true;
+    const server = await this.serverOf(where, destination, registered, inClusterOn);
     const matches = registered.filter((r) => r.cluster.server === server);
     if (matches.length > 1) {
       const label = clusterLabel({ name: destination.name, server });
@@ -107,7 +112,7 @@ export class DestinationResolver {
     }
     const match = matches[0];
     if (server === inClusterServer) {
-      if (!inClusterOn) throw new DestinationError(`${where}: cluster ${inClusterServer} is disabled (cluster.inClusterEnabled is "false" in argocd-cm)`);
+      if (!(await inClusterOn())) throw new DestinationError(`${where}: cluster "${inClusterServer}" is disabled: ${disabledBecause}`);
       return this.inCluster(where, destination, match);
     }
     if (!match) {
@@ -117,12 +122,18 @@ export class DestinationResolver {
   }
 
   /** GetDestinationServer and GetClusterServersByName: the server a destination names. */
-  private serverOf(where: string, destination: ApplicationDestination, registered: Registered[], inClusterOn: boolean): string {
+  private async serverOf(where: string, destination: ApplicationDestination, registered: Registered[], inClusterOn: () => Promise<boolean>): Promise<string> {
     if (destination.server !== '') return destination.server;
     let named = registered.filter((r) => r.cluster.name === destination.name);
-    if (!inClusterOn) named = named.filter((r) => r.cluster.server !== inClusterServer);
-    if (named.length === 0 && destination.name === inClusterName && inClusterOn) return inClusterServer;
-    if (named.length === 0) throw new DestinationError(`${where}: there are no clusters with this name: ${destination.name}`);
+    const involvesInCluster = destination.name === inClusterName || named.some((r) => r.cluster.server === inClusterServer);
+    const on = involvesInCluster ? await inClusterOn() : true;
+    if (!on) named = named.filter((r) => r.cluster.server !== inClusterServer);
+    if (named.length === 0 && destination.name === inClusterName && on) return inClusterServer;
+    if (named.length === 0) {
+      throw new DestinationError(
+        `${where}: there are no clusters with this name: ${destination.name}${involvesInCluster && !on ? ` (the in-cluster destination is disabled: ${disabledBecause})` : ''}`,
+      );
+    }
     if (named.length > 1) {
       throw new DestinationError(
         `${where}: there are ${named.length} clusters with the same name: ${destination.name} (Secrets ${named.map((r) => r.cluster.secret).join(', ')}); rename or delete all but one`,

@@ -130,8 +130,34 @@ test('in-cluster, by server or by the name "in-cluster", uses the service\'s own
   assert.equal(lookups(remote).length, 0);
   assert.deepEqual(new Set(lookups(hub).map((r) => r.token)), new Set([hub.adminToken]));
   const off = resolver({ inClusterEnabled: async () => false });
-  await rejectsWithLine(off.resolve(application('local', { server: 'https://kubernetes.default.svc', namespace: 'team' })), /Application argocd\/local/, /disabled/, /cluster\.inClusterEnabled/);
-  await rejectsWithLine(off.resolve(application('local', { name: 'in-cluster', namespace: 'team' })), /no clusters with this name: in-cluster/);
+  // Argo CD's words (util/db/cluster.go GetCluster, GetClusterServersByName), then the setting and what to change
+  await rejectsWithLine(
+    off.resolve(application('local', { server: 'https://kubernetes.default.svc', namespace: 'team' })),
+    /^Application argocd\/local: cluster "https:\/\/kubernetes\.default\.svc" is disabled: argocd-cm sets cluster\.inClusterEnabled: "false", .*set spec\.destination to a registered cluster, or remove that setting$/,
+  );
+  await rejectsWithLine(
+    off.resolve(application('local', { name: 'in-cluster', namespace: 'team' })),
+    /no clusters with this name: in-cluster \(the in-cluster destination is disabled: argocd-cm sets cluster\.inClusterEnabled: "false"/,
+  );
+});
+
+test('argocd-cm is consulted only when the in-cluster destination is involved; a failed read fails that app in one line', async () => {
+  registerRemote();
+  let reads = 0;
+  const failing = resolver({
+    inClusterEnabled: () => {
+      reads++;
+      return Promise.reject(new Error('cannot read ConfigMap argocd/argocd-cm to check cluster.inClusterEnabled (HTTP 403: forbidden)'));
+    },
+  });
+  assert.equal((await failing.resolve(application('far', { server: remote.url, namespace: 'team' }))).server, remote.url);
+  assert.equal((await failing.resolve(application('far', { name: 'remote', namespace: 'team' }))).server, remote.url);
+  assert.equal(reads, 0, 'a remote destination never needs the in-cluster switch');
+  await rejectsWithLine(
+    failing.resolve(application('local', { server: 'https://kubernetes.default.svc', namespace: 'team' })),
+    /^Application argocd\/local: cannot read ConfigMap argocd\/argocd-cm to check cluster\.inClusterEnabled/,
+  );
+  assert.equal(reads, 1);
 });
 
 test("an in-cluster Secret with a bearer token replaces the service account's token on the in-cluster client", async () => {
