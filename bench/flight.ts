@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { OfflineCluster } from '../src/cluster/offline.js';
 import type { RunSpec } from '../src/flight/render.js';
 import { createHostImports } from '../src/host/guest.js';
-import { State } from '../src/host/states.js';
+import { State } from '../src/wasi/states.js';
 import { flightEnv } from '../src/wasi/run.js';
 import { Capture, FlightWasi } from '../src/wasi/shim.js';
 import { idleBetweenRequestsMs, median, sleep } from './report.js';

@@ -6,7 +6,7 @@ import { compileFlight } from '../module/compile.js';
 import { createAccessHost } from '../host/policy.js';
 import type { ProjectScope } from '../host/project-scope.js';
 import type { LookupRef } from '../host/refs.js';
-import type { HostAnswer, HostCall } from '../host/states.js';
+import type { HostAnswer, HostCall } from '../wasi/states.js';
 import { defaultRenderedLimit, metadataBytes } from '../stages/bounds.js';
 import { parseStages, type Stage } from '../stages/parse.js';
 import { FlightWorker } from '../wasi/flight-worker.js';

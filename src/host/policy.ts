@@ -7,7 +7,7 @@ import { matchesObject, refString } from './matcher.js';
 import { isOwnedBy } from './ownership.js';
 import { projectDenial, type ProjectScope } from './project-scope.js';
 import type { LookupRef } from './refs.js';
-import { State, featureNotGrantedMessage, outsideOwnershipMessage, type HostAnswer, type HostCall, type StateCode } from './states.js';
+import { State, featureNotGrantedMessage, outsideOwnershipMessage, type HostAnswer, type HostCall, type StateCode } from '../wasi/states.js';
 
 export interface AccessOptions {
   /** undefined = cluster access not granted. */

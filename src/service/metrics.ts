@@ -1,7 +1,7 @@
 // The service's Prometheus metrics, in one registry so tests can read them.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { State, type StateCode } from '../host/states.js';
+import { State, type StateCode } from '../wasi/states.js';
 import type { RefresherStats } from '../refresher/refresher.js';
 import { fallbackReasons } from './protocol.js';
 

@@ -1,6 +1,6 @@
 // Every way a flight run can fail, as one error type whose message is the single line users read.
 
-import type { HostCall } from '../host/states.js';
+import type { HostCall } from './states.js';
 import type { AbortKind } from './protocol.js';
 
 export type FlightFailure = 'exit' | 'trap' | 'timeout' | 'memory' | 'output-limit' | 'instantiate' | 'host' | 'crash' | 'output';

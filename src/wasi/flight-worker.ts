@@ -1,7 +1,7 @@
 // One worker thread that runs flights, seen from the parent: answers its host calls, enforces the deadline.
 
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { HostCall, HostHandler } from '../host/states.js';
+import type { HostCall, HostHandler } from './states.js';
 import { FlightError } from './errors.js';
 import type { FromWorker, InstanceOrigin, ModuleRef, RunMessage } from './protocol.js';
 

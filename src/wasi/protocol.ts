@@ -1,7 +1,7 @@
 // The messages between a flight worker and its parent thread: one place, both sides import it.
 
 import type { MessagePort } from 'node:worker_threads';
-import type { HostCall } from '../host/states.js';
+import type { HostCall } from './states.js';
 
 /**
  * A module as it crosses to a worker. Structured cloning makes a new WebAssembly.Module object on

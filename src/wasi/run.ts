@@ -1,6 +1,6 @@
 // Runs one flight: yoke's argv and env, the limits, and the exit code turned into a result or a FlightError.
 
-import type { HostHandler } from '../host/states.js';
+import type { HostHandler } from './states.js';
 import { FlightError } from './errors.js';
 import { FlightWorker, type WorkerResult } from './flight-worker.js';
 import type { InstanceOrigin } from './protocol.js';

@@ -2,7 +2,7 @@
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { GuestFault, createHostImports } from '../host/guest.js';
-import type { HostAnswer, HostCall } from '../host/states.js';
+import type { HostAnswer, HostCall } from './states.js';
 import type { AbortKind, BridgeChannel, FromWorker, InstanceOrigin, ModuleRef, RunMessage, ToWorker } from './protocol.js';
 import { Capture, FlightWasi, OutputLimitExceeded } from './shim.js';
 

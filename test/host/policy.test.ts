@@ -8,7 +8,7 @@ import { kubeCluster } from '../support/flights.js';
 import type { KubeCluster } from '../../src/cluster/kube.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { createAccessHost, type AccessOptions } from '../../src/host/policy.js';
-import { State, type HostAnswer } from '../../src/host/states.js';
+import { State, type HostAnswer } from '../../src/wasi/states.js';
 
 let api: FakeApiServer;
 let cluster: KubeCluster;

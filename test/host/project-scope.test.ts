@@ -10,7 +10,7 @@ import type { KubeCluster } from '../../src/cluster/kube.js';
 import { inClusterServer } from '../../src/cluster/destinations/argo-cluster.js';
 import { createAccessHost } from '../../src/host/policy.js';
 import { isDestinationPermitted, projectDenial, projectRules, type AppProjectRules, type ProjectScope } from '../../src/host/project-scope.js';
-import { State } from '../../src/host/states.js';
+import { State } from '../../src/wasi/states.js';
 import { readSettings, SettingError } from '../../src/settings/settings.js';
 
 const remote = { name: 'prod-eu', server: 'https://prod-eu.example.com', project: '' };

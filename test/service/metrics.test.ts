@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { State } from '../../src/host/states.js';
+import { State } from '../../src/wasi/states.js';
 import { createMetrics, lookupState, setLeader } from '../../src/service/metrics.js';
 import { repoPath } from '../support/paths.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileFlight } from '../../src/module/compile.js';
-import { State, type HostCall } from '../../src/host/states.js';
+import { State, type HostCall } from '../../src/wasi/states.js';
 import { runFlight, type FlightInvocation } from '../../src/wasi/run.js';
 import { watModule } from '../support/wat.js';
 import { flightFailure, testSettings } from '../support/flight-run.js';

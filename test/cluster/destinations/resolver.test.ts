@@ -16,7 +16,7 @@ import { listClusterSecrets } from '../../../src/cluster/destinations/cluster-se
 import { DestinationError } from '../../../src/cluster/destinations/errors.js';
 import { DestinationResolver, type ResolvedDestination, type ResolverOptions } from '../../../src/cluster/destinations/resolver.js';
 import { createAccessHost } from '../../../src/host/policy.js';
-import { State, type HostAnswer } from '../../../src/host/states.js';
+import { State, type HostAnswer } from '../../../src/wasi/states.js';
 
 let clusters: HubAndRemote;
 let hub: FakeApiServer;
