@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OfflineCluster } from '../src/cluster/offline.js';
 import type { RunSpec } from '../src/flight/render.js';
-import { createHostImports } from '../src/host/guest.js';
+import { createHostImports } from '../src/wasi/guest.js';
 import { State } from '../src/wasi/states.js';
 import { flightEnv } from '../src/wasi/run.js';
 import { Capture, FlightWasi } from '../src/wasi/shim.js';

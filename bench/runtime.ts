@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OfflineCluster } from '../src/cluster/offline.js';
 import { runCompiled } from '../src/flight/render.js';
-import { createHostImports } from '../src/host/guest.js';
+import { createHostImports } from '../src/wasi/guest.js';
 import { compileFlight } from '../src/module/compile.js';
 import { FlightWorker } from '../src/wasi/flight-worker.js';
 import { runFlight } from '../src/wasi/run.js';

@@ -1,7 +1,7 @@
 // The flight worker thread: instantiates the module, runs `_start`, and turns host calls into blocking bridge calls.
 
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { GuestFault, createHostImports } from '../host/guest.js';
+import { GuestFault, createHostImports } from './guest.js';
 import type { HostAnswer, HostCall } from './states.js';
 import type { AbortKind, BridgeChannel, FromWorker, InstanceOrigin, ModuleRef, RunMessage, ToWorker } from './protocol.js';
 import { Capture, FlightWasi, OutputLimitExceeded } from './shim.js';

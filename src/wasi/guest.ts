@@ -1,6 +1,6 @@
 // The `host` import module as the guest sees it: reads arguments out of guest memory, blocks on the bridge, mallocs the answer in.
 
-import type { HostAnswer, HostCall } from '../wasi/states.js';
+import type { HostAnswer, HostCall } from './states.js';
 
 /** A guest broke the ABI (bad state pointer, lying malloc): the run must stop with this message. */
 export class GuestFault extends Error {}
