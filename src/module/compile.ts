@@ -1,29 +1,12 @@
-// Turns module bytes into a compiled WebAssembly.Module, refusing imports jetway cannot satisfy before anything runs.
+// Turns module bytes into a compiled WebAssembly.Module, refusing (with wasi/imports.ts) a flight jetway cannot link before anything runs.
 
-import { WASI } from '@bjorn3/browser_wasi_shim';
+import { abiMismatch } from '../wasi/imports.js';
 import { ModuleError } from './errors.js';
 import { capMemory } from './memory-cap.js';
 import { isWasm } from './sections.js';
 
-const hostImports = new Set(['k8s_lookup', 'k8s_rest_mapping']);
-const wasiImports = new Set(Object.keys(new WASI([], [], [], { debug: false }).wasiImport));
-
 export interface CompiledFlight {
   module: WebAssembly.Module;
-}
-
-/** Why: a flight that imports something unknown should fail with its name, not with V8's LinkError. */
-function checkImports(module: WebAssembly.Module): void {
-  for (const entry of WebAssembly.Module.imports(module)) {
-    const name = `${entry.module}.${entry.name}`;
-    if (entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function' && wasiImports.has(entry.name)) continue;
-    if (entry.module === 'host' && entry.kind === 'function' && hostImports.has(entry.name)) continue;
-    throw new ModuleError('invalid', `the flight imports ${entry.kind} ${name}, which jetway does not provide (it provides WASI preview1 and host.k8s_lookup, host.k8s_rest_mapping)`);
-  }
-  const exports = WebAssembly.Module.exports(module);
-  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
-    throw new ModuleError('invalid', 'the module has no _start export: a flight must be a WASI command (GOOS=wasip1 GOARCH=wasm go build)');
-  }
 }
 
 /**
@@ -39,6 +22,7 @@ export async function compileFlight(bytes: Uint8Array, maxMemoryMib: number | un
   } catch (error) {
     throw new ModuleError('invalid', `the module does not compile: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  checkImports(module);
+  const mismatch = abiMismatch(module);
+  if (mismatch !== undefined) throw new ModuleError('invalid', mismatch);
   return { module };
 }
