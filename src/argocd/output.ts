@@ -3,7 +3,7 @@
 
 import yaml from 'js-yaml';
 import type { KubeObject } from '../cluster/types.js';
-import { flightSignal, type FlightSignal } from '../flight/signal.js';
+import { flightSignal, type FlightSignal } from '../stages/signal.js';
 import { namespaceAnnotation, releaseAnnotation } from '../host/ownership.js';
 import type { Stage } from '../stages/parse.js';
 import { flightStatusObject } from './flight-status.js';
@@ -18,7 +18,7 @@ export interface Manifests {
   status: unknown;
   /** A one-line summary of that status for events and `jetway status`. */
   statusMessage: string | undefined;
-  /** Done, waiting or failed, from the flight's Ready condition or jetway's rule (src/flight/signal.ts). */
+  /** Done, waiting or failed, from the flight's Ready condition or jetway's rule (src/stages/signal.ts). */
   signal: FlightSignal;
 }
 

@@ -8,7 +8,7 @@ import type { Redactions } from './redaction.js';
 /** The record of a generate that produced manifests; the flight's status message may echo a ref's value, so it is redacted. */
 export function okRecord(app: string, outcome: GenerateOutcome, redactions: Redactions, startedAt: string): RunRecord {
   const statusMessage = outcome.statusMessage === undefined ? undefined : redactions.apply(outcome.statusMessage);
-  // the flight's signal (src/flight/signal.ts) decides waiting: the refresher then also re-checks the app periodically
+  // the flight's signal (src/stages/signal.ts) decides waiting: the refresher then also re-checks the app periodically
   const waiting = outcome.signal.state === 'waiting';
   const record: RunRecord = {
     app,

@@ -1,6 +1,6 @@
 // What one generate run left behind for the refresher: the objects it looked up and how it ended. Never object contents.
 
-import type { FlightState } from '../flight/signal.js';
+import type { FlightState } from '../stages/signal.js';
 import type { LookupRef } from '../host/refs.js';
 
 /** One run of an app's flight, keyed by `app` (ARGOCD_APP_NAME: `<name>` or `<appNamespace>_<name>`). */
@@ -12,7 +12,7 @@ export interface RunRecord {
   statusMessage?: string;
   /** The flight reported a status other than a final one: it waits on cluster state (signal === 'waiting'). */
   waiting: boolean;
-  /** The flight's done / waiting / failed signal (src/flight/signal.ts); absent on failed runs. */
+  /** The flight's done / waiting / failed signal (src/stages/signal.ts); absent on failed runs. */
   signal?: FlightState;
   /** The destination cluster lacks the FlightStatus CRD, so the dashboard cannot follow the flight (deploy/flight-status). */
   flightStatusCrdMissing?: boolean;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { dashboardHealth, flightStatusApiVersion, flightStatusKind, flightStatusObject } from '../../src/argocd/flight-status.js';
-import type { FlightSignal } from '../../src/flight/signal.js';
+import type { FlightSignal } from '../../src/stages/signal.js';
 import { shippedHealthOverrides } from '../support/argocd/health.js';
 import { runLuaHealth } from '../support/argocd/lua.js';
 import { repoPath } from '../support/paths.js';

@@ -1,8 +1,8 @@
-// The flight's done / waiting / failed signal (src/flight/signal.ts): yoke's Ready condition first, jetway's rule without it.
+// The flight's done / waiting / failed signal (src/stages/signal.ts): yoke's Ready condition first, jetway's rule without it.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { flightSignal } from '../../src/flight/signal.js';
+import { flightSignal } from '../../src/stages/signal.js';
 
 const ready = (status: string, reason?: string, message?: string) => ({
   message: 'from status.message',
