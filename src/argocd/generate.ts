@@ -10,7 +10,7 @@ import { applyCeilings, type AdminSettings } from './admin.js';
 import { FlightError } from '../wasi/errors.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
 import { composeInput } from './input.js';
-import { destinationServesFlightStatus } from './flight-status.js';
+import { destinationServesFlightStatus } from '../stages/flight-status.js';
 import { toManifests, type Manifests } from './output.js';
 import { parsePluginParameters, type PluginParameters } from './parameters.js';
 import type { Redactions } from './redaction.js';

@@ -9,7 +9,7 @@ import type { Cluster, KubeObject } from '../cluster/types.js';
 import { localRunner, renderFlight } from '../flight/render.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
-import { dashboardHealth, describeHealth } from '../argocd/flight-status.js';
+import { dashboardHealth, describeHealth } from '../stages/flight-status.js';
 import { toManifests } from '../argocd/output.js';
 import { formatManifests, type OutputFormat } from '../stages/format.js';
 import { readSetting } from '../settings/settings.js';

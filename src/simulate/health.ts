@@ -1,7 +1,7 @@
 // Argo CD's health rules for what simulate moves along: Jobs and Deployments; anything else is ready once it exists.
 
 import { groupKindString, groupOf } from '../cluster/names.js';
-import type { DashboardHealth } from '../argocd/flight-status.js';
+import type { DashboardHealth } from '../stages/flight-status.js';
 import type { KubeObject } from '../cluster/types.js';
 
 type Health = 'ready' | 'progressing' | 'failed';

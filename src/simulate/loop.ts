@@ -1,7 +1,7 @@
 // The simulate loop: run the flight, apply the first wave that is not applied and ready, let the simulated
 // controllers move its workloads, run again; until a run leaves nothing to do, or the step budget is spent.
 
-import type { DashboardHealth } from '../argocd/flight-status.js';
+import type { DashboardHealth } from '../stages/flight-status.js';
 import { OfflineCluster } from '../cluster/offline.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';

@@ -1,7 +1,7 @@
 // One run of the flight in a simulation: the same pipeline as render and generate (run under the access
 // policy, parse the stages, shape them into manifests), against the simulated cluster.
 
-import { dashboardHealth } from '../argocd/flight-status.js';
+import { dashboardHealth } from '../stages/flight-status.js';
 import { toManifests, type ManifestOptions } from '../argocd/output.js';
 import type { Cluster } from '../cluster/types.js';
 import { renderFlight, runCompiled, type ModuleBytes, type RunSpec } from '../flight/render.js';

@@ -1,6 +1,6 @@
 // The words simulate prints: a few lines per step as it unfolds, and one line saying how it ended.
 
-import { describeHealth } from '../argocd/flight-status.js';
+import { describeHealth } from '../stages/flight-status.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
 import type { Ending, StepReport } from './loop.js';

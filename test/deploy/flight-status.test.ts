@@ -1,12 +1,12 @@
 // deploy/flight-status: the FlightStatus CRD and the Lua health check it puts into argocd-cm, executed on a real Lua
 // VM (fengari) as Argo CD runs it, for every state jetway writes, and checked to agree with what render and
-// simulate print (src/argocd/flight-status.ts dashboardHealth).
+// simulate print (src/stages/flight-status.ts dashboardHealth).
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
-import { dashboardHealth, flightStatusApiVersion, flightStatusKind, flightStatusObject } from '../../src/argocd/flight-status.js';
+import { dashboardHealth, flightStatusApiVersion, flightStatusKind, flightStatusObject } from '../../src/stages/flight-status.js';
 import type { FlightSignal } from '../../src/stages/signal.js';
 import { shippedHealthOverrides } from '../support/argocd/health.js';
 import { runLuaHealth } from '../support/argocd/lua.js';

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { destinationServesFlightStatus } from '../../src/argocd/flight-status.js';
+import { destinationServesFlightStatus } from '../../src/stages/flight-status.js';
 
 test('Argo CD lists kinds: the FlightStatus kind entry is needed, jetway.dev/v1alpha1 alone (RunRecords) is not enough', () => {
   assert.equal(destinationServesFlightStatus(['v1', 'v1/Pod', 'jetway.dev/v1alpha1', 'jetway.dev/v1alpha1/RunRecord']), false);

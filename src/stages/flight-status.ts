@@ -3,7 +3,7 @@
 // (resource.customizations.health.jetway.dev_FlightStatus in argocd-cm), which maps it as dashboardHealth does here.
 
 import type { KubeObject } from '../cluster/types.js';
-import type { FlightSignal, FlightState } from '../stages/signal.js';
+import type { FlightSignal, FlightState } from './signal.js';
 
 const flightStatusGroup = 'jetway.dev';
 export const flightStatusApiVersion = `${flightStatusGroup}/v1alpha1`;
