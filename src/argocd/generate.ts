@@ -11,7 +11,7 @@ import { FlightError } from '../wasi/errors.js';
 import { readArgoEnvironment, type ArgoEnvironment } from './environment.js';
 import { composeInput } from './input.js';
 import { destinationServesFlightStatus } from '../stages/flight-status.js';
-import { toManifests, type Manifests } from './output.js';
+import { toManifests, type Manifests } from '../stages/manifests.js';
 import { parsePluginParameters, type PluginParameters } from './parameters.js';
 import type { Redactions } from './redaction.js';
 import { expandModuleUrl } from './templating.js';

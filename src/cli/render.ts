@@ -10,7 +10,7 @@ import { localRunner, renderFlight } from '../flight/render.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
 import { dashboardHealth, describeHealth } from '../stages/flight-status.js';
-import { toManifests } from '../argocd/output.js';
+import { toManifests } from '../stages/manifests.js';
 import { formatManifests, type OutputFormat } from '../stages/format.js';
 import { readSetting } from '../settings/settings.js';
 import { reportFailure } from './fail.js';

@@ -2,7 +2,7 @@
 // policy, parse the stages, shape them into manifests), against the simulated cluster.
 
 import { dashboardHealth } from '../stages/flight-status.js';
-import { toManifests, type ManifestOptions } from '../argocd/output.js';
+import { toManifests, type ManifestOptions } from '../stages/manifests.js';
 import type { Cluster } from '../cluster/types.js';
 import { renderFlight, runCompiled, type ModuleBytes, type RunSpec } from '../flight/render.js';
 import type { Observation } from './loop.js';

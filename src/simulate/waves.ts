@@ -1,6 +1,6 @@
 // Argo CD's order of applying manifests: by sync wave, lowest first (toManifests writes the waves, as generate does).
 
-import { syncWaveAnnotation } from '../argocd/output.js';
+import { syncWaveAnnotation } from '../stages/manifests.js';
 import type { KubeObject } from '../cluster/types.js';
 
 /** Why: Argo CD applies one wave, waits for it to be healthy, then applies the next; simulate walks the same order. */

@@ -1,9 +1,9 @@
-// src/argocd/output.ts: the flight's own object (YAML or JSON input) taken out as the status carrier, keepInput,
+// src/stages/manifests.ts: the flight's own object (YAML or JSON input) taken out as the status carrier, keepInput,
 // the empty-output rule after List flattening with allowEmpty, and the FlightStatus object in the app's last wave.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { toManifests, type ManifestOptions } from '../../src/argocd/output.js';
+import { toManifests, type ManifestOptions } from '../../src/stages/manifests.js';
 import type { KubeObject } from '../../src/cluster/types.js';
 import { parseStages } from '../../src/stages/parse.js';
 
