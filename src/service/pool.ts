@@ -2,6 +2,8 @@
 // it ran last, ready for the next request; no app can hold every worker, the queue, or the memory of the process, and
 // no worker can be wedged by one module.
 
+import { defaultMaxQueued } from '../settings/table.js';
+
 /** What the pool needs of a worker (a FlightWorker; a fake in unit tests). */
 export interface PoolWorker {
   readonly alive: boolean;
@@ -84,9 +86,6 @@ interface Waiter<W> {
   reject(error: Error): void;
   timer: unknown;
 }
-
-/** The default bound on waiting runs: above the ~30 manifest requests Argo CD's controller sends at once by default (20 status + 10 operation processors). */
-export const defaultMaxQueued = 64;
 
 /** The default per-app share: half the workers, so one app leaves the rest to everyone else. */
 export function defaultPerApp(size: number): number {

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMaxModuleBytes, defaultMaxOciManifestBytes } from '../module/bounds.js';
 import type { BuildSwitch } from '../module/build.js';
-import { defaultMaxQueued } from '../service/pool.js';
 import { defaultRenderedLimit } from '../stages/bounds.js';
 import { defaultWorkerHeapMib } from '../wasi/flight-worker.js';
 import { defaultStdoutLimit } from '../wasi/run.js';
 import { absolutePath, atMost, boundedInt, duration, list, matchers, oneOf, pemFiles, positiveInt, readableFile, text, type Parser } from './parsers.js';
+
+/** The default bound on waiting runs: above the ~30 manifest requests Argo CD's controller sends at once by default (20 status + 10 operation processors). */
+export const defaultMaxQueued = 64;
 
 /** The values, by the name the code uses. */
 export interface Settings {
