@@ -19,7 +19,7 @@ await import('../src/cli/program.js');
 await import('../src/cli/generate.js'); // what `jetway generate` loads, all of it
 const { loadModule } = await import('../src/module/load.js');
 const { compileFlight } = await import('../src/module/compile.js');
-const { runCompiled } = await import('../src/flight/render.js');
+const { runCompiled } = await import('../src/flight/runner.js');
 const { FlightError } = await import('../src/wasi/errors.js');
 mark("jetway's generate modules imported");
 const loaded = await loadModule(path.basename(file), { baseDir: path.dirname(file), cacheDir: process.env['JETWAY_CACHE_DIR'] });

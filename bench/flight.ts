@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { OfflineCluster } from '../src/cluster/offline.js';
-import type { RunSpec } from '../src/flight/render.js';
+import type { RunSpec } from '../src/flight/runner.js';
 import { createHostImports } from '../src/wasi/guest.js';
 import { State } from '../src/wasi/states.js';
 import { flightEnv } from '../src/wasi/run.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OfflineCluster } from '../src/cluster/offline.js';
-import { runCompiled } from '../src/flight/render.js';
+import { runCompiled } from '../src/flight/runner.js';
 import { createHostImports } from '../src/wasi/guest.js';
 import { compileFlight } from '../src/module/compile.js';
 import { FlightWorker } from '../src/wasi/flight-worker.js';

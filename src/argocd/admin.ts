@@ -1,6 +1,6 @@
 // Settings for the platform team, read from the sidecar's environment so Application authors cannot lift them.
 
-import { deadlineUnder } from '../flight/render.js';
+import { deadlineUnder } from '../flight/runner.js';
 import { ParameterError } from '../params/flight-params.js';
 import { readSettings, type Settings } from '../settings/settings.js';
 

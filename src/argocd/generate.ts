@@ -1,7 +1,7 @@
 // The plugin's job, end to end: Argo CD env -> parameters -> module -> run -> manifests. Any failure throws.
 
 import type { Cluster } from '../cluster/types.js';
-import { localRunner, renderFlight, type FlightRunner, type ModuleBytes } from '../flight/render.js';
+import { localRunner, renderFlight, type FlightRunner, type ModuleBytes } from '../flight/runner.js';
 import type { LookupRef } from '../host/refs.js';
 import { buildFromSource, checkBuildAllowed } from '../module/build.js';
 import { sha256 } from '../module/digest.js';

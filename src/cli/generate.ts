@@ -5,7 +5,7 @@ import { readAdminSettings } from '../argocd/admin.js';
 import { generate, type ClusterSource } from '../argocd/generate.js';
 import { Redactions } from '../argocd/redaction.js';
 import { appOf, failedRecord, okRecord } from '../argocd/run-record.js';
-import { localRunner, type FlightRunner } from '../flight/render.js';
+import { localRunner, type FlightRunner } from '../flight/runner.js';
 import { postRecord, reportFallback, serviceRunner } from '../service/client.js';
 import type { FallbackReason } from '../service/protocol.js';
 import { formatManifests } from '../stages/format.js';

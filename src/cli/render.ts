@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { LazyKube } from '../cluster/connect.js';
 import { OfflineCluster } from '../cluster/offline.js';
 import type { Cluster, KubeObject } from '../cluster/types.js';
-import { localRunner, renderFlight } from '../flight/render.js';
+import { localRunner, renderFlight } from '../flight/runner.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
 import { dashboardHealth, describeHealth } from '../stages/flight-status.js';

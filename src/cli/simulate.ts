@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { OfflineCluster } from '../cluster/offline.js';
-import type { RunSpec } from '../flight/render.js';
+import type { RunSpec } from '../flight/runner.js';
 import { compileFlight } from '../module/compile.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';

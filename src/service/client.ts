@@ -1,7 +1,7 @@
 // generate's side of the socket: hand the run to the warm service, or fall back to running in-process when it does not answer.
 
 import http from 'node:http';
-import type { FlightRunner, ModuleBytes, RunOutcome, RunSpec } from '../flight/render.js';
+import type { FlightRunner, ModuleBytes, RunOutcome, RunSpec } from '../flight/runner.js';
 import { FlightError } from '../wasi/errors.js';
 import {
   fallbacksPath,

@@ -11,7 +11,7 @@ import { failureText } from '../argocd/failure.js';
 import { generate, type ModuleLoader } from '../argocd/generate.js';
 import { parsePluginParameters } from '../argocd/parameters.js';
 import { appOf, failedRecord, okRecord } from '../argocd/run-record.js';
-import type { FlightRunner } from '../flight/render.js';
+import type { FlightRunner } from '../flight/runner.js';
 import type { RunTarget } from './destinations.js';
 import { isInside } from '../module/file.js';
 import type { RunRecord } from '../refresher/records.js';

@@ -2,7 +2,7 @@
 // before, but unzipped, hashed as a module and checked against the policies once per content.
 
 import type { ModuleLoader } from '../argocd/generate.js';
-import type { ModuleBytes } from '../flight/render.js';
+import type { ModuleBytes } from '../flight/runner.js';
 import { defaultMaxModuleBytes } from '../module/bounds.js';
 import { readRepoModule } from '../module/file.js';
 import { loadModule, type LoadOptions } from '../module/load.js';

@@ -1,6 +1,6 @@
 // The run request as the service accepts it: every field the client sent is checked before it reaches a worker.
 
-import type { RunSpec } from '../flight/render.js';
+import type { RunSpec } from '../flight/runner.js';
 import type { RunRequestBody } from './protocol.js';
 
 /** A request the service refuses (answered 400), naming the field. */

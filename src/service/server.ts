@@ -3,7 +3,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname } from 'node:path';
-import { deadlineUnder, runCompiled, type FlightRunner, type RunSpec } from '../flight/render.js';
+import { deadlineUnder, runCompiled, type FlightRunner, type RunSpec } from '../flight/runner.js';
 import { FlightError } from '../wasi/errors.js';
 import { FlightWorker } from '../wasi/flight-worker.js';
 import type { RunTarget, RunTargets } from './destinations.js';

@@ -4,7 +4,7 @@
 import { dashboardHealth } from '../stages/flight-status.js';
 import { toManifests, type ManifestOptions } from '../stages/manifests.js';
 import type { Cluster } from '../cluster/types.js';
-import { renderFlight, runCompiled, type ModuleBytes, type RunSpec } from '../flight/render.js';
+import { renderFlight, runCompiled, type ModuleBytes, type RunSpec } from '../flight/runner.js';
 import type { Observation } from './loop.js';
 
 /** Why: a simulation runs the flight many times, so it compiles once and hands renderFlight a runner bound to this step's cluster. */

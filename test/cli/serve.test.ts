@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../src/cluster/types.js';
-import type { FlightRunner, ModuleBytes, RunSpec } from '../../src/flight/render.js';
+import type { FlightRunner, ModuleBytes, RunSpec } from '../../src/flight/runner.js';
 import type { RecordView } from '../../src/refresher/records.js';
 import { fetchRecords, reportFallback, serviceRunner } from '../../src/service/client.js';
 import { startApiServer, type FakeApiServer } from '../support/apiserver.js';

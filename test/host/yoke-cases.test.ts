@@ -7,7 +7,7 @@ import { startApiServer, type FakeApiServer } from '../support/apiserver.js';
 import { compiledRunner, flightModule, goFlight, kubeCluster } from '../support/flights.js';
 import type { KubeCluster } from '../../src/cluster/kube.js';
 import type { KubeObject } from '../../src/cluster/types.js';
-import { renderFlight, type RenderResult, type RunSpec } from '../../src/flight/render.js';
+import { renderFlight, type RenderResult, type RunSpec } from '../../src/flight/runner.js';
 import { createAccessHost } from '../../src/host/policy.js';
 import { runFlight, yokeVersion, type FlightInvocation } from '../../src/wasi/run.js';
 import { flightFailure, testSettings } from '../support/flight-run.js';

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runCompiled } from '../../src/flight/render.js';
+import { runCompiled } from '../../src/flight/runner.js';
 import { OverBudget, PoolBusy, RunCancelled, WorkerPool, defaultPerApp, type PoolClock, type PoolWorker } from '../../src/service/pool.js';
 import { FlightWorker } from '../../src/wasi/flight-worker.js';
 import { tinyModule } from '../support/tiny-module.js';

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deadlineUnder } from '../../src/flight/render.js';
+import { deadlineUnder } from '../../src/flight/runner.js';
 import type { RunRequestBody } from '../../src/service/protocol.js';
 import { BadRequest, specOf } from '../../src/service/request.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Cluster, KubeObject } from '../../src/cluster/types.js';
-import type { ModuleBytes, RunOutcome, RunSpec } from '../../src/flight/render.js';
+import type { ModuleBytes, RunOutcome, RunSpec } from '../../src/flight/runner.js';
 import { sha256 } from '../../src/module/digest.js';
 import { serviceRunner } from '../../src/service/client.js';
 import { createMetrics, type Metrics } from '../../src/service/metrics.js';

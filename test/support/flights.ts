@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import type { FakeApiServer } from './apiserver.js';
 import { KubeCluster, loadKubeConfig } from '../../src/cluster/kube.js';
 import type { Cluster } from '../../src/cluster/types.js';
-import { runCompiled, type FlightRunner, type ModuleBytes } from '../../src/flight/render.js';
+import { runCompiled, type FlightRunner, type ModuleBytes } from '../../src/flight/runner.js';
 import { compileFlight, type CompiledFlight } from '../../src/module/compile.js';
 import { sha256 } from '../../src/module/digest.js';
 import { repoPath } from './paths.js';

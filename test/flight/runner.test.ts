@@ -1,8 +1,8 @@
-// flight/render.ts: the admin's timeout ceiling, and a run's output becoming stages or one failure, never a partial set.
+// flight/runner.ts: the admin's timeout ceiling, and a run's output becoming stages or one failure, never a partial set.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { deadlineUnder, renderFlight, type FlightRunner, type RunSpec } from '../../src/flight/render.js';
+import { deadlineUnder, renderFlight, type FlightRunner, type RunSpec } from '../../src/flight/runner.js';
 import { FlightError } from '../../src/wasi/errors.js';
 
 const spec: RunSpec = { input: new Uint8Array(), release: 'demo', namespace: 'demo', args: [], env: {}, timeoutMs: 10_000, maxMemoryMib: undefined, clusterAccess: false, resourceMatchers: [] };
