@@ -10,7 +10,7 @@ import { clusterOf, inClusterOnly, type ClusterClients, type ClusterId } from '.
 import { EventRecorder, type AppEvent } from './events.js';
 import { silent, type Log } from './log.js';
 import type { RecordView, RunRecord } from './records.js';
-import { RefreshScheduler, type RefreshState } from './refresh.js';
+import { RefreshScheduler, type RefreshState } from './scheduler.js';
 import { SyncAfterRefresh } from './sync-after-refresh.js';
 import { syncAfterRefreshAnnotation } from './sync-opt-in.js';
 import { TokenBucket } from './token-bucket.js';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RefreshScheduler, type RefreshState, type RefreshTimings } from '../../src/refresher/refresh.js';
+import { RefreshScheduler, type RefreshState, type RefreshTimings } from '../../src/refresher/scheduler.js';
 import { TokenBucket } from '../../src/refresher/token-bucket.js';
 import { ManualClock } from '../support/manual-clock.js';
 
