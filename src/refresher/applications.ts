@@ -27,11 +27,6 @@ export function applicationRef(app: string, argocdNamespace: string): Applicatio
   return { namespace: namespace ?? argocdNamespace, name };
 }
 
-/** The ARGOCD_APP_NAME Argo CD gives an Application's runs. */
-export function appKey(ref: ApplicationRef, argocdNamespace: string): string {
-  return ref.namespace === argocdNamespace ? ref.name : `${ref.namespace}_${ref.name}`;
-}
-
 /** The REST path of one Application. */
 export function applicationPath(ref: ApplicationRef): string {
   return `${base}/namespaces/${encodeURIComponent(ref.namespace)}/applications/${encodeURIComponent(ref.name)}`;

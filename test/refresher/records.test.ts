@@ -2,15 +2,13 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { appKey, applicationRef } from '../../src/refresher/applications.js';
+import { applicationRef } from '../../src/refresher/applications.js';
 import { recordProblem } from '../../src/refresher/records.js';
 import { run } from './support.js';
 
 test('ARGOCD_APP_NAME maps to the Application: <ns>_<name>, else the Argo CD namespace', () => {
   assert.deepEqual(applicationRef('team-a_demo', 'argocd'), { namespace: 'team-a', name: 'demo' });
   assert.deepEqual(applicationRef('demo', 'argocd'), { namespace: 'argocd', name: 'demo' });
-  assert.equal(appKey({ namespace: 'argocd', name: 'demo' }, 'argocd'), 'demo');
-  assert.equal(appKey({ namespace: 'team-a', name: 'demo' }, 'argocd'), 'team-a_demo');
 });
 
 test('a run record from the socket is checked before use', () => {
