@@ -1,5 +1,7 @@
 // JETWAY_MODULE_ALLOW: admins restrict where modules may come from, with the glob semantics of yoke's Globs.Match (Go path.Match).
 
+import { ModuleError } from './errors.js';
+
 /** True when the list is empty or one glob matches the whole value; a malformed glob matches nothing, as in yoke. */
 export function isAllowed(globs: readonly string[], value: string): boolean {
   return globs.length === 0 || globs.some((glob) => globToRegExp(glob)?.test(value) === true);
@@ -8,7 +10,7 @@ export function isAllowed(globs: readonly string[], value: string): boolean {
 /** Refuses a module whose reference no glob matches. */
 export function checkAllowed(globs: readonly string[] | undefined, value: string): void {
   if (!globs || isAllowed(globs, value)) return;
-  throw new Error(`module ${value} is not in the allow-list (JETWAY_MODULE_ALLOW): ask an admin to add a glob matching it`);
+  throw new ModuleError('refused', `module ${value} is not in the allow-list (JETWAY_MODULE_ALLOW): ask an admin to add a glob matching it`);
 }
 
 /** Go path.Match as a RegExp: `*` any run of non-`/`, `?` one non-`/`, `[...]`/`[^...]` classes, `\` escapes; undefined when malformed. */

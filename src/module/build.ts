@@ -3,6 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { mkdir, readFile, readdir, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
+import { ModuleError } from './errors.js';
 import { isInside } from './file.js';
 import { readGoModDirectives } from './go-mod.js';
 
@@ -21,15 +22,17 @@ export interface BuildPolicy {
 /** Refuses `build: true` unless the admin allows it: a module built from the repository is neither allow-listed nor signed. */
 export function checkBuildAllowed(policy: BuildPolicy): void {
   if (policy.build === 'off') {
-    throw new Error('build: true is turned off on this plugin (JETWAY_BUILD=off): build the flight elsewhere and point the wasm parameter at the module');
+    throw new ModuleError('refused', 'build: true is turned off on this plugin (JETWAY_BUILD=off): build the flight elsewhere and point the wasm parameter at the module');
   }
   if (policy.verifyKeys.length > 0) {
-    throw new Error(
+    throw new ModuleError(
+      'refused',
       'build: true is refused because modules must carry a signature (JETWAY_VERIFY_KEYS), and a module built from the repository has none: build and sign it (yoke sign), then use the wasm parameter',
     );
   }
   if (policy.allow.length > 0 && policy.build !== 'on') {
-    throw new Error(
+    throw new ModuleError(
+      'refused',
       'build: true is refused because modules must come from the allow-list (JETWAY_MODULE_ALLOW), which a module built from the repository is not on: use an allowed wasm module, or an admin sets JETWAY_BUILD=on to allow builds too',
     );
   }
@@ -72,9 +75,9 @@ export async function buildFromSource(dir: string, options: BuildOptions): Promi
   const { execa } = await import('execa'); // imported here: execa costs about 90 ms to load, which every generate without `build` would otherwise pay
   const version = await execa(options.go, ['env', 'GOVERSION'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
   if ((version as { code?: string }).code === 'ENOENT') {
-    throw new Error(`build: true needs a Go toolchain (>= 1.24) in the plugin image, and ${options.go} was not found: set JETWAY_GO or use a prebuilt wasm module`);
+    throw new ModuleError('build', `build: true needs a Go toolchain (>= 1.24) in the plugin image, and ${options.go} was not found: set JETWAY_GO or use a prebuilt wasm module`);
   }
-  if (version.failed) throw new Error(`${options.go} env GOVERSION failed: ${String(version.stderr || version.message).trim()}`);
+  if (version.failed) throw new ModuleError('build', `${options.go} env GOVERSION failed: ${String(version.stderr || version.message).trim()}`);
   const key = await buildKey(root, inputs, env, version.stdout.trim(), options);
   const builds = join(options.cacheDir, 'builds');
   const target = join(builds, `${key}.wasm`);
@@ -89,9 +92,9 @@ export async function buildFromSource(dir: string, options: BuildOptions): Promi
   const result = await execa(options.go, ['build', '-trimpath', '-o', temp, '.'], { cwd: inputs.appDir, env, extendEnv: false, reject: false, stdin: 'ignore' });
   if (result.failed) {
     await rm(temp, { force: true });
-    throw new Error(`go build failed in ${relative(root, inputs.appDir) || '.'}: ${String(result.stderr || result.stdout || result.message).trim()}`);
+    throw new ModuleError('build', `go build failed in ${relative(root, inputs.appDir) || '.'}: ${String(result.stderr || result.stdout || result.message).trim()}`);
   }
-  if (!(await stat(temp).catch(() => undefined))) throw new Error(`go build reported success but wrote no module in ${relative(root, inputs.appDir) || '.'}`);
+  if (!(await stat(temp).catch(() => undefined))) throw new ModuleError('build', `go build reported success but wrote no module in ${relative(root, inputs.appDir) || '.'}`);
   await rename(temp, target);
   const bytes = await readFile(target);
   await boundCache(options, target, env, execa);
@@ -100,10 +103,10 @@ export async function buildFromSource(dir: string, options: BuildOptions): Promi
 
 /** The module root (nearest go.mod from the app folder up, inside the repository), the go.work, and local replacements, all confined to the repository. */
 async function findInputs(root: string, appDir: string): Promise<BuildInputs> {
-  if (!isInside(root, appDir)) throw new Error('build: true: the app folder is outside the repository');
+  if (!isInside(root, appDir)) throw new ModuleError('refused', 'build: true: the app folder is outside the repository');
   const moduleRoot = await nearest(root, appDir, 'go.mod');
   if (!moduleRoot) {
-    throw new Error(`build: true needs a go.mod in the app folder or a folder above it inside the repository; none found from ${relative(root, appDir) || '.'} up`);
+    throw new ModuleError('build', `build: true needs a go.mod in the app folder or a folder above it inside the repository; none found from ${relative(root, appDir) || '.'} up`);
   }
   const workDir = await nearest(root, appDir, 'go.work');
   const workFile = workDir ? join(workDir, 'go.work') : undefined;
@@ -148,7 +151,7 @@ async function confined(root: string, base: string, path: string, what: string):
   const wanted = resolve(base, path);
   const real = await realpath(wanted).catch(() => wanted);
   if (!isInside(root, real)) {
-    throw new Error(`build: true refused: ${what}, a folder outside the repository; a build reads only the repository's own files: copy that module into the repository`);
+    throw new ModuleError('refused', `build: true refused: ${what}, a folder outside the repository; a build reads only the repository's own files: copy that module into the repository`);
   }
   return real;
 }
@@ -205,7 +208,7 @@ async function hashTree(root: string, dir: string, hash: Hash, field: (value: st
       const real = await realpath(path).catch(() => undefined);
       if (real === undefined) continue; // a dangling link is no input
       if (!isInside(root, real)) {
-        throw new Error(`build: true refused: ${relative(root, path)} is a symlink to ${real}, outside the repository; a build reads only the repository's own files`);
+        throw new ModuleError('refused', `build: true refused: ${relative(root, path)} is a symlink to ${real}, outside the repository; a build reads only the repository's own files`);
       }
       isDir = (await stat(real)).isDirectory();
       path = real;

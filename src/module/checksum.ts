@@ -1,5 +1,7 @@
 // The `checksum` parameter and yoke's checksum-in-the-name convention (internal/checksum.go ChecksumFromPath).
 
+import { ModuleError } from './errors.js';
+
 /** yoke's inference: an OCI tag `sha256_<hex>`, or a file name (up to its first dot) `sha256_<hex>` or `..._sha256_<hex>`. */
 export function checksumFromRef(ref: string): string | undefined {
   if (ref.startsWith('oci://')) {
@@ -22,7 +24,7 @@ export function checkChecksum(source: string, digest: string, expected: string |
     .trim()
     .toLowerCase()
     .replace(/^sha256:/, '');
-  if (digest !== want) throw new Error(`module ${source} has sha256 ${digest}, expected ${want} (checksum)`);
+  if (digest !== want) throw new ModuleError('refused', `module ${source} has sha256 ${digest}, expected ${want} (checksum)`);
 }
 
 /** The path part of a URL, or the ref itself for a repository path (as Go's url.Parse(...).Path would give). */

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 
 export interface Credentials {
   username: string;
@@ -29,13 +29,13 @@ export async function registryCredentials(dir: string, host: string): Promise<Cr
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read docker config ${file}: ${reason(error)}`, { cause: error });
+    throw new ModuleError('unauthorized', `cannot read docker config ${file}: ${reason(error)}`, { cause: error });
   }
   let auths: Record<string, AuthEntry>;
   try {
     auths = (JSON.parse(text) as { auths?: Record<string, AuthEntry> }).auths ?? {};
   } catch (error) {
-    throw new Error(`docker config ${file} is not valid JSON: ${reason(error)} (fix or remove it)`, { cause: error });
+    throw new ModuleError('unauthorized', `docker config ${file} is not valid JSON: ${reason(error)} (fix or remove it)`, { cause: error });
   }
   const entry = Object.entries(auths).find(([key]) => hostOf(key) === hostOf(host))?.[1];
   return entry ? toCredentials(entry, file, host) : undefined;
@@ -46,7 +46,7 @@ function toCredentials(entry: AuthEntry, file: string, host: string): Credential
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new Error(`docker config ${file} has an auth for ${host} that is not base64 user:password`);
+    if (colon < 0) throw new ModuleError('unauthorized', `docker config ${file} has an auth for ${host} that is not base64 user:password`);
     return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
   if (typeof entry.username === 'string' && typeof entry.password === 'string') return { username: entry.username, password: entry.password };

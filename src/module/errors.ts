@@ -3,10 +3,14 @@
 
 /**
  * What went wrong getting a module, for callers that decide on it: `unreachable` (the network or the server; worth a
- * retry), `not-found` (the file or URL names nothing), `too-large` (a JETWAY_MAX_* bound), `invalid` (the bytes are
- * not a usable module: bad gzip, not WebAssembly, does not compile, imports jetway does not provide).
+ * retry), `not-found` (the file, URL or tag names nothing), `unauthorized` (the registry wants credentials jetway does
+ * not have, or refuses them: fix docker's config.json), `refused` (a check refused it: the allow-list, a checksum or
+ * pinned digest that does not match, a missing or bad signature, a path or redirect leading where jetway does not go,
+ * `build: true` where the admin forbids it), `too-large` (a JETWAY_MAX_* bound, or more memory than maxMemoryMib),
+ * `invalid` (the reference or the bytes are not a usable module: bad gzip, not WebAssembly, does not compile, imports
+ * jetway does not provide), `build` (`build: true` could not build it: no Go toolchain, no go.mod, go build failed).
  */
-export type ModuleFailure = 'unreachable' | 'not-found' | 'too-large' | 'invalid';
+export type ModuleFailure = 'unreachable' | 'not-found' | 'unauthorized' | 'refused' | 'too-large' | 'invalid' | 'build';
 
 /** A module that could not be had; `message` is the one line users read, `cause` the underlying error. */
 export class ModuleError extends Error {

@@ -2,6 +2,8 @@
 // number, never https -> http, no Authorization to another origin) and bodies read up to a byte bound.
 // Why hand-written: fetch's own redirect mode cannot ask whether a target is allowed, and arrayBuffer() has no bound.
 
+import { ModuleError } from './errors.js';
+
 /** Go's http.Client stops after 10 redirects; so does jetway. */
 export const maxRedirects = 10;
 
@@ -30,11 +32,11 @@ export async function fetchFollowing(url: string, options: FollowOptions): Promi
     const location = response.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
     await response.body?.cancel();
-    if (hop >= maxRedirects) throw new Error(`${options.what} was redirected more than ${maxRedirects} times (last to ${shown(current)}): fix the server's redirects`);
+    if (hop >= maxRedirects) throw new ModuleError('refused', `${options.what} was redirected more than ${maxRedirects} times (last to ${shown(current)}): fix the server's redirects`);
     const next = new URL(location, current);
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`${options.what} was redirected to a ${next.protocol} URL, which jetway does not follow`);
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new ModuleError('refused', `${options.what} was redirected to a ${next.protocol} URL, which jetway does not follow`);
     if (current.protocol === 'https:' && next.protocol === 'http:') {
-      throw new Error(`${options.what} was redirected from https to plain http (${shown(next)}); jetway does not downgrade a download: fix the server's redirect`);
+      throw new ModuleError('refused', `${options.what} was redirected from https to plain http (${shown(next)}); jetway does not downgrade a download: fix the server's redirect`);
     }
     options.checkTarget?.(next);
     if (next.origin !== current.origin) delete headers['authorization'];

@@ -12,7 +12,7 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
     throw new ModuleError('not-found', `cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`, { cause: error });
   });
   const base = await realpath(baseDir).catch(() => resolve(baseDir));
-  const escapes = (): Error => new Error(`module path ${ref} escapes the repository: use a path inside the repository, or an http(s):// or oci:// URL`);
+  const escapes = (): ModuleError => new ModuleError('refused', `module path ${ref} escapes the repository: use a path inside the repository, or an http(s):// or oci:// URL`);
   const wanted = resolve(base, ref);
   if (!isInside(root, wanted)) throw escapes();
   let real: string;
@@ -24,7 +24,7 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   }
   if (!isInside(root, real)) throw escapes();
   const info = await stat(real);
-  if (!info.isFile()) throw new Error(`module path ${ref} is not a file`);
+  if (!info.isFile()) throw new ModuleError('not-found', `module path ${ref} is not a file`);
   if (info.size > maxBytes) throw moduleTooLarge(ref, maxBytes, 'is');
   return readBytes(real);
 }

@@ -19,7 +19,8 @@ export async function fetchModule(url: string, options: HttpFetchOptions): Promi
   try {
     response = await fetchFollowing(url, { signal: options.signal, checkTarget: options.checkTarget, what: 'the download' });
   } catch (error) {
-    throw new ModuleError('unreachable', `cannot download module ${url}: ${reason(error)}`, { cause: error });
+    // a redirect refused on the way (allow-list, https -> http) keeps its kind; anything else is the network's
+    throw new ModuleError(error instanceof ModuleError ? error.kind : 'unreachable', `cannot download module ${url}: ${reason(error)}`, { cause: error });
   }
   if (!response.ok) {
     await response.body?.cancel();

@@ -7,7 +7,7 @@ import { checkChecksum, checksumFromRef } from './checksum.js';
 import { sha256 } from './digest.js';
 import { dockerConfigDir } from './docker-config.js';
 import { readRepoModule } from './file.js';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 import { shown } from './fetch-bounded.js';
 import { decompress, isGzip } from './gzip.js';
 import { fetchModule } from './http.js';
@@ -99,7 +99,7 @@ async function fetchBytes(ref: string, options: LoadOptions, use: CacheUse): Pro
     return hit ?? store(use, [ref], fresh(ref, await fetchModule(ref, { signal: options.signal, maxBytes, checkTarget })));
   }
   if (scheme === 'oci') return fetchOci(ref, options, use, ttl, maxBytes);
-  throw new Error(`module ${ref} uses the unsupported scheme ${scheme}: use a repository path, http(s):// or oci://`);
+  throw new ModuleError('invalid', `module ${ref} uses the unsupported scheme ${scheme}: use a repository path, http(s):// or oci://`);
 }
 
 /** A tag is re-resolved after the TTL, but a manifest already seen is served from the cache without downloading the layer again. */
@@ -140,7 +140,7 @@ async function unzipped(ref: string, file: Uint8Array, declaredGzip: boolean, us
 
 /** Checks downloaded bytes are wasm (so nothing else is cached), and hashes them. */
 function fresh(ref: string, bytes: Uint8Array): Fetched {
-  if (!isWasm(bytes)) throw new Error(`module ${ref} is not WebAssembly (no \\0asm header): check it points at a .wasm or .wasm.gz file`);
+  if (!isWasm(bytes)) throw new ModuleError('invalid', `module ${ref} is not WebAssembly (no \\0asm header): check it points at a .wasm or .wasm.gz file`);
   return { bytes, digest: sha256(bytes), cached: false };
 }
 
@@ -168,5 +168,8 @@ async function remember(use: CacheUse, write: () => Promise<void>): Promise<void
 /** JETWAY_MODULE_ALLOW holds for every redirect target too: an allowed URL cannot hand the download to a host the admin did not allow. */
 function checkRedirectAllowed(allow: readonly string[] | undefined, target: URL): void {
   if (!allow || isAllowed(allow, target.href)) return;
-  throw new Error(`it redirects to ${shown(target)}, which is not in the allow-list (JETWAY_MODULE_ALLOW): point the wasm parameter at an allowed location, or ask an admin to allow that one`);
+  throw new ModuleError(
+    'refused',
+    `it redirects to ${shown(target)}, which is not in the allow-list (JETWAY_MODULE_ALLOW): point the wasm parameter at an allowed location, or ask an admin to allow that one`,
+  );
 }

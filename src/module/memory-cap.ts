@@ -1,5 +1,6 @@
 // maxMemoryMib: rewrite the module's memory maximum before compiling, so the guest's own allocator sees the limit.
 
+import { ModuleError } from './errors.js';
 import { readSections, readU32, replaceSection, writeU32 } from './sections.js';
 
 const memorySectionId = 5;
@@ -16,7 +17,7 @@ export function capMemory(bytes: Uint8Array, mib: number): Uint8Array {
   let offset = count.next;
   for (let i = 0; i < count.value; i++) {
     const flags = bytes[offset]!;
-    if (flags > 1) throw new Error(`memory ${i} uses unsupported limits flags 0x${flags.toString(16)} (shared or 64-bit memory)`);
+    if (flags > 1) throw new ModuleError('invalid', `memory ${i} uses unsupported limits flags 0x${flags.toString(16)} (shared or 64-bit memory)`);
     const min = readU32(bytes, offset + 1);
     offset = min.next;
     let max = cap;
@@ -26,7 +27,7 @@ export function capMemory(bytes: Uint8Array, mib: number): Uint8Array {
       max = Math.min(declared.value, cap);
     }
     if (min.value > max) {
-      throw new Error(`the flight needs ${Math.ceil(min.value / pagesPerMib)} MiB of memory to start, more than maxMemoryMib ${mib}`);
+      throw new ModuleError('too-large', `the flight needs ${Math.ceil(min.value / pagesPerMib)} MiB of memory to start, more than maxMemoryMib ${mib}`);
     }
     out.push(0x01, ...writeU32(min.value), ...writeU32(max));
   }

@@ -1,5 +1,7 @@
 // Parses oci://registry/repository[:tag][@sha256:hex] the way yoke's go-containerregistry names do (Docker Hub defaults included).
 
+import { ModuleError } from './errors.js';
+
 export interface OciRef {
   /** The registry as written (or docker.io), used for credentials and messages. */
   registry: string;
@@ -20,7 +22,7 @@ const digestPattern = /^sha256:[a-f0-9]{64}$/;
 export function parseOciRef(url: string): OciRef {
   const rest = url.slice('oci://'.length);
   const fail = (why: string): never => {
-    throw new Error(`module ${url} is not a valid OCI reference: ${why} (expected oci://registry/repository:tag or @sha256:<hex>)`);
+    throw new ModuleError('invalid', `module ${url} is not a valid OCI reference: ${why} (expected oci://registry/repository:tag or @sha256:<hex>)`);
   };
   const at = rest.indexOf('@');
   const name = at < 0 ? rest : rest.slice(0, at);

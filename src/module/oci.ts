@@ -2,7 +2,7 @@
 
 import { manifestTooLarge, moduleTooLarge } from './bounds.js';
 import { sha256 } from './digest.js';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 import { readBounded } from './fetch-bounded.js';
 import { decompress } from './gzip.js';
 import { registryGet, type RegistrySession } from './registry-client.js';
@@ -33,22 +33,23 @@ export async function resolveManifest(session: RegistrySession, maxBytes: number
   const bytes = await readBody(session, response, maxBytes, manifestTooLarge(source, ref.registry, maxBytes), `the manifest ${reference}`);
   const digest = `sha256:${sha256(bytes)}`;
   if (ref.digest !== undefined && ref.digest !== digest) {
-    throw new Error(`module ${source}: registry ${ref.registry} served a manifest with digest ${digest}, not the one pinned; refusing it`);
+    throw new ModuleError('refused', `module ${source}: registry ${ref.registry} served a manifest with digest ${digest}, not the one pinned; refusing it`);
   }
   let manifest: { config?: Descriptor; layers?: Descriptor[]; mediaType?: unknown };
   try {
     manifest = JSON.parse(new TextDecoder().decode(bytes)) as typeof manifest;
-  } catch {
-    throw new Error(`module ${source}: registry ${ref.registry} served a manifest that is not JSON`);
+  } catch (error) {
+    throw new ModuleError('invalid', `module ${source}: registry ${ref.registry} served a manifest that is not JSON`, { cause: error });
   }
   if (manifest.config?.mediaType !== yokeConfigMediaType) {
-    throw new Error(
+    throw new ModuleError(
+      'invalid',
       `module ${source} is not a yoke flight artifact: its config media type is ${String(manifest.config?.mediaType ?? manifest.mediaType)}, expected ${yokeConfigMediaType} (push it with yoke stow)`,
     );
   }
   const layer = (manifest.layers ?? []).find((l) => l.mediaType === yokeWasmMediaType);
   if (typeof layer?.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(layer.digest)) {
-    throw new Error(`module ${source} has no ${yokeWasmMediaType} layer with a sha256 digest in its manifest`);
+    throw new ModuleError('invalid', `module ${source} has no ${yokeWasmMediaType} layer with a sha256 digest in its manifest`);
   }
   return { digest, layerDigest: layer.digest };
 }
@@ -59,13 +60,13 @@ export async function pullLayer(session: RegistrySession, layerDigest: string, m
   const response = await registryGet(session, `/v2/${ref.repository}/blobs/${layerDigest}`, '*/*', `the layer ${layerDigest}`);
   const blob = await readBody(session, response, maxBytes, moduleTooLarge(source, maxBytes, 'is'), `the layer ${layerDigest}`);
   const got = `sha256:${sha256(blob)}`;
-  if (got !== layerDigest) throw new Error(`module ${source}: registry ${ref.registry} served layer bytes with digest ${got}, expected ${layerDigest}; refusing them`);
+  if (got !== layerDigest) throw new ModuleError('refused', `module ${source}: registry ${ref.registry} served layer bytes with digest ${got}, expected ${layerDigest}; refusing them`);
   return decompress(blob, source, true, maxBytes);
 }
 
 /** A registry body up to `maxBytes`; a connection that breaks midway names the registry. */
 async function readBody(session: RegistrySession, response: Response, maxBytes: number, tooLarge: Error, what: string): Promise<Uint8Array> {
   return readBounded(response, maxBytes, () => tooLarge).catch((error: unknown) => {
-    throw error === tooLarge ? tooLarge : new Error(`registry ${session.ref.registry} broke off ${what} of ${session.source}: ${reason(error)}`);
+    throw error === tooLarge ? tooLarge : new ModuleError('unreachable', `registry ${session.ref.registry} broke off ${what} of ${session.source}: ${reason(error)}`, { cause: error });
   });
 }

@@ -35,11 +35,11 @@ export async function registryGet(session: RegistrySession, path: string, accept
   const host = session.ref.registry;
   const status = `${response.status} ${response.statusText}`.trim();
   if (response.status === 401 || response.status === 403) {
-    throw new Error(`registry ${host} refused access to ${what} of ${session.source} (${status}): check the credentials for ${host} in ${session.dockerConfigDir}/config.json`);
+    throw new ModuleError('unauthorized', `registry ${host} refused access to ${what} of ${session.source} (${status}): check the credentials for ${host} in ${session.dockerConfigDir}/config.json`);
   }
-  if (response.status === 404) throw new Error(`module ${session.source} not found: registry ${host} answered 404 for ${what} (check the repository and tag)`);
-  if (response.status >= 500) throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}: the registry is failing, retry later`);
-  throw new Error(`registry ${host} answered ${status} for ${what} of ${session.source}`);
+  if (response.status === 404) throw new ModuleError('not-found', `module ${session.source} not found: registry ${host} answered 404 for ${what} (check the repository and tag)`);
+  if (response.status >= 500) throw new ModuleError('unreachable', `registry ${host} answered ${status} for ${what} of ${session.source}: the registry is failing, retry later`);
+  throw new ModuleError('invalid', `registry ${host} answered ${status} for ${what} of ${session.source}`);
 }
 
 /** One fetch (blob redirects to storage followed, Authorization kept to the registry's origin), turning connection failures into a message that names the registry and hints at `insecure`. */
@@ -50,7 +50,9 @@ async function send(session: RegistrySession, url: string, accept: string, what:
     return await fetchFollowing(url, { headers, signal: session.signal, what: `${what} of ${session.source}` });
   } catch (error) {
     const hint = session.base.startsWith('https') ? ' (if the registry serves plain http, set the insecure parameter)' : '';
-    throw new ModuleError('unreachable', `cannot reach registry ${session.ref.registry} for ${what} of ${session.source}: ${reason(error)}${hint}`, { cause: error });
+    throw new ModuleError(error instanceof ModuleError ? error.kind : 'unreachable', `cannot reach registry ${session.ref.registry} for ${what} of ${session.source}: ${reason(error)}${hint}`, {
+      cause: error,
+    });
   }
 }
 
@@ -64,11 +66,11 @@ async function answerChallenge(session: RegistrySession, header: string): Promis
   if (challenge.scheme === 'basic') {
     if (!session.base.startsWith('https:')) throw plainHttpRefused(session, session.base);
     const credentials = await registryCredentials(session.dockerConfigDir, host);
-    if (!credentials) throw new Error(`registry ${host} requires credentials for ${session.source}: add them for ${host} to ${session.dockerConfigDir}/config.json`);
+    if (!credentials) throw new ModuleError('unauthorized', `registry ${host} requires credentials for ${session.source}: add them for ${host} to ${session.dockerConfigDir}/config.json`);
     return basic(credentials);
   }
   if (challenge.scheme !== 'bearer' || !challenge.params.realm) {
-    throw new Error(`registry ${host} answered 401 with an unsupported challenge "${oneLine(header)}" for ${session.source}`);
+    throw new ModuleError('unauthorized', `registry ${host} answered 401 with an unsupported challenge "${oneLine(header)}" for ${session.source}`);
   }
   const realm = parseRealm(session, challenge.params.realm);
   const secure = realm.protocol === 'https:' && session.base.startsWith('https:');
@@ -80,15 +82,16 @@ async function answerChallenge(session: RegistrySession, header: string): Promis
 function parseRealm(session: RegistrySession, realm: string): URL {
   try {
     return new URL(realm);
-  } catch {
-    throw new Error(`registry ${session.ref.registry} answered 401 with a token realm that is not a URL for ${session.source}`);
+  } catch (error) {
+    throw new ModuleError('unauthorized', `registry ${session.ref.registry} answered 401 with a token realm that is not a URL for ${session.source}`, { cause: error });
   }
 }
 
 /** Why a pull that needs credentials fails over plain http: jetway will not send them there. */
-function plainHttpRefused(session: RegistrySession, where: string): Error {
+function plainHttpRefused(session: RegistrySession, where: string): ModuleError {
   const host = session.ref.registry;
-  return new Error(
+  return new ModuleError(
+    'refused',
     `registry ${host} asks for credentials for ${session.source}, and jetway never sends registry credentials over plain http (${where}): serve the registry and its token server over https and drop the insecure parameter, or make the repository anonymous`,
   );
 }
@@ -103,19 +106,26 @@ async function fetchToken(session: RegistrySession, url: URL, params: Record<str
   try {
     response = await fetchFollowing(url.href, { headers, signal: session.signal, what: `the token request of ${session.source}` });
   } catch (error) {
-    throw new ModuleError('unreachable', `cannot reach the token server ${url.origin} of registry ${host}: ${reason(error)}`, { cause: error });
+    throw new ModuleError(error instanceof ModuleError ? error.kind : 'unreachable', `cannot reach the token server ${url.origin} of registry ${host}: ${reason(error)}`, { cause: error });
   }
   if (!response.ok) {
     await response.body?.cancel();
     const plain = url.protocol !== 'https:' || !session.base.startsWith('https:');
     if (!credentials && plain && (response.status === 401 || response.status === 403)) throw plainHttpRefused(session, session.base.startsWith('https:') ? url.origin : session.base);
     const advice = credentials ? 'check the credentials' : 'add credentials';
-    throw new Error(`the token server of registry ${host} answered ${response.status} ${response.statusText} for ${session.source}: ${advice} for ${host} in ${session.dockerConfigDir}/config.json`);
+    throw new ModuleError(
+      'unauthorized',
+      `the token server of registry ${host} answered ${response.status} ${response.statusText} for ${session.source}: ${advice} for ${host} in ${session.dockerConfigDir}/config.json`,
+    );
   }
-  const text = await readBounded(response, maxTokenBytes, () => new Error(`the token server of registry ${host} answered more than ${maxTokenBytes} bytes for ${session.source}`));
+  const text = await readBounded(
+    response,
+    maxTokenBytes,
+    () => new ModuleError('unauthorized', `the token server of registry ${host} answered more than ${maxTokenBytes} bytes for ${session.source}`),
+  );
   const body = (parseJson(text) ?? {}) as { token?: unknown; access_token?: unknown };
   const token = typeof body.token === 'string' ? body.token : body.access_token;
-  if (typeof token !== 'string' || token === '') throw new Error(`the token server of registry ${host} returned no token for ${session.source}`);
+  if (typeof token !== 'string' || token === '') throw new ModuleError('unauthorized', `the token server of registry ${host} returned no token for ${session.source}`);
   return token;
 }
 

@@ -1,7 +1,7 @@
 // JETWAY_VERIFY_KEYS: modules must carry a yoke signature (internal/xcrypto VerifyModule) made by one of the admin's keys.
 
 import { constants, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { reason } from './errors.js';
+import { ModuleError, reason } from './errors.js';
 import { customName, readSections, readU32, type Section } from './sections.js';
 
 const signatureSection = 'yoke.schematics:signature';
@@ -46,10 +46,10 @@ export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet):
   try {
     sections = readSections(bytes);
   } catch (error) {
-    throw new Error(`module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`, { cause: error });
+    throw new ModuleError('invalid', `module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`, { cause: error });
   }
   const section = sections.find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
-  if (!section) throw new Error(`module ${source} is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)`);
+  if (!section) throw new ModuleError('refused', `module ${source} is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)`);
   const name = readU32(bytes, section.start);
   const payloadStart = name.next + name.value;
   const unsigned = new Uint8Array(bytes.length - (section.end - section.headerStart));
@@ -57,9 +57,9 @@ export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet):
   unsigned.set(bytes.subarray(section.end), section.headerStart);
   const payload = parsePayload(source, bytes.subarray(payloadStart, section.end));
   const key = keys.get(payload.fingerprint);
-  if (!key) throw new Error(`module ${source} is signed by key ${payload.fingerprint}, which is not among the JETWAY_VERIFY_KEYS keys`);
+  if (!key) throw new ModuleError('refused', `module ${source} is signed by key ${payload.fingerprint}, which is not among the JETWAY_VERIFY_KEYS keys`);
   if (!verifies(key, unsigned, payload.signature)) {
-    throw new Error(`module ${source} has an invalid signature for key ${payload.fingerprint}: the module was changed after signing`);
+    throw new ModuleError('refused', `module ${source} has an invalid signature for key ${payload.fingerprint}: the module was changed after signing`);
   }
 }
 
@@ -69,11 +69,11 @@ function parsePayload(source: string, data: Uint8Array): { fingerprint: string; 
   try {
     parsed = JSON.parse(new TextDecoder().decode(data));
   } catch (error) {
-    throw new Error(`module ${source} has a malformed signature section: ${reason(error)}`, { cause: error });
+    throw new ModuleError('invalid', `module ${source} has a malformed signature section: ${reason(error)}`, { cause: error });
   }
   const record = (parsed ?? {}) as { Fingerprint?: unknown; Signature?: unknown };
   if (typeof record.Fingerprint !== 'string' || typeof record.Signature !== 'string') {
-    throw new Error(`module ${source} has a malformed signature section: expected JSON {"Fingerprint": string, "Signature": base64}`);
+    throw new ModuleError('invalid', `module ${source} has a malformed signature section: expected JSON {"Fingerprint": string, "Signature": base64}`);
   }
   return { fingerprint: record.Fingerprint, signature: Buffer.from(record.Signature, 'base64') };
 }

@@ -1,17 +1,22 @@
 // Module failures carry a kind a caller can decide on, the one line a user reads, and the underlying cause.
 
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { checkBuildAllowed } from '../../src/module/build.js';
 import { compileFlight } from '../../src/module/compile.js';
+import { registryCredentials } from '../../src/module/docker-config.js';
 import { ModuleError, type ModuleFailure } from '../../src/module/errors.js';
 import { readRepoModule } from '../../src/module/file.js';
 import { decompress } from '../../src/module/gzip.js';
 import { fetchModule } from '../../src/module/http.js';
+import { loadModule } from '../../src/module/load.js';
+import { parseOciRef } from '../../src/module/oci-ref.js';
 import { gzip, tinyModule } from '../support/tiny-module.js';
 
 /** Asserts that `run` fails with a ModuleError of `kind` whose message matches `message`. */
@@ -81,4 +86,45 @@ test('bytes that are not a usable module are invalid', async () => {
   await failsWith(() => compileFlight(new TextEncoder().encode('not wasm'), undefined), 'invalid', /is not WebAssembly/);
   const broken = tinyModule('x').slice(0, 12);
   await failsWith(() => compileFlight(broken, undefined), 'invalid', /^the module does not compile: /);
+});
+
+test('what a check refuses is refused: the allow-list (also on a redirect), a path out of the repository, a checksum, a missing signature, a forbidden build', async () => {
+  const repo = await mkdtemp(join(tmpdir(), 'jetway-module-errors-'));
+  const server = createServer((_req, res) => {
+    res.statusCode = 302;
+    res.setHeader('location', '/elsewhere.wasm');
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await writeFile(join(repo, 'flight.wasm'), tinyModule('refused'));
+    await failsWith(() => loadModule('flight.wasm', { baseDir: repo, allow: ['oci://registry.example/*'] }), 'refused', /not in the allow-list \(JETWAY_MODULE_ALLOW\)/);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/flight.wasm`;
+    const redirected = await failsWith(
+      () => loadModule(url, { baseDir: repo, allow: [url] }),
+      'refused',
+      /^cannot download module .*: it redirects to .*elsewhere\.wasm, which is not in the allow-list/,
+    );
+    assert.ok(redirected.cause instanceof ModuleError, 'the refusal on the way is the cause');
+    await failsWith(() => readRepoModule('../outside.wasm', repo, repo, 1 << 20), 'refused', /escapes the repository/);
+    await failsWith(() => loadModule('flight.wasm', { baseDir: repo, checksum: 'ab'.repeat(32) }), 'refused', /\(checksum\)$/);
+    const key = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await failsWith(() => loadModule('flight.wasm', { baseDir: repo, verify: [key] }), 'refused', /is unsigned, but JETWAY_VERIFY_KEYS requires a signature/);
+    await failsWith(async () => checkBuildAllowed({ build: 'off', allow: [], verifyKeys: [] }), 'refused', /JETWAY_BUILD=off/);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(repo, { recursive: true, force: true });
+  }
+});
+
+test('a reference that names no module is invalid; registry credentials that cannot be read are unauthorized, with their cause', async () => {
+  await failsWith(async () => parseOciRef('oci://registry.example/Flights:v1'), 'invalid', /is not a valid OCI reference/);
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-module-errors-'));
+  try {
+    await writeFile(join(dir, 'config.json'), '{ not json');
+    const error = await failsWith(() => registryCredentials(dir, 'registry.example'), 'unauthorized', /config\.json is not valid JSON: .*\(fix or remove it\)$/);
+    assert.ok(error.cause instanceof SyntaxError);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

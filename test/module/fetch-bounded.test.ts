@@ -31,7 +31,7 @@ after(async () => {
 });
 
 test(`redirects stop after ${maxRedirects}, naming the last URL without its query`, async () => {
-  await assert.rejects(fetchFollowing(`${one.url}/loop`, { what: 'the download' }), new RegExp(`^Error: the download was redirected more than 10 times \\(last to ${one.url}/loop\\)`));
+  await assert.rejects(fetchFollowing(`${one.url}/loop`, { what: 'the download' }), new RegExp(`^ModuleError: the download was redirected more than 10 times \\(last to ${one.url}/loop\\)`));
 });
 
 test('every redirect target is checked before it is requested', async () => {

@@ -56,7 +56,7 @@ describe('http(s) sources', () => {
       assert.match(error.message, new RegExp(`^module ${server.url}/corrupt\\.wasm\\.gz is not valid gzip: [^\\n]+$`));
       return true;
     });
-    await assert.rejects(loadModule(`${server.url}/html`, { baseDir: dir }), /^Error: module http:\/\/.*\/html is not WebAssembly/);
+    await assert.rejects(loadModule(`${server.url}/html`, { baseDir: dir }), /^ModuleError: module http:\/\/.*\/html is not WebAssembly/);
   });
 
   it('names an unreachable host on one line', async () => {
