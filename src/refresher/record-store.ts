@@ -7,7 +7,7 @@ import type { KubeObject } from '../cluster/types.js';
 import { applicationPath, applicationRef } from './applications.js';
 import { recordProblem, type RunRecord } from './records.js';
 
-export const runRecordApiVersion = 'jetway.dev/v1alpha1';
+const runRecordApiVersion = 'jetway.dev/v1alpha1';
 /** The cluster-wide collection of RunRecords. */
 export const runRecordsPath = '/apis/jetway.dev/v1alpha1/runrecords';
 

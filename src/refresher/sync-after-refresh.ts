@@ -16,7 +16,7 @@ import { optInOf, syncAfterRefreshAnnotation } from './sync-opt-in.js';
 import { automatedSyncVerdict, type SyncWindow } from './sync-windows.js';
 
 /** The `initiatedBy.username` of jetway's operations: how jetway (and a user) tells them from Argo CD's and users'. */
-export const jetwayInitiator = 'jetway';
+const jetwayInitiator = 'jetway';
 const refreshAnnotation = 'argocd.argoproj.io/refresh';
 
 /** The parts of an Application the decision reads, as Argo CD stores them. */
@@ -84,7 +84,7 @@ function canonical(value: unknown): string {
 }
 
 /** "Kind/name" for messages. */
-export const resourceLabel = (r: SyncResource) => `${r.kind}/${r.name}`;
+const resourceLabel = (r: SyncResource) => `${r.kind}/${r.name}`;
 const completedPhase = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed' || phase === 'Error';
 
 /**
@@ -133,7 +133,7 @@ export function decide(app: StoredApplication, windows: SyncWindow[] | undefined
 }
 
 /** The operation for a `sync` decision: Argo CD's own shape, as its Sync API builds it for a partial sync. */
-export function syncOperation(app: StoredApplication, d: Extract<Decision, { kind: 'sync' }>, why: string): SyncOperation {
+function syncOperation(app: StoredApplication, d: Extract<Decision, { kind: 'sync' }>, why: string): SyncOperation {
   const policy = app.spec?.syncPolicy;
   return {
     sync: {

@@ -111,7 +111,7 @@ function zoneOffsetMs(timeZone: string | undefined, now: Date): number {
 }
 
 /** A window's name in messages: its kind, schedule and duration. */
-export function describeWindow(w: SyncWindow): string {
+function describeWindow(w: SyncWindow): string {
   return `${w.kind ?? '?'} window "${w.schedule ?? ''}" for ${w.duration ?? '?'}${w.timeZone ? ` (${w.timeZone})` : ''}`;
 }
 

@@ -85,7 +85,7 @@ const serveOnlySettings = new Set(settingsTable.filter((s) => s.readBy === 'serv
 const declined = (reason: string): GenerateAnswer => ({ status: generateDeclined, text: `${reason}\n` });
 
 /** Splits /proc/self/environ-style bytes (NUL-separated NAME=value) into a map; later entries win, as in getenv. */
-export function parseEnviron(body: Uint8Array): Map<string, string> {
+function parseEnviron(body: Uint8Array): Map<string, string> {
   const env = new Map<string, string>();
   for (const entry of Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8').split('\0')) {
     const eq = entry.indexOf('=');
@@ -128,7 +128,7 @@ function buildsFromSource(env: NodeJS.ProcessEnv, cwd: string): boolean {
 }
 
 // Why: the hot path of every manifest request once the service runs: one socket round trip from the plugin container.
-export async function answerGenerate(dir: string | null, environ: Uint8Array, deps: GenerateDeps): Promise<GenerateAnswer> {
+async function answerGenerate(dir: string | null, environ: Uint8Array, deps: GenerateDeps): Promise<GenerateAnswer> {
   const sourcesDir = readSetting(deps.ownEnv, 'sourcesDir');
   if (!sourcesDir) return declined('JETWAY_SOURCES_DIR is not set on jetway serve: generate runs in the plugin container');
   if (dir === null) return declined('the request names no source directory (?dir=)');

@@ -47,7 +47,7 @@ export function defaultWorkers(cpus = availableCpus()): number {
 }
 
 /** What the flights' memory budget leaves for the process itself: Node, the Kubernetes client, compiled modules. */
-export const processHeadroomMib = 256;
+const processHeadroomMib = 256;
 
 /** The container's memory limit in MiB (cgroup v2 `memory.max`), undefined when it has none (or is not cgroup v2). */
 export function containerMemoryMib(memoryMax = readCgroupFile('memory.max')): number | undefined {
