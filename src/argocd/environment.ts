@@ -1,4 +1,4 @@
-// What Argo CD's cmp-server hands `generate` (argocd-contract.md): the app, its destination, the user env and the parameters.
+// What Argo CD's cmp-server hands `generate` (../shared/argocd-contract.md): the app, its destination, the user env and the parameters.
 
 import { resolve } from 'node:path';
 import { splitAppName } from '../cluster/names.js';

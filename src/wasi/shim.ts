@@ -1,4 +1,4 @@
-// @bjorn3/browser_wasi_shim with its known pitfalls fixed (toolchain.md): no debug, UTF-8 argv sizes, fast stdout, sleeping poll_oneoff.
+// @bjorn3/browser_wasi_shim with its known pitfalls fixed (../shared/toolchain.md): no debug, UTF-8 argv sizes, fast stdout, sleeping poll_oneoff.
 
 import { ConsoleStdout, File, OpenFile, WASI } from '@bjorn3/browser_wasi_shim';
 

@@ -1,4 +1,4 @@
-// jetway generate through the imitation of Argo CD's cmp-server (argocd-contract.md): what Argo CD would apply.
+// jetway generate through the imitation of Argo CD's cmp-server (../shared/argocd-contract.md): what Argo CD would apply.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

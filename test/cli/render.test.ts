@@ -1,6 +1,6 @@
 // `jetway render` end to end as a subprocess: the examples against successive offline cluster states and against
 // the fake API server, and every bad argument ending in one clear stderr line, a non-zero exit and empty stdout.
-// (yoke-compat.md "The access policy for lookups": objects are readable when owned through the
+// (../shared/yoke-compat.md "The access policy for lookups": objects are readable when owned through the
 // instance.atc.yoke.cd annotations, or through a resource matcher.)
 
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The access policy for lookups (yoke-compat.md "The access policy for lookups" and "The host module"),
+// The access policy for lookups (../shared/yoke-compat.md "The access policy for lookups" and "The host module"),
 // host answers checked state by state against the fake API server through the real client.
 
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// yoke's own test flights (yoke-compat.md, "yoke's own test flights"), run through the real client
+// yoke's own test flights (../shared/yoke-compat.md, "yoke's own test flights"), run through the real client
 // (KubeCluster over a kubeconfig) against the fake API server, with yoke's messages.
 
 import assert from 'node:assert/strict';
@@ -72,7 +72,7 @@ function secret(name: string, password: string, owner?: { release: string; names
   };
 }
 
-// --- echo: yoke-compat.md "The module" (argv, env) and the echo case ---
+// --- echo: ../shared/yoke-compat.md "The module" (argv, env) and the echo case ---
 
 test('echo: args without argv[0], exactly the user env plus the four yoke variables, stdin as given', async () => {
   const out = await run('echo', { release: 'foo', namespace: 'bar', args: ['a', 'r', 'g'], env: { FOO: 'BAR' }, input: text('banana hamock') });
@@ -100,7 +100,7 @@ test('echo: non-ASCII arguments, env and input arrive intact (UTF-8 byte lengths
   assert.equal(printed.input, 'naïve ☃');
 });
 
-// --- base: the lookup policy (yoke-compat.md "The access policy for lookups") ---
+// --- base: the lookup policy (../shared/yoke-compat.md "The access policy for lookups") ---
 
 test("base: without cluster access the flight fails with yoke's not-granted message", async () => {
   const error = await flightFailure(render('base', { cluster: undefined }));
@@ -153,7 +153,7 @@ test('restmapping: a cluster-scoped kind reports namespaced "false"', async () =
   assert.deepEqual(emitted['data'], { resource: 'clusterroles', namespaced: 'false' });
 });
 
-// --- memory: yoke-compat.md "maxMemoryMib caps linear memory" ---
+// --- memory: ../shared/yoke-compat.md "maxMemoryMib caps linear memory" ---
 
 test('memory: 2 MiB under maxMemoryMib 10 succeeds', async () => {
   const out = await run('memory', { args: ['-mb', '2'], maxMemoryMib: 10 });
@@ -166,7 +166,7 @@ test('memory: 10 MiB under maxMemoryMib 10 fails as out of memory', async () => 
   assert.match(error.message, /out of memory under maxMemoryMib 10/);
 });
 
-// --- halt: yoke-compat.md "Default execution timeout" ---
+// --- halt: ../shared/yoke-compat.md "Default execution timeout" ---
 
 test('halt: a 10 ms timeout stops a flight that never ends, naming the timeout', async () => {
   const started = Date.now();

@@ -1,5 +1,5 @@
 // Issue 14 end to end: a hub Argo CD (the imitation, a real `jetway serve`, the cmp-server imitation running plugin.yaml's
-// command) and a remote cluster with its own CA and tokens, registered by a cluster Secret (argocd-contract.md). An
+// command) and a remote cluster with its own CA and tokens, registered by a cluster Secret (../shared/argocd-contract.md). An
 // Application destined to the remote runs the seed pipeline (examples/pipeline) to completion: its lookups and watches
 // hit the remote, never the hub (requests counted), and jetway's hard refreshes patch the Application on the hub; the
 // same with the destination given by name and the Secret's token rotated mid-pipeline; an in-cluster app beside it runs

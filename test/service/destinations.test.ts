@@ -1,7 +1,7 @@
 // Issue 14, generate side: lookups read the Application's destination cluster, resolved by `jetway serve` (the only
 // holder of credentials) from Argo CD's cluster Secrets, under the app's AppProject. Two fake API servers (hub and remote,
 // distinct CAs and tokens), the real plugin.yaml in the cmp-server imitation, a real `jetway serve`
-// (argocd-contract.md: cluster Secrets, spec.destination by server or name, AppProject destinations).
+// (../shared/argocd-contract.md: cluster Secrets, spec.destination by server or name, AppProject destinations).
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// A flight's stdout into stages (yoke-compat.md "stdout: what a flight may write"): yoke's ParseStages, plus
+// A flight's stdout into stages (../shared/yoke-compat.md "stdout: what a flight may write"): yoke's ParseStages, plus
 // jetway's harmless supersets (null elements dropped) and Lists flattened as Argo CD does.
 
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // Tenant attacks through `refs` (issue 11 item 1): an Application author names Secrets in `refs` and places their values
 // in the module URL. A ref reads only in the app's destination namespace, or where the admin's JETWAY_LOOKUP_CEILING
-// admits it, and its value never shows in what jetway writes (argocd-contract.md: stderr becomes the ComparisonError).
+// admits it, and its value never shows in what jetway writes (../shared/argocd-contract.md: stderr becomes the ComparisonError).
 
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';

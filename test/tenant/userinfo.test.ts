@@ -1,6 +1,6 @@
 // A token an Application author writes into the module URL's userinfo (https://user:token@host/flight.wasm, which
 // yoke's Go client sends as Basic credentials): jetway sends it the same way, only to that origin, and no error path
-// quotes it (argocd-contract.md: stderr becomes the ComparisonError, which every viewer of the app and its Events sees).
+// quotes it (../shared/argocd-contract.md: stderr becomes the ComparisonError, which every viewer of the app and its Events sees).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -1,5 +1,5 @@
 // Two fake API servers for multi-cluster tests: a hub (where Argo CD runs, with its namespace) and a remote with a CA and
-// tokens of its own, plus the Argo CD cluster Secret that registers the remote on the hub (argocd-contract.md; Argo CD's
+// tokens of its own, plus the Argo CD cluster Secret that registers the remote on the hub (../shared/argocd-contract.md; Argo CD's
 // declarative set-up: a Secret labelled argocd.argoproj.io/secret-type=cluster with name, server and config).
 
 import type { KubeObject } from '../../../src/cluster/types.js';

@@ -1,5 +1,5 @@
 // The imitation's application controller deploys an Application's resources to its destination cluster, as Argo CD
-// v3.5.1 does (argocd-contract.md; util/argo/argo.go GetDestinationCluster): the in-cluster server, or the cluster
+// v3.5.1 does (../shared/argocd-contract.md; util/argo/argo.go GetDestinationCluster): the in-cluster server, or the cluster
 // Secret naming the destination by `server` or `name`, reached with the Secret's token. Manifests come from a stub
 // repo-server here; the end-to-end scenarios run the real plugin.
 
