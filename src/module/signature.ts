@@ -23,13 +23,13 @@ export function parseKeys(pems: readonly string[]): KeySet {
     if (!supported.has(key.asymmetricKeyType ?? '')) {
       throw new Error(`verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_VERIFY_KEYS)`);
     }
-    keys.set(fingerprint(key), key);
+    keys.set(keyFingerprint(key), key);
   });
   return keys;
 }
 
 /** yoke's PublicFingerprint: sha256 hex of the BIT STRING bytes inside the DER SubjectPublicKeyInfo. */
-export function fingerprint(key: KeyObject): string {
+export function keyFingerprint(key: KeyObject): string {
   const spki = key.export({ type: 'spki', format: 'der' });
   const outer = readTlv(spki, 0);
   const algorithm = readTlv(spki, outer.start);

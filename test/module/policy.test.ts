@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { isAllowed } from '../../src/module/allow-list.js';
 import { checksumFromRef } from '../../src/module/checksum.js';
 import { loadModule } from '../../src/module/load.js';
-import { fingerprint } from '../../src/module/signature.js';
+import { keyFingerprint } from '../../src/module/signature.js';
 import { signModule } from '../support/sign.js';
 import { gzip, tinyModule } from '../support/tiny-module.js';
 
@@ -121,7 +121,7 @@ describe('signatures', () => {
 
   it('computes the fingerprint as sha256 of the SubjectPublicKeyInfo key bits', () => {
     const raw = ed.publicKey.export({ format: 'jwk' }).x!;
-    assert.equal(fingerprint(ed.publicKey), createHash('sha256').update(Buffer.from(raw, 'base64url')).digest('hex'));
+    assert.equal(keyFingerprint(ed.publicKey), createHash('sha256').update(Buffer.from(raw, 'base64url')).digest('hex'));
   });
 
   it('accepts Ed25519, ECDSA and RSA-PSS signatures by a listed key', async () => {
@@ -137,10 +137,10 @@ describe('signatures', () => {
       message: 'module unsigned.wasm is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)',
     });
     await assert.rejects(loadModule('tampered.wasm', { baseDir: dir, verify: [pem(ed.publicKey)] }), {
-      message: `module tampered.wasm has an invalid signature for key ${fingerprint(ed.publicKey)}: the module was changed after signing`,
+      message: `module tampered.wasm has an invalid signature for key ${keyFingerprint(ed.publicKey)}: the module was changed after signing`,
     });
     await assert.rejects(loadModule('ed.wasm.gz', { baseDir: dir, verify: [pem(other.publicKey)] }), {
-      message: `module ed.wasm.gz is signed by key ${fingerprint(ed.publicKey)}, which is not among the JETWAY_VERIFY_KEYS keys`,
+      message: `module ed.wasm.gz is signed by key ${keyFingerprint(ed.publicKey)}, which is not among the JETWAY_VERIFY_KEYS keys`,
     });
   });
 

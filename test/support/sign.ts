@@ -1,7 +1,7 @@
 // Signs a module the way `yoke sign` does (internal/xcrypto SignModule), so tests can prove jetway verifies yoke signatures.
 
 import { constants, createHash, sign, type KeyObject } from 'node:crypto';
-import { fingerprint } from '../../src/module/signature.js';
+import { keyFingerprint } from '../../src/module/signature.js';
 import { writeU32 } from '../../src/module/sections.js';
 
 /** Appends a `yoke.schematics:signature` custom section: JSON {Fingerprint, Signature(base64)} over sha256 of `wasm`. */
@@ -12,7 +12,7 @@ export function signModule(wasm: Uint8Array, privateKey: KeyObject, publicKey: K
   else if (privateKey.asymmetricKeyType === 'rsa') {
     signature = sign('sha256', wasm, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN });
   } else signature = sign('sha256', wasm, privateKey);
-  const payload = Buffer.from(JSON.stringify({ Fingerprint: fingerprint(publicKey), Signature: signature.toString('base64') }));
+  const payload = Buffer.from(JSON.stringify({ Fingerprint: keyFingerprint(publicKey), Signature: signature.toString('base64') }));
   return appendCustomSection(wasm, 'yoke.schematics:signature', payload);
 }
 
