@@ -54,7 +54,7 @@ async function moduleOf(
   }
   const reach = { namespace: env.destinationNamespace, ceiling: admin.lookupCeiling };
   redactions.addUserinfo(params.wasm!);
-  const ref = await expandModuleUrl(params.wasm!, params.refs, cluster, reach, redactions);
+  const ref = await expandModuleUrl(params.wasm!, params.secretRefs, cluster, reach, redactions);
   return load(ref, {
     baseDir: cwd,
     repoRoot: env.repoRoot,

@@ -19,7 +19,7 @@ export interface PluginParameters {
   input: { text: string } | { paths: Record<string, string> } | undefined;
   inputFiles: string[];
   args: string[];
-  refs: ReadonlyMap<string, SecretRef>;
+  secretRefs: ReadonlyMap<string, SecretRef>;
   clusterAccess: boolean;
   resourceMatchers: string[];
   maxMemoryMib: number | undefined;
@@ -116,7 +116,7 @@ export function parsePluginParameters(params: readonly CmpParameter[] | null | u
     input: inputParam === undefined ? undefined : inputParam.map !== undefined ? { paths: inputParam.map } : inputParam.string ? { text: inputParam.string } : undefined,
     inputFiles: p.get('inputFiles')?.array ?? [],
     args: p.get('args')?.array ?? [],
-    refs: parseRefs(p.get('refs')?.map),
+    secretRefs: parseRefs(p.get('refs')?.map),
     clusterAccess: parseBoolean('clusterAccess', str('clusterAccess')),
     resourceMatchers: parseMatchers('resourceMatchers', p.get('resourceMatchers')?.array ?? []),
     maxMemoryMib: parseMaxMemoryMib('maxMemoryMib', str('maxMemoryMib')),

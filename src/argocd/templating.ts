@@ -28,12 +28,12 @@ function checkReach(name: string, ref: SecretRef, namespace: string, reach: RefR
 }
 
 /** Fills `{{ .name }}` placeholders; a placeholder without a ref is an error (Go's missingkey=error). Every value read is registered in `redactions`. */
-export async function expandModuleUrl(url: string, refs: ReadonlyMap<string, SecretRef>, cluster: () => Promise<Cluster>, reach: RefReach, redactions: Redactions): Promise<string> {
+export async function expandModuleUrl(url: string, secretRefs: ReadonlyMap<string, SecretRef>, cluster: () => Promise<Cluster>, reach: RefReach, redactions: Redactions): Promise<string> {
   if (!/^https?:\/\//.test(url) || !url.includes('{{')) return url;
   const names = [...url.matchAll(/\{\{\s*\.(\w+)\s*\}\}/g)].map((m) => m[1]!);
   const values = new Map<string, string>();
   for (const name of new Set(names)) {
-    const ref = refs.get(name);
+    const ref = secretRefs.get(name);
     if (!ref) throw new Error(`the wasm URL uses {{ .${name} }} but refs has no entry ${name}`);
     const namespace = ref.namespace || reach.namespace;
     checkReach(name, ref, namespace, reach);

@@ -12,7 +12,7 @@ test('a refs entry may be written as YAML or JSON, namespace optional', () => {
     { name: 'refs', map: { token: '{secret: flight-source, key: token}', other: '{"secret":"s","key":"k","namespace":"ns"}' } },
   ]);
   assert.deepEqual(
-    params.refs,
+    params.secretRefs,
     new Map([
       ['token', { secret: 'flight-source', key: 'token', namespace: '' }],
       ['other', { secret: 's', key: 'k', namespace: 'ns' }],
