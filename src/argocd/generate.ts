@@ -52,7 +52,7 @@ async function moduleOf(
     const { bytes } = await buildFromSource(cwd, { go: admin.go, cacheDir: admin.cacheDir, cacheMaxBytes: admin.cacheMaxBytes, repoRoot: env.repoRoot, ...scope, env: processEnv });
     return { bytes, digest: sha256(bytes) };
   }
-  const reach = { namespace: env.destinationNamespace, ceiling: admin.lookupCeiling };
+  const reach = { namespace: env.destinationNamespace, lookupCeiling: admin.lookupCeiling };
   redactions.addUserinfo(params.wasm!);
   const ref = await expandModuleUrl(params.wasm!, params.secretRefs, cluster, reach, redactions);
   return load(ref, {
@@ -105,7 +105,7 @@ export async function generate(
     workerHeapMib: admin.workerHeapMib,
     clusterAccess: params.clusterAccess,
     resourceMatchers: params.resourceMatchers,
-    ceiling: admin.lookupCeiling,
+    lookupCeiling: admin.lookupCeiling,
   };
   const result = await renderFlight(module, spec, runner ?? localRunner(cluster), admin.maxRenderedBytes).catch((error: unknown) => {
     throw error instanceof FlightError && error.kind === 'timeout' && limits.timeoutClamped ? FlightError.ceilingTimeout(limits.timeoutMs, error) : error;

@@ -12,14 +12,14 @@ const secretMapping = { Group: '', Version: 'v1', Kind: 'Secret', Resource: 'sec
 /** Where refs may read: the destination namespace, and what the admin ceiling (JETWAY_LOOKUP_CEILING) admits elsewhere. */
 export interface RefReach {
   namespace: string;
-  ceiling: readonly string[] | undefined;
+  lookupCeiling: readonly string[] | undefined;
 }
 
 /** Refuses a ref outside the app's reach before anything is read. */
 function checkReach(name: string, ref: SecretRef, namespace: string, reach: RefReach): void {
   if (namespace === reach.namespace) return;
   const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name: ref.secret } };
-  if (reach.ceiling?.some((matcher) => matchesObject(matcher, secret))) return;
+  if (reach.lookupCeiling?.some((matcher) => matchesObject(matcher, secret))) return;
   throw new ParameterError(
     `refs.${name}`,
     `${namespace}/${ref.secret}`,

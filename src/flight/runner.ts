@@ -23,7 +23,7 @@ export interface RunSpec extends FlightSettings {
   clusterAccess: boolean;
   resourceMatchers: readonly string[];
   /** An admin ceiling on what matchers may open. */
-  ceiling?: readonly string[] | undefined;
+  lookupCeiling?: readonly string[] | undefined;
 }
 
 export interface RunOutcome {
@@ -69,7 +69,7 @@ export async function runCompiled(
     release: spec.release,
     namespace: spec.namespace,
     matchers: spec.resourceMatchers,
-    ceiling: spec.ceiling,
+    lookupCeiling: spec.lookupCeiling,
     project,
   });
   const output = await runFlight(

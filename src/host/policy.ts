@@ -17,7 +17,7 @@ export interface AccessOptions {
   /** The app's matchers. */
   matchers: readonly string[];
   /** An admin ceiling: when set, a non-owned object must match one of these as well. */
-  ceiling?: readonly string[] | undefined;
+  lookupCeiling?: readonly string[] | undefined;
   /** The app's AppProject scope (when JETWAY_PROJECT_SCOPE is on): when set, a non-owned object must also be where the project deploys. */
   project?: ProjectScope | undefined;
 }
@@ -89,7 +89,7 @@ export function createAccessHost(options: AccessOptions): AccessHost {
   // The admin ceiling narrows what matchers can open; owned objects stay readable.
   function admitted(object: KubeObject): boolean {
     if (!options.matchers.some((m) => matchesObject(m, object))) return false;
-    return options.ceiling === undefined || options.ceiling.some((m) => matchesObject(m, object));
+    return options.lookupCeiling === undefined || options.lookupCeiling.some((m) => matchesObject(m, object));
   }
 
   // An absent object is recorded (and so watched, and named in Events) only where the app could read it without an

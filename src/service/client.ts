@@ -57,7 +57,7 @@ function encode(module: ModuleBytes, spec: RunSpec): string {
     maxMemoryMib: spec.maxMemoryMib ?? null,
     clusterAccess: spec.clusterAccess,
     resourceMatchers: [...spec.resourceMatchers],
-    ceiling: spec.ceiling ? [...spec.ceiling] : null,
+    lookupCeiling: spec.lookupCeiling ? [...spec.lookupCeiling] : null,
   };
   return JSON.stringify(body);
 }

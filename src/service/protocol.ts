@@ -16,7 +16,7 @@ export interface RunRequestBody {
   maxMemoryMib: number | null;
   clusterAccess: boolean;
   resourceMatchers: string[];
-  ceiling: string[] | null;
+  lookupCeiling: string[] | null;
 }
 
 /** `destination`: the server URL of the cluster the service resolved the run's lookups to (RunRecord.destination), ok or not. */

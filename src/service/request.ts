@@ -18,7 +18,8 @@ export function specOf(raw: unknown): RunSpec & { digest: string } {
   if (typeof r.digest !== 'string' || !/^[0-9a-f]{64}$/.test(r.digest)) throw new BadRequest('digest must be a sha256 hex string');
   if (typeof r.release !== 'string' || typeof r.namespace !== 'string' || typeof r.input !== 'string') throw new BadRequest('release, namespace and input must be strings');
   if (r.release === '') throw new BadRequest('release must not be empty');
-  if (!strings(r.args) || !strings(r.resourceMatchers) || (r.ceiling !== null && !strings(r.ceiling))) throw new BadRequest('args, resourceMatchers and ceiling must be string lists');
+  if (!strings(r.args) || !strings(r.resourceMatchers) || (r.lookupCeiling !== null && !strings(r.lookupCeiling)))
+    throw new BadRequest('args, resourceMatchers and lookupCeiling must be string lists');
   if (typeof r.env !== 'object' || r.env === null || Array.isArray(r.env) || !Object.values(r.env).every((v) => typeof v === 'string')) throw new BadRequest('env must map strings to strings');
   if (!positiveOrNull(r.timeoutMs)) throw new BadRequest('timeoutMs must be a positive whole number of milliseconds or null');
   if (!wholeOrNull(r.maxMemoryMib, 1, 4096)) throw new BadRequest('maxMemoryMib must be a whole number from 1 to 4096 or null');
@@ -34,6 +35,6 @@ export function specOf(raw: unknown): RunSpec & { digest: string } {
     maxMemoryMib: r.maxMemoryMib ?? undefined,
     clusterAccess: r.clusterAccess,
     resourceMatchers: r.resourceMatchers,
-    ceiling: r.ceiling ?? undefined,
+    lookupCeiling: r.lookupCeiling ?? undefined,
   };
 }

@@ -28,7 +28,7 @@ const ref = (secret: string, key: string, namespace = '') => ({ secret, key, nam
 test('a ref in the destination namespace fills the URL, and its value is registered for redaction', async () => {
   const cluster = secrets({ 'team-a/src': { token: 'Tok/en?x' } });
   const redactions = new Redactions();
-  const url = await expandModuleUrl('https://h.example/{{ .t }}/f.wasm', new Map([['t', ref('src', 'token')]]), async () => cluster, { namespace: 'team-a', ceiling: undefined }, redactions);
+  const url = await expandModuleUrl('https://h.example/{{ .t }}/f.wasm', new Map([['t', ref('src', 'token')]]), async () => cluster, { namespace: 'team-a', lookupCeiling: undefined }, redactions);
   assert.equal(url, 'https://h.example/Tok/en?x/f.wasm');
   assert.deepEqual(cluster.reads, ['team-a/src']);
   const placeholder = '{{ .t }}';
@@ -45,21 +45,21 @@ test("a ref value as a URL object serializes it in a path or query (WHATWG encod
 test("a ref to another namespace's Secret is refused before any read, unless the admin ceiling admits that Secret", async () => {
   const cluster = secrets({ 'shared/creds': { token: 'v' } });
   const refs = new Map([['t', ref('creds', 'token', 'shared')]]);
-  for (const ceiling of [undefined, ['shared/ConfigMap'], ['shared/Secret:other'], ['team-a/Secret']]) {
+  for (const lookupCeiling of [undefined, ['shared/ConfigMap'], ['shared/Secret:other'], ['team-a/Secret']]) {
     await assert.rejects(
-      expandModuleUrl('https://h/{{ .t }}', refs, async () => cluster, { namespace: 'team-a', ceiling }, new Redactions()),
+      expandModuleUrl('https://h/{{ .t }}', refs, async () => cluster, { namespace: 'team-a', lookupCeiling }, new Redactions()),
       /parameter refs\.t: got "shared\/creds", expected a Secret in the destination namespace team-a/,
     );
   }
   assert.deepEqual(cluster.reads, []);
-  for (const ceiling of [['shared/Secret:creds'], ['shared/Secret'], ['Secret']]) {
-    assert.equal(await expandModuleUrl('https://h/{{ .t }}', refs, async () => cluster, { namespace: 'team-a', ceiling }, new Redactions()), 'https://h/v');
+  for (const lookupCeiling of [['shared/Secret:creds'], ['shared/Secret'], ['Secret']]) {
+    assert.equal(await expandModuleUrl('https://h/{{ .t }}', refs, async () => cluster, { namespace: 'team-a', lookupCeiling }, new Redactions()), 'https://h/v');
   }
 });
 
 test('a placeholder without a ref, and a key the Secret lacks, are errors naming them', async () => {
   const cluster = secrets({ 'team-a/src': { token: 'v' } });
-  const reach = { namespace: 'team-a', ceiling: undefined };
+  const reach = { namespace: 'team-a', lookupCeiling: undefined };
   await assert.rejects(
     expandModuleUrl('https://h/{{ .missing }}', new Map(), async () => cluster, reach, new Redactions()),
     /refs has no entry missing/,

@@ -292,14 +292,14 @@ test('a name or namespace that is not one path segment is refused as Error witho
 });
 
 test('the admin ceiling narrows matchers but never owned objects', async () => {
-  const access = host({ matchers: ['ConfigMap'], ceiling: ['default/ConfigMap:shared'] });
+  const access = host({ matchers: ['ConfigMap'], lookupCeiling: ['default/ConfigMap:shared'] });
   object(await lookup(access, 'shared', 'default'));
   const foreign = await lookup(access, 'foreign', 'team');
   assert.equal(foreign.state, State.Forbidden);
   assert.match(foreign.body, outside);
   object(await lookup(access, 'mine', 'team'));
   // the ceiling opens nothing by itself
-  const noMatcher = await lookup(host({ ceiling: ['*'] }), 'shared', 'default');
+  const noMatcher = await lookup(host({ lookupCeiling: ['*'] }), 'shared', 'default');
   assert.equal(noMatcher.state, State.Forbidden);
 });
 

@@ -17,7 +17,7 @@ const valid: RunRequestBody = {
   maxMemoryMib: null,
   clusterAccess: false,
   resourceMatchers: [],
-  ceiling: null,
+  lookupCeiling: null,
 };
 
 test('a valid request becomes the run spec, input decoded and nulls as undefined', () => {
@@ -26,7 +26,7 @@ test('a valid request becomes the run spec, input decoded and nulls as undefined
   assert.equal(spec.digest, valid.digest);
   assert.equal(spec.timeoutMs, 10_000);
   assert.equal(spec.maxMemoryMib, undefined);
-  assert.equal(spec.ceiling, undefined);
+  assert.equal(spec.lookupCeiling, undefined);
 });
 
 const refusals: Array<[string, unknown, RegExp]> = [
@@ -34,7 +34,7 @@ const refusals: Array<[string, unknown, RegExp]> = [
   ['a digest that is not sha256 hex', { ...valid, digest: '../etc' }, /digest must be a sha256 hex string/],
   ['an empty release', { ...valid, release: '' }, /release must not be empty/],
   ['a release that is not a string', { ...valid, release: 7 }, /release, namespace and input must be strings/],
-  ['args holding a number', { ...valid, args: [1] }, /args, resourceMatchers and ceiling must be string lists/],
+  ['args holding a number', { ...valid, args: [1] }, /args, resourceMatchers and lookupCeiling must be string lists/],
   ['env holding an object', { ...valid, env: { K: {} } }, /env must map strings to strings/],
   ['env as a list', { ...valid, env: ['K=v'] }, /env must map strings to strings/],
   ['a timeout of zero', { ...valid, timeoutMs: 0 }, /timeoutMs must be a positive/],

@@ -77,7 +77,7 @@ function rawRun(socket: string, module: ModuleBytes, release: string): http.Clie
     maxMemoryMib: null,
     clusterAccess: true,
     resourceMatchers: [],
-    ceiling: null,
+    lookupCeiling: null,
   };
   const req = http.request({ socketPath: socket, method: 'POST', path: '/v1/run', headers: { 'Content-Type': 'application/json' } });
   req.on('error', () => undefined);

@@ -60,7 +60,7 @@ test('a flight looking up 2,000 absent Secrets across other namespaces opens no 
 test('a flight watching an absent Secret outside the admin ceiling gets no refresh and no Event naming it when it appears', async () => {
   api.put(application('argocd', 'prober'));
   // the app's own matcher asks for kube-system; the admin's ceiling only grants team-b
-  const options = { matchers: ['kube-system/Secret', 'team-b/ConfigMap'], ceiling: ['team-b/ConfigMap'] };
+  const options = { matchers: ['kube-system/Secret', 'team-b/ConfigMap'], lookupCeiling: ['team-b/ConfigMap'] };
   const refs = await lookupsOf(
     [
       { kind: 'Secret', apiVersion: 'v1', namespace: 'kube-system', name: 'cloud-admin' },
