@@ -5,7 +5,7 @@ import { failureFor } from '../cluster/http.js';
 import { objectPath } from '../cluster/paths.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../cluster/backoff.js';
 import type { Clock, Timer } from './clock.js';
 import type { ClusterClients, ClusterId } from './clusters.js';
 import type { Log } from './log.js';

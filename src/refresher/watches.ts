@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { failureFor } from '../cluster/http.js';
 import { collectionPath } from '../cluster/paths.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '../cluster/backoff.js';
 import type { Clock } from './clock.js';
 import type { ClusterClients, ClusterId } from './clusters.js';
 import type { Log } from './log.js';
