@@ -9,10 +9,10 @@ import type { Cluster, KubeObject } from '../cluster/types.js';
 import { localRunner, renderFlight } from '../flight/runner.js';
 import { loadModule } from '../module/load.js';
 import { defaultTimeout, parseMatchers, parseMaxMemoryMib, parseName, parseTimeout, ParameterError } from '../params/flight-params.js';
-import { dashboardHealth, describeHealth } from '../stages/flight-status.js';
-import { toManifests } from '../stages/manifests.js';
-import { formatManifests, type OutputFormat } from '../stages/format.js';
 import { readSetting } from '../settings/settings.js';
+import { dashboardHealth, describeHealth } from '../stages/flight-status.js';
+import { formatManifests, type OutputFormat } from '../stages/format.js';
+import { toManifests } from '../stages/manifests.js';
 import { reportFailure } from './fail.js';
 
 interface RenderFlags {

@@ -1,11 +1,11 @@
 // Decides whether a watched object really changed against what each app's flight saw: by fingerprint, never by content.
 
+import { Backoff } from '../cluster/backoff.js';
 import { fingerprint } from '../cluster/fingerprint.js';
 import { failureFor } from '../cluster/http.js';
 import { objectPath } from '../cluster/paths.js';
 import type { KubeObject } from '../cluster/types.js';
 import type { LookupRef } from '../host/refs.js';
-import { Backoff } from '../cluster/backoff.js';
 import type { Clock, Timer } from './clock.js';
 import type { ClusterClients, ClusterId } from './clusters.js';
 import type { Log } from './log.js';

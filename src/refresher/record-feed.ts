@@ -1,7 +1,7 @@
 // The leader's view of every replica's run records: list the RunRecords, then follow them with a watch (re-list on 410).
 
-import { failureFor, type KubeHttp } from '../cluster/http.js';
 import { Backoff, type BackoffOptions } from '../cluster/backoff.js';
+import { failureFor, type KubeHttp } from '../cluster/http.js';
 import type { Clock } from './clock.js';
 import type { Log } from './log.js';
 import { recordOf, runRecordsPath } from './record-store.js';

@@ -1,9 +1,9 @@
 // The refresher: run records in, watch-driven hard refreshes and Events on the Application out. `jetway serve` owns one.
 
 import { hostname } from 'node:os';
+import type { BackoffOptions } from '../cluster/backoff.js';
 import type { KubeHttp } from '../cluster/http.js';
 import { applicationFacts, applicationRef, hardRefresh, refreshRequestState, type ApplicationFacts, type ApplicationRef } from './applications.js';
-import type { BackoffOptions } from '../cluster/backoff.js';
 import { ChangeDetector, type Change } from './changes.js';
 import { realClock, type Clock } from './clock.js';
 import { clusterOf, inClusterOnly, type ClusterClients, type ClusterId } from './clusters.js';

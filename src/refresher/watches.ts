@@ -1,9 +1,9 @@
 // Metadata-only watches per (cluster, group, version, resource, namespace), shared by every app that looked something up there.
 
 import type { IncomingMessage } from 'node:http';
+import { Backoff, type BackoffOptions } from '../cluster/backoff.js';
 import { failureFor } from '../cluster/http.js';
 import { collectionPath } from '../cluster/paths.js';
-import { Backoff, type BackoffOptions } from '../cluster/backoff.js';
 import type { Clock } from './clock.js';
 import type { ClusterClients, ClusterId } from './clusters.js';
 import type { Log } from './log.js';

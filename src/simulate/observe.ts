@@ -1,10 +1,10 @@
 // One run of the flight in a simulation: the same pipeline as render and generate (run under the access
 // policy, parse the stages, shape them into manifests), against the simulated cluster.
 
-import { dashboardHealth } from '../stages/flight-status.js';
-import { toManifests, type ManifestOptions } from '../stages/manifests.js';
 import type { Cluster } from '../cluster/types.js';
 import { renderFlight, runCompiled, type ModuleBytes, type RunSpec } from '../flight/runner.js';
+import { dashboardHealth } from '../stages/flight-status.js';
+import { toManifests, type ManifestOptions } from '../stages/manifests.js';
 import type { Observation } from './loop.js';
 
 /** Why: a simulation runs the flight many times, so it compiles once and hands renderFlight a runner bound to this step's cluster. */

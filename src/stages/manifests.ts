@@ -3,10 +3,10 @@
 
 import yaml from 'js-yaml';
 import type { KubeObject } from '../cluster/types.js';
-import { flightSignal, type FlightSignal } from './signal.js';
 import { namespaceAnnotation, releaseAnnotation } from '../host/ownership.js';
-import type { Stage } from './parse.js';
 import { flightStatusObject } from './flight-status.js';
+import type { Stage } from './parse.js';
+import { flightSignal, type FlightSignal } from './signal.js';
 
 export const syncWaveAnnotation = 'argocd.argoproj.io/sync-wave';
 const managedByLabel = 'app.kubernetes.io/managed-by';
