@@ -128,10 +128,6 @@ export class WorkerPool<W extends PoolWorker> {
     for (let i = 0; i < options.size; i++) this.workers.push(options.spawn());
   }
 
-  get capacity(): number {
-    return this.options.size;
-  }
-
   stats(): PoolStats {
     return { idle: this.idle().length, preparing: this.preparing.size, running: this.running.size, waiting: this.waiting() };
   }
@@ -256,7 +252,7 @@ export class WorkerPool<W extends PoolWorker> {
   /** The limits a waiting run met, as the admin sets them. */
   private limits(): string {
     const memory = this.memoryBudgetMib === undefined ? '' : `, JETWAY_SERVE_MEMORY_MIB ${this.memoryBudgetMib} with ${this.reservedMib} MiB reserved`;
-    return `--workers ${this.capacity}, --max-runs-per-app ${this.perApp}${memory}`;
+    return `--workers ${this.options.size}, --max-runs-per-app ${this.perApp}${memory}`;
   }
 
   // Why: a full queue must not let one app's flood lock every other app out of it: the newest run of the app with the
