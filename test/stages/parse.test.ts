@@ -100,7 +100,7 @@ test('an object without kind is refused', () => {
   }
 });
 
-test("empty output and empty lists parse to no stages (the refusal, after List flattening, is toManifests' rule: test/argocd/manifests.test.ts)", () => {
+test("empty output and empty lists parse to no stages (the refusal, after List flattening, is toManifests' rule: test/stages/manifests.test.ts)", () => {
   for (const text of ['', '   \n', '[]', '[[]]', '[null]', 'null', '---\n', '{"apiVersion":"v1","kind":"List","items":[]}']) {
     assert.deepEqual(parse(text), [], JSON.stringify(text));
   }
