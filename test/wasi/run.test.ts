@@ -35,10 +35,13 @@ test('a spinning flight is stopped by the timeout and the host keeps working', a
 });
 
 test('a deadline that strikes while a lookup is unanswered blames the cluster and names the lookup', async () => {
-  const never = () => new Promise<never>(() => undefined);
-  const error = await flightFailure(runFlight(await invocation('lookup-loop', { timeoutMs: 200, host: never })));
+  let asked = false;
+  const never = () => ((asked = true), new Promise<never>(() => undefined));
+  // the deadline leaves the worker ample time to start and reach its lookup on a loaded machine (200 ms did not, in CI)
+  const error = await flightFailure(runFlight(await invocation('lookup-loop', { timeoutMs: 3_000, host: never })));
+  assert.ok(asked, 'the flight reached its lookup before the deadline');
   assert.equal(error.kind, 'timeout');
-  assert.match(error.message, /^flight timed out after 200ms waiting for the cluster to answer a lookup of Job demo-one \(batch\/v1\): check that the API server is reachable/);
+  assert.match(error.message, /^flight timed out after 3s waiting for the cluster to answer a lookup of Job demo-one \(batch\/v1\): check that the API server is reachable/);
 });
 
 test('200 MB of stdout is refused at the cap', async () => {
