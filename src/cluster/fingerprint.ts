@@ -6,8 +6,8 @@ import type { KubeObject } from './types.js';
 /** Metadata fields the API server changes without the object's meaning changing. */
 const bookkeeping = new Set(['resourceVersion', 'managedFields', 'generation', 'selfLink']);
 
-/** JSON with sorted keys, so equal content always hashes equal. */
-function canonical(value: unknown): string {
+/** JSON with sorted keys and no undefined members, so equal content always compares and hashes equal. */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -8,6 +8,7 @@
 // the project's sync windows allow an automated sync, at most once per refresh cycle, backed off when jetway's syncs
 // fail or leave the app OutOfSync. The application controller then runs it like any other operation.
 
+import { canonical } from '../cluster/fingerprint.js';
 import { failureFor, type KubeHttp } from '../cluster/http.js';
 import { applicationPath, type ApplicationRef } from './applications.js';
 import type { AppEvent } from './events.js';
@@ -70,18 +71,6 @@ export interface SyncOperation {
 
 /** What to do about an app now. */
 export type Decision = { kind: 'wait'; why: string } | { kind: 'skip'; why: string } | { kind: 'denied'; why: string } | { kind: 'sync'; revision: string; resources: SyncResource[]; prune: boolean };
-
-/** Go's reflect.DeepEqual on JSON values: key order does not matter. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** "Kind/name" for messages. */
 const resourceLabel = (r: SyncResource) => `${r.kind}/${r.name}`;
