@@ -27,9 +27,14 @@ export function recordOf(object: RunRecordObject): RunRecord | string {
   return problem ?? (object.spec as RunRecord);
 }
 
+/** How many apps' last-written RunRecords a replica keeps, to write the next one without reading it first. */
+const maxWrittenRecords = 4096;
+
 /** Writes RunRecords for the generate path of one replica; caches Application uids for owner references. */
 export class RecordStore {
   private readonly uids = new Map<string, string>();
+  /** The RunRecord this replica last wrote per app, as the API server answered it (with its resourceVersion). */
+  private readonly written = new Map<string, RunRecordObject>();
 
   constructor(
     private readonly http: KubeHttp,
@@ -38,6 +43,32 @@ export class RecordStore {
 
   /** Saves `run` unless a newer run of the app is stored; 'gone' when the Application does not exist (nothing is written). */
   async save(run: RunRecord): Promise<'saved' | 'older' | 'gone'> {
+    return (await this.overwrite(run)) ?? this.readAndSave(run);
+  }
+
+  // Why: one request instead of two on every generate after an app's first: the PUT carries the resourceVersion this
+  // replica last wrote, so the API server refuses it (409) when anyone wrote since, or 404 when the record is gone, and
+  // only then is the record read first. undefined: the write was refused that way.
+  private async overwrite(run: RunRecord): Promise<'saved' | 'older' | undefined> {
+    const known = this.written.get(run.app);
+    if (!known) return undefined;
+    this.written.delete(run.app);
+    const previous = recordOf(known);
+    if (typeof previous !== 'string' && Date.parse(previous.ranAt) > Date.parse(run.ranAt)) {
+      this.remember(run.app, known);
+      return 'older'; // this replica already stored a run that ended later (two generates of one app at once)
+    }
+    const ref = applicationRef(run.app, this.argocdNamespace);
+    const path = recordPath(ref.namespace, ref.name);
+    const updated = await this.http.request(path, { method: 'PUT', body: JSON.stringify({ ...known, spec: run }), contentType: 'application/json' });
+    if (updated.status === 409 || updated.status === 404) return undefined;
+    if (updated.status < 200 || updated.status >= 300) throw failureFor('PUT', path, updated.status, updated.text);
+    this.remember(run.app, JSON.parse(updated.text) as RunRecordObject);
+    return 'saved';
+  }
+
+  // Why: the first write of an app from this replica, or one that met another replica's write: read, then create or update.
+  private async readAndSave(run: RunRecord): Promise<'saved' | 'older' | 'gone'> {
     const ref = applicationRef(run.app, this.argocdNamespace);
     const path = recordPath(ref.namespace, ref.name);
     for (let attempt = 0; ; attempt++) {
@@ -59,6 +90,7 @@ export class RecordStore {
         const created = await this.http.request(recordPath(ref.namespace), { method: 'POST', body: JSON.stringify(body), contentType: 'application/json' });
         if (created.status === 409 && attempt < 3) continue; // another replica created it meanwhile
         if (created.status < 200 || created.status >= 300) throw failureFor('POST', recordPath(ref.namespace), created.status, created.text);
+        this.remember(run.app, JSON.parse(created.text) as RunRecordObject);
         return 'saved';
       }
       if (current.status < 200 || current.status >= 300) throw failureFor('GET', path, current.status, current.text);
@@ -68,8 +100,16 @@ export class RecordStore {
       const updated = await this.http.request(path, { method: 'PUT', body: JSON.stringify({ ...stored, spec: run }), contentType: 'application/json' });
       if (updated.status === 409 && attempt < 3) continue; // another replica wrote it since our read
       if (updated.status < 200 || updated.status >= 300) throw failureFor('PUT', path, updated.status, updated.text);
+      this.remember(run.app, JSON.parse(updated.text) as RunRecordObject);
       return 'saved';
     }
+  }
+
+  /** Keeps the record as stored, the most recently written last; the oldest is forgotten past the bound. */
+  private remember(app: string, stored: RunRecordObject): void {
+    this.written.delete(app);
+    this.written.set(app, stored);
+    if (this.written.size > maxWrittenRecords) this.written.delete(this.written.keys().next().value!);
   }
 
   // Why: the owner reference needs the Application's uid; one GET per app, not one per run.
