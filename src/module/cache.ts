@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile }
 import { join } from 'node:path';
 import { readBytes } from './bytes.js';
 import { sha256 } from './digest.js';
+import { ModuleError, reason } from './errors.js';
 
 export interface CacheSettings {
   dir: string;
@@ -38,17 +39,22 @@ export async function readCached(cache: CacheSettings, digest: string): Promise<
   return bytes;
 }
 
-/** Stores a module under its digest (temp file + rename, so a concurrent reader never sees half a file), then evicts; a module larger than the whole bound is not written (the caller says so). */
+/**
+ * Stores a module under its digest (temp file + rename, so a concurrent reader never sees half a file), then evicts; a
+ * module larger than the whole bound is not written. Any failure is a `cache` ModuleError (the caller warns and goes on).
+ */
 export async function storeModule(cache: CacheSettings, bytes: Uint8Array, digest: string): Promise<void> {
   if (bytes.byteLength > cache.maxBytes) {
-    throw new Error(
+    throw new ModuleError(
+      'cache',
       `the module (${bytes.byteLength} bytes) is larger than the whole module cache (JETWAY_CACHE_MAX_BYTES ${cache.maxBytes}), so it is not cached: raise JETWAY_CACHE_MAX_BYTES to cache it`,
     );
   }
-  const path = modulePath(cache, digest);
-  await mkdir(join(cache.dir, 'sha256'), { recursive: true });
-  await writeAtomic(cache, path, bytes);
-  await evict(cache, digest);
+  await cacheWrite(cache, async () => {
+    await mkdir(join(cache.dir, 'sha256'), { recursive: true });
+    await writeAtomic(cache, modulePath(cache, digest), bytes);
+    await evict(cache, digest);
+  });
 }
 
 /** The digest a ref resolved to, when recorded and (for mutable refs, `ttlMs` set) resolved less than `ttlMs` ago. */
@@ -65,11 +71,22 @@ export async function lookupRef(cache: CacheSettings, ref: string, ttlMs: number
   return entry.digest;
 }
 
-/** Records that `ref` resolved to `digest` now. */
+/** Records that `ref` resolved to `digest` now; a failure is a `cache` ModuleError. */
 export async function recordRef(cache: CacheSettings, ref: string, digest: string): Promise<void> {
-  await mkdir(join(cache.dir, 'refs'), { recursive: true });
   const entry: RefEntry = { digest, resolvedAt: Date.now() };
-  await writeAtomic(cache, refPath(cache, ref), new TextEncoder().encode(JSON.stringify(entry)));
+  await cacheWrite(cache, async () => {
+    await mkdir(join(cache.dir, 'refs'), { recursive: true });
+    await writeAtomic(cache, refPath(cache, ref), new TextEncoder().encode(JSON.stringify(entry)));
+  });
+}
+
+/** Runs a write to the cache; whatever the filesystem throws (full, read-only, permissions) becomes one `cache` ModuleError naming the cache. */
+async function cacheWrite(cache: CacheSettings, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    throw new ModuleError('cache', `cannot write to the module cache ${cache.dir}: ${reason(error)}`, { cause: error });
+  }
 }
 
 /** Writes beside the target and renames over it: rename is atomic within one filesystem. */
@@ -82,7 +99,7 @@ async function writeAtomic(cache: CacheSettings, path: string, bytes: Uint8Array
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw new Error(`cannot write to the module cache ${cache.dir}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw error;
   }
 }
 

@@ -5,12 +5,14 @@
  * What went wrong getting a module, for callers that decide on it: `unreachable` (the network or the server; worth a
  * retry), `not-found` (the file, URL or tag names nothing), `unauthorized` (the registry wants credentials jetway does
  * not have, or refuses them: fix docker's config.json), `refused` (a check refused it: the allow-list, a checksum or
- * pinned digest that does not match, a missing or bad signature, a path or redirect leading where jetway does not go,
- * `build: true` where the admin forbids it), `too-large` (a JETWAY_MAX_* bound, or more memory than maxMemoryMib),
- * `invalid` (the reference or the bytes are not a usable module: bad gzip, not WebAssembly, does not compile, imports
- * jetway does not provide), `build` (`build: true` could not build it: no Go toolchain, no go.mod, go build failed).
+ * pinned digest that does not match, a missing or bad signature or JETWAY_VERIFY_KEYS that cannot check one, a path or
+ * redirect leading where jetway does not go, `build: true` where the admin forbids it), `too-large` (a JETWAY_MAX_*
+ * bound, or more memory than maxMemoryMib), `invalid` (the reference or the bytes are not a usable module: bad gzip, not
+ * WebAssembly, malformed sections, does not compile, imports jetway does not provide), `build` (`build: true` could not
+ * build it: no Go toolchain, no go.mod, go build failed), `cache` (the module cache could not keep it: an unwritable or
+ * full JETWAY_CACHE_DIR, or a module larger than the whole cache; the loader warns and goes on without the cache).
  */
-export type ModuleFailure = 'unreachable' | 'not-found' | 'unauthorized' | 'refused' | 'too-large' | 'invalid' | 'build';
+export type ModuleFailure = 'unreachable' | 'not-found' | 'unauthorized' | 'refused' | 'too-large' | 'invalid' | 'build' | 'cache';
 
 /** A module that could not be had; `message` is the one line users read, `cause` the underlying error. */
 export class ModuleError extends Error {

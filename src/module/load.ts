@@ -155,12 +155,14 @@ async function store(use: CacheUse, keys: string[], fetched: Fetched): Promise<F
   return fetched;
 }
 
-/** Runs a cache write; a full volume or an unwritable directory becomes a warning and the load continues uncached. */
+/** Runs a cache write; a `cache` failure (a full volume, an unwritable directory) becomes a warning and the load continues uncached. */
 async function remember(use: CacheUse, write: () => Promise<void>): Promise<void> {
   if (!use.cache) return;
   try {
     await write();
   } catch (error) {
+    // anything else is not the cache's to excuse (a fault in jetway itself): it fails the load
+    if (!(error instanceof ModuleError && error.kind === 'cache')) throw error;
     use.warn(`module not cached, continuing without the cache: ${reason(error)}`);
   }
 }

@@ -1,5 +1,7 @@
 // A minimal reader and writer for the wasm binary's section list: enough to cap memory and find custom sections.
 
+import { ModuleError } from './errors.js';
+
 export interface Section {
   id: number;
   /** Byte range of the section's payload within the module. */
@@ -11,7 +13,7 @@ export interface Section {
 
 const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
-/** Reads an unsigned LEB128 at `offset`. */
+/** Reads an unsigned LEB128 at `offset`; an `invalid` ModuleError when it is cut off or longer than 5 bytes. */
 export function readU32(bytes: Uint8Array, offset: number): { value: number; next: number } {
   let value = 0;
   let shift = 0;
@@ -21,7 +23,7 @@ export function readU32(bytes: Uint8Array, offset: number): { value: number; nex
     if ((byte & 0x80) === 0) return { value, next: i + 1 };
     shift += 7;
   }
-  throw new Error(`malformed LEB128 at byte ${offset}`);
+  throw new ModuleError('invalid', `malformed LEB128 at byte ${offset}`);
 }
 
 /** Encodes an unsigned LEB128. */
@@ -41,16 +43,16 @@ export function isWasm(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && magic.every((b, i) => bytes[i] === b);
 }
 
-/** Lists the sections; throws a plain message on a truncated or non-wasm file. */
+/** Lists the sections; a truncated or non-wasm file is an `invalid` ModuleError whose message callers prefix with the module's name. */
 export function readSections(bytes: Uint8Array): Section[] {
-  if (!isWasm(bytes)) throw new Error('not a WebAssembly module (bad magic number or version)');
+  if (!isWasm(bytes)) throw new ModuleError('invalid', 'not a WebAssembly module (bad magic number or version)');
   const sections: Section[] = [];
   let offset = 8;
   while (offset < bytes.length) {
     const id = bytes[offset]!;
     const size = readU32(bytes, offset + 1);
     const end = size.next + size.value;
-    if (end > bytes.length) throw new Error(`section ${id} at byte ${offset} runs past the end of the module`);
+    if (end > bytes.length) throw new ModuleError('invalid', `section ${id} at byte ${offset} runs past the end of the module`);
     sections.push({ id, start: size.next, end, headerStart: offset });
     offset = end;
   }

@@ -18,10 +18,10 @@ export function parseKeys(pems: readonly string[]): KeySet {
     try {
       key = createPublicKey(pem);
     } catch (error) {
-      throw new Error(`verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_VERIFY_KEYS)`, { cause: error });
+      throw new ModuleError('refused', `verification key ${index + 1} is not a PEM public key: ${reason(error)} (fix JETWAY_VERIFY_KEYS)`, { cause: error });
     }
     if (!supported.has(key.asymmetricKeyType ?? '')) {
-      throw new Error(`verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_VERIFY_KEYS)`);
+      throw new ModuleError('refused', `verification key ${index + 1} is a ${key.asymmetricKeyType} key; yoke signs with RSA, ECDSA or Ed25519 (fix JETWAY_VERIFY_KEYS)`);
     }
     keys.set(keyFingerprint(key), key);
   });
@@ -34,7 +34,7 @@ export function keyFingerprint(key: KeyObject): string {
   const outer = readTlv(spki, 0);
   const algorithm = readTlv(spki, outer.start);
   const bits = readTlv(spki, algorithm.end);
-  if (outer.tag !== 0x30 || algorithm.tag !== 0x30 || bits.tag !== 0x03) throw new Error('unexpected SubjectPublicKeyInfo layout');
+  if (outer.tag !== 0x30 || algorithm.tag !== 0x30 || bits.tag !== 0x03) throw new ModuleError('refused', 'a verification key has an unexpected SubjectPublicKeyInfo layout (fix JETWAY_VERIFY_KEYS)');
   return createHash('sha256')
     .update(spki.subarray(bits.start + 1, bits.end))
     .digest('hex');
@@ -42,16 +42,14 @@ export function keyFingerprint(key: KeyObject): string {
 
 /** Fails unless the module's signature section verifies with one of `keys` over sha256 of the module without that section. */
 export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet): void {
-  let sections: Section[];
+  let signature: { section: Section; payloadStart: number } | undefined;
   try {
-    sections = readSections(bytes);
+    signature = signatureSectionOf(bytes);
   } catch (error) {
     throw new ModuleError('invalid', `module ${source} is not a well-formed wasm module, so its signature cannot be checked: ${reason(error)}`, { cause: error });
   }
-  const section = sections.find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
-  if (!section) throw new ModuleError('refused', `module ${source} is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)`);
-  const name = readU32(bytes, section.start);
-  const payloadStart = name.next + name.value;
+  if (!signature) throw new ModuleError('refused', `module ${source} is unsigned, but JETWAY_VERIFY_KEYS requires a signature (sign it with yoke sign)`);
+  const { section, payloadStart } = signature;
   const unsigned = new Uint8Array(bytes.length - (section.end - section.headerStart));
   unsigned.set(bytes.subarray(0, section.headerStart));
   unsigned.set(bytes.subarray(section.end), section.headerStart);
@@ -61,6 +59,14 @@ export function checkSignature(source: string, bytes: Uint8Array, keys: KeySet):
   if (!verifies(key, unsigned, payload.signature)) {
     throw new ModuleError('refused', `module ${source} has an invalid signature for key ${payload.fingerprint}: the module was changed after signing`);
   }
+}
+
+/** yoke's signature section and where its payload starts (after the section's name), or undefined when unsigned; throws on malformed sections. */
+function signatureSectionOf(bytes: Uint8Array): { section: Section; payloadStart: number } | undefined {
+  const section = readSections(bytes).find((s) => s.id === 0 && customName(bytes, s) === signatureSection);
+  if (!section) return undefined;
+  const name = readU32(bytes, section.start);
+  return { section, payloadStart: name.next + name.value };
 }
 
 /** The section's JSON `{Fingerprint, Signature}`; Signature is base64 because Go marshals []byte that way. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkBuildAllowed } from '../../src/module/build.js';
+import { storeModule } from '../../src/module/cache.js';
 import { compileFlight } from '../../src/module/compile.js';
 import { registryCredentials } from '../../src/module/docker-config.js';
 import { ModuleError, type ModuleFailure } from '../../src/module/errors.js';
@@ -17,6 +18,8 @@ import { decompress } from '../../src/module/gzip.js';
 import { fetchModule } from '../../src/module/http.js';
 import { loadModule } from '../../src/module/load.js';
 import { parseOciRef } from '../../src/module/oci-ref.js';
+import { readSections } from '../../src/module/sections.js';
+import { checkSignature, parseKeys } from '../../src/module/signature.js';
 import { gzip, tinyModule } from '../support/tiny-module.js';
 
 /** Asserts that `run` fails with a ModuleError of `kind` whose message matches `message`. */
@@ -127,4 +130,42 @@ test('a reference that names no module is invalid; registry credentials that can
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('what the module cache cannot keep is a cache failure naming the cache, and a load goes on without the cache', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jetway-module-errors-'));
+  try {
+    const module = tinyModule('cache');
+    await failsWith(() => storeModule({ dir, maxBytes: 10 }, module, 'ab'.repeat(32)), 'cache', /is larger than the whole module cache \(JETWAY_CACHE_MAX_BYTES 10\)/);
+    // a cache directory that is a file: the filesystem's error is the cause (EACCES would not stop root)
+    const notADirectory = join(dir, 'cache');
+    await writeFile(notADirectory, '');
+    const error = await failsWith(() => storeModule({ dir: notADirectory, maxBytes: 1 << 20 }, module, 'ab'.repeat(32)), 'cache', /^cannot write to the module cache .*cache: ENOTDIR/);
+    assert.equal((error.cause as NodeJS.ErrnoException).code, 'ENOTDIR');
+    await writeFile(join(dir, 'flight.wasm.gz'), gzip(module));
+    const warnings: string[] = [];
+    const loaded = await loadModule('flight.wasm.gz', { baseDir: dir, cacheDir: notADirectory, warn: (w) => warnings.push(w) });
+    assert.deepEqual(loaded.bytes, module);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^module not cached, continuing without the cache: cannot write to the module cache .*cache: ENOTDIR/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('verification keys jetway cannot check with are refused, with their cause; malformed sections are invalid', async () => {
+  const notPem = await failsWith(async () => parseKeys(['not a pem']), 'refused', /^verification key 1 is not a PEM public key: .* \(fix JETWAY_VERIFY_KEYS\)$/);
+  assert.ok(notPem.cause instanceof Error);
+  const x25519 = generateKeyPairSync('x25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await failsWith(async () => parseKeys([x25519]), 'refused', /^verification key 1 is a x25519 key; yoke signs with RSA, ECDSA or Ed25519 \(fix JETWAY_VERIFY_KEYS\)$/);
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  await failsWith(async () => readSections(Uint8Array.from([...header, 0x01, 0x0a])), 'invalid', /^section 1 at byte 8 runs past the end of the module$/);
+  // a custom section whose name length is cut off: found while looking for the signature
+  const keys = parseKeys([generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()]);
+  const error = await failsWith(
+    async () => checkSignature('m.wasm', Uint8Array.from([...header, 0x00, 0x02, 0xff, 0xff]), keys),
+    'invalid',
+    /^module m\.wasm is not a well-formed wasm module, so its signature cannot be checked: malformed LEB128 at byte 10$/,
+  );
+  assert.ok(error.cause instanceof ModuleError);
 });

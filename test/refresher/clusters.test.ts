@@ -66,6 +66,22 @@ async function using(r: Refresher, body: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * With Application argocd/pipeline on the hub, whose flight (waiting or done) looked up Job team/one on the remote: records
+ * that run on a refresher, runs `body` once the remote has the Job watched, then stops the refresher.
+ */
+async function watchingRemoteJob(flight: { waiting: boolean }, body: (r: Refresher) => Promise<void>): Promise<void> {
+  hub.put(application('argocd', 'pipeline'));
+  remote.put(job('one'));
+  const refs = [await lookedUp(remoteAdmin, jobs, 'team', 'one')];
+  const r = clustered();
+  await using(r, async () => {
+    r.record(run('pipeline', refs, { destination: remote.url, ...(flight.waiting ? { waiting: true } : {}), ...ranAt(clock.now()) }));
+    await remote.waitForWatches(1);
+    await body(r);
+  });
+}
+
 const job = (name: string) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: 'team' }, spec: { template: {} } });
 const complete = { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };
 
@@ -83,16 +99,10 @@ const planned = (r: Refresher, app: string) => r.records().find((x) => x.app ===
 
 test('a record destined to a registered cluster is watched there; the hard refresh patches the Application on the hub', async () => {
   registerRemote();
-  hub.put(application('argocd', 'pipeline'));
-  remote.put(job('one'));
   // the hub has a Job of the same name: its changes must not refresh the app
   hub.put(job('one'));
-  const refs = [await lookedUp(remoteAdmin, jobs, 'team', 'one')];
   const hubMark = hub.requests.length;
-  const r = clustered();
-  await using(r, async () => {
-    r.record(run('pipeline', refs, { destination: remote.url, waiting: true, ...ranAt(clock.now()) }));
-    await remote.waitForWatches(1);
+  await watchingRemoteJob({ waiting: true }, async (r) => {
     assert.equal(hub.openWatches, 0, 'nothing of the app is watched on the hub');
     hub.setStatus('batch/v1', 'Job', 'team', 'one', complete);
     remote.setStatus('batch/v1', 'Job', 'team', 'one', complete);
@@ -138,13 +148,7 @@ test('watches are shared per (cluster, resource, namespace), and JETWAY_MAX_WATC
 
 test('a rotated token is picked up without a restart: one 401, the Secret is read again, no Warning Event', async () => {
   registerRemote('remote-token-1');
-  hub.put(application('argocd', 'pipeline'));
-  remote.put(job('one'));
-  const refs = [await lookedUp(remoteAdmin, jobs, 'team', 'one')];
-  const r = clustered();
-  await using(r, async () => {
-    r.record(run('pipeline', refs, { destination: remote.url, waiting: true, ...ranAt(clock.now()) }));
-    await remote.waitForWatches(1);
+  await watchingRemoteJob({ waiting: true }, async (r) => {
     // rotation: the new token is granted, the Secret updated, the old token revoked; the open watch then ends
     remote.addToken('remote-token-2', readAll);
     registerRemote('remote-token-2');
@@ -175,13 +179,7 @@ test('a rotated token is picked up without a restart: one 401, the Secret is rea
 
 test('a rotated CA is picked up without a restart once the cluster Secret carries it', async () => {
   registerRemote();
-  hub.put(application('argocd', 'pipeline'));
-  remote.put(job('one'));
-  const refs = [await lookedUp(remoteAdmin, jobs, 'team', 'one')];
-  const r = clustered();
-  await using(r, async () => {
-    r.record(run('pipeline', refs, { destination: remote.url, waiting: true, ...ranAt(clock.now()) }));
-    await remote.waitForWatches(1);
+  await watchingRemoteJob({ waiting: true }, async () => {
     const rotated = newTlsMaterial('jetway-remote-ca-rotated');
     registerRemote('remote-token-1', rotated.ca);
     const mark = remote.requests.length;
@@ -242,12 +240,7 @@ test('an unreachable cluster: one Warning Event naming it however often the watc
 
 test('a deleted cluster Secret: the next reconnect finds no registration, the app is re-checked periodically and told why', async () => {
   registerRemote();
-  hub.put(application('argocd', 'pipeline'));
-  remote.put(job('one'));
-  const r = clustered();
-  await using(r, async () => {
-    r.record(run('pipeline', [await lookedUp(remoteAdmin, jobs, 'team', 'one')], { destination: remote.url, ...ranAt(clock.now()) }));
-    await remote.waitForWatches(1);
+  await watchingRemoteJob({ waiting: false }, async (r) => {
     hub.remove('v1', 'Secret', 'argocd', 'cluster-remote');
     clock.advance(61_000); // past the re-read period of a registration in use
     remote.closeWatches();

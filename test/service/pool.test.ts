@@ -102,6 +102,18 @@ function hold(p: WorkerPool<FakeWorker>, app: string, module = moduleA, signal?:
   };
 }
 
+/** Finishes held runs one at a time, each once it holds a worker: the order the pool serves them in. */
+async function finishInPoolOrder(runs: Array<ReturnType<typeof hold>>): Promise<void> {
+  const finished = new Set<ReturnType<typeof hold>>();
+  for (let i = 0; i < runs.length; i++) {
+    await settled();
+    const current = runs.find((r) => r.worker !== undefined && !finished.has(r))!;
+    finished.add(current);
+    current.finish();
+    await current.done;
+  }
+}
+
 test('a run gets the worker whose instance was prepared with its module', async () => {
   const { pool: p, workers } = pool(2);
   const first = hold(p, 'app', moduleB);
@@ -176,14 +188,7 @@ test('apps waiting for a worker take turns: another app waits for one run of a f
     void run.done.then(() => order.push(app));
     runs.push(run);
   }
-  const finished = new Set<ReturnType<typeof hold>>();
-  for (let i = 0; i < runs.length; i++) {
-    await settled();
-    const current = runs.find((r) => r.worker !== undefined && !finished.has(r))!;
-    finished.add(current);
-    current.finish();
-    await current.done;
-  }
+  await finishInPoolOrder(runs);
   assert.deepEqual(order, ['flood', 'flood', 'b', 'c', 'flood', 'flood', 'flood']);
 });
 
@@ -315,14 +320,7 @@ test("a full queue makes the flooding app's newest run give way to another app's
     void run.done.then(() => order.push(name));
   // serve the rest in the pool's order: the other app's run comes before the flood's backlog drains
   const runs = [busy, queued[0]!, queued[1]!, other];
-  const finished = new Set<ReturnType<typeof hold>>();
-  for (let i = 0; i < runs.length; i++) {
-    await settled();
-    const current = runs.find((r) => r.worker !== undefined && !finished.has(r))!;
-    finished.add(current);
-    current.finish();
-    await current.done;
-  }
+  await finishInPoolOrder(runs);
   await settled();
   assert.deepEqual(order, ['flood', 'flood', 'other', 'flood']);
 });

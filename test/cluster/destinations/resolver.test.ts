@@ -63,6 +63,16 @@ function registerRemote(token = 'remote-token-1', extra: { name?: string; secret
   });
 }
 
+/** Registers the remote as cluster "remote", verified by its CA, with credentials from an exec plugin (`execProviderConfig`). */
+function registerRemoteExec(execProviderConfig: Record<string, unknown>) {
+  return registerCluster(hub, {
+    secretName: 'cluster-remote',
+    name: 'remote',
+    server: remote.url,
+    config: { tlsClientConfig: { caData: Buffer.from(remote.ca).toString('base64') }, execProviderConfig },
+  });
+}
+
 /** A lookup of ConfigMap team/settings through yoke's policy host on the resolved cluster. */
 function lookupSettings(resolved: ResolvedDestination): Promise<HostAnswer> {
   const host = createAccessHost({ cluster: resolved.cluster, release: 'app', namespace: 'team', matchers: ['team/ConfigMap'] });
@@ -258,21 +268,13 @@ test('an exec provider runs through client-node: env and KUBERNETES_EXEC_INFO re
     );
     await chmod(plugin, 0o755);
     remote.addToken('exec-token', readAll);
-    registerCluster(hub, {
-      secretName: 'cluster-remote',
-      name: 'remote',
-      server: remote.url,
-      config: {
-        tlsClientConfig: { caData: Buffer.from(remote.ca).toString('base64') },
-        execProviderConfig: {
-          command: process.execPath,
-          args: [plugin],
-          env: { PLUGIN_TOKEN: 'exec-token' },
-          apiVersion: 'client.authentication.k8s.io/v1',
-          provideClusterInfo: true,
-          config: { region: 'eu' },
-        },
-      },
+    registerRemoteExec({
+      command: process.execPath,
+      args: [plugin],
+      env: { PLUGIN_TOKEN: 'exec-token' },
+      apiVersion: 'client.authentication.k8s.io/v1',
+      provideClusterInfo: true,
+      config: { region: 'eu' },
     });
     const resolved = await resolver().resolve(application('pipeline', { name: 'remote', namespace: 'team' }));
     assert.equal(seen(await lookupSettings(resolved)), 'remote');
@@ -291,15 +293,7 @@ test('an exec provider runs through client-node: env and KUBERNETES_EXEC_INFO re
 });
 
 test("a failing exec plugin gives one line naming the cluster and the plugin's message", async () => {
-  registerCluster(hub, {
-    secretName: 'cluster-remote',
-    name: 'remote',
-    server: remote.url,
-    config: {
-      tlsClientConfig: { caData: Buffer.from(remote.ca).toString('base64') },
-      execProviderConfig: { command: process.execPath, args: ['-e', "process.stderr.write('token expired, run login\\n'); process.exit(1)"], apiVersion: 'client.authentication.k8s.io/v1beta1' },
-    },
-  });
+  registerRemoteExec({ command: process.execPath, args: ['-e', "process.stderr.write('token expired, run login\\n'); process.exit(1)"], apiVersion: 'client.authentication.k8s.io/v1beta1' });
   const answer = await lookupSettings(await resolver().resolve(application('pipeline', { name: 'remote', namespace: 'team' })));
   assert.equal(answer.state, State.Error);
   assert.match(answer.body, /^cluster "remote" \(https:\/\/127\.0\.0\.1:\d+\): token expired, run login$/);

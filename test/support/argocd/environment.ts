@@ -75,23 +75,6 @@ export interface Timings {
   waitingRefreshMs: number;
 }
 
-export const defaultTimings: Timings = {
-  tickMs: 25,
-  jobMs: 400,
-  deploymentMs: 400,
-  databaseMs: 600,
-  resyncMs: 60_000,
-  selfHealBackoff: { baseMs: 200, factor: 3, capMs: 5_000 },
-  syncRetry: { baseMs: 250, factor: 2, capMs: 9_000 },
-  waveDelayMs: 100,
-  collectMs: 200,
-  killGraceMs: 5_000,
-  repoTimeoutMs: 60_000,
-  debounceMs: 150,
-  minIntervalMs: 300,
-  waitingRefreshMs: 300_000,
-};
-
 /** Argo CD v3.5.1's and jetway's production defaults (the workload durations are the scenario's own). */
 export const productionTimings: Omit<Timings, 'tickMs' | 'jobMs' | 'deploymentMs' | 'databaseMs' | 'collectMs'> = {
   resyncMs: 120_000,
@@ -103,6 +86,21 @@ export const productionTimings: Omit<Timings, 'tickMs' | 'jobMs' | 'deploymentMs
   debounceMs: 2_000,
   minIntervalMs: 10_000,
   waitingRefreshMs: 300_000,
+};
+
+/** How long the imitated workloads take, and how often the imitation's controllers act. */
+const workloadTimings = { tickMs: 25, jobMs: 400, deploymentMs: 400, databaseMs: 600, collectMs: 200 };
+
+/** The scenarios' timings: production's, with Argo CD's and jetway's pacing scaled down so a scenario runs in seconds. */
+export const defaultTimings: Timings = {
+  ...productionTimings,
+  ...workloadTimings,
+  selfHealBackoff: { baseMs: 200, factor: 3, capMs: 5_000 },
+  resyncMs: 60_000,
+  waveDelayMs: 100,
+  syncRetry: { baseMs: 250, factor: 2, capMs: 9_000 },
+  debounceMs: 150,
+  minIntervalMs: 300,
 };
 
 /** A directory of the fixture repository: `files` maps names in it to files of this repository or to bytes. */

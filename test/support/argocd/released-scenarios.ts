@@ -6,8 +6,25 @@ import { fetchRecords } from '../../../src/service/client.js';
 import type { RecordView } from '../../../src/refresher/records.js';
 import type { PluginParameter } from '../cmp-server.js';
 import { metric } from '../serve.js';
-import { exampleDirectory, productionTimings, type AppDirectory, type ArgoCdEnvironment } from './environment.js';
-import { applicationOf, completed, flightStatus, jobState, pipelineParameters, scenario, settled, type ScenarioOptions, type ScenarioResult, type Wait } from './scenarios.js';
+import { productionTimings, type AppDirectory, type ArgoCdEnvironment, type EnvironmentOptions } from './environment.js';
+import {
+  applicationOf,
+  createPipelineApplication,
+  deployed,
+  flightStatus,
+  jobState,
+  pipeline,
+  pipelineCompleted,
+  pipelineScenario,
+  scenario,
+  settled,
+  stepsDirectory,
+  stepsParameters,
+  type ScenarioBody,
+  type ScenarioOptions,
+  type ScenarioResult,
+  type Wait,
+} from './scenarios.js';
 
 /** Waits until a promise has settled (a gate reached), failing the scenario after the step timeout like any wait. */
 async function reached(wait: Wait, what: string, promise: Promise<void>): Promise<void> {
@@ -27,6 +44,19 @@ function gatedParameters(stages: unknown[][], gated: Array<{ configMap: string; 
     ...(gated.length > 0 ? [{ name: 'resourceMatchers', array: [...new Set(gated.map((g) => `ConfigMap:${g.configMap}`))] }] : []),
     { name: 'wasm', string: 'gated.wasm.gz' },
   ];
+}
+
+/** The gated flight's app `staged`, and the namespace it deploys to. */
+const staged = { app: 'staged', namespace: 'staged' } as const;
+
+/** Runs `body` with the gated flight as app `staged`; `environment` adds to that. */
+function stagedScenario(options: ScenarioOptions, body: ScenarioBody, environment: Partial<EnvironmentOptions> = {}): Promise<ScenarioResult> {
+  return scenario({ directories: [gatedDirectory(staged.app)], namespace: staged.namespace, ...environment }, staged.app, body, options);
+}
+
+/** `options` with Argo CD's automated sync retried quickly (100 ms, doubling, at most 1 s), unless they set their own. */
+function withQuickSyncRetry(options: ScenarioOptions): ScenarioOptions {
+  return { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } };
 }
 
 /** A Job that prints its step. */
@@ -71,37 +101,29 @@ async function hasRecord(env: ArgoCdEnvironment, app: string): Promise<boolean |
  * notice its refresh was not honoured and ask again, so job two is generated within debounce + a few seconds.
  */
 export function runLostRefreshScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.holdJob(`${app}-one`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-      await wait('jetway recorded a run that saw job one running, and Argo CD is idle', async () => {
-        const stored = applicationOf(env, app);
-        const idle = stored?.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined && !env.generating() && stored?.operation === undefined;
-        return idle && stored?.status?.sync?.status === 'Synced' && (await flightStatus(env, app)) === 'waiting for job one to complete';
-      });
-      const gate = env.slowReconcile(app);
-      env.requestHardRefresh(app);
-      env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
-      await reached(wait, 'the hard-refresh reconcile has compared and is slow to finish', gate.reached);
-      env.timeline.add({ what: 'user', action: 'reconcile slowed' });
-      env.jobs.releaseJob(`${app}-one`);
-      await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
-      const done = env.timeline.first('job-completed', `Job/${app}-one`);
-      await wait('jetway asked for a hard refresh after job one completed', () => env.timeline.of('refresh-patched').some((p) => p.at > done));
-      gate.release();
-      env.timeline.add({ what: 'user', action: 'the slow reconcile finished' });
-      await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes(`Job/${app}-two`)));
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    env.jobs.holdJob(`${app}-one`);
+    createPipelineApplication(env);
+    await wait('jetway recorded a run that saw job one running, and Argo CD is idle', async () => {
+      const stored = applicationOf(env, app);
+      const idle = stored?.metadata?.annotations?.['argocd.argoproj.io/refresh'] === undefined && !env.generating() && stored?.operation === undefined;
+      return idle && stored?.status?.sync?.status === 'Synced' && (await flightStatus(env, app)) === 'waiting for job one to complete';
+    });
+    const gate = env.slowReconcile(app);
+    env.requestHardRefresh(app);
+    env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
+    await reached(wait, 'the hard-refresh reconcile has compared and is slow to finish', gate.reached);
+    env.timeline.add({ what: 'user', action: 'reconcile slowed' });
+    env.jobs.releaseJob(`${app}-one`);
+    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+    const done = env.timeline.first('job-completed', `Job/${app}-one`);
+    await wait('jetway asked for a hard refresh after job one completed', () => env.timeline.of('refresh-patched').some((p) => p.at > done));
+    gate.release();
+    env.timeline.add({ what: 'user', action: 'the slow reconcile finished' });
+    await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes(`Job/${app}-two`)));
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /**
@@ -111,12 +133,10 @@ export function runLostRefreshScenario(options: ScenarioOptions = {}): Promise<S
  * Deployment. Argo CD's production delay between waves (2 s).
  */
 export function runMidSyncChangeScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'staged';
-  const namespace = 'staged';
+  const { app, namespace } = staged;
   const parameters = gatedParameters([[job('migrate')], [deployment('web')]], [{ configMap: 'feature-flag', stage: 1, object: configMap('settings') }]);
-  return scenario(
-    { directories: [gatedDirectory('staged')], namespace, timings: { waveDelayMs: productionTimings.waveDelayMs } },
-    app,
+  return stagedScenario(
+    options,
     async (env, wait, checkpoint) => {
       env.jobs.holdJob('migrate');
       env.createApplication({ name: app, path: 'staged', parameters });
@@ -127,11 +147,10 @@ export function runMidSyncChangeScenario(options: ScenarioOptions = {}): Promise
       await wait('a generate emitted the gated ConfigMap', () => env.timeline.of('generated').some((g) => g.result === 'ran' && g.objects.includes('ConfigMap/settings')));
       await checkpoint('output-changed');
       env.jobs.releaseJob('migrate');
-      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-      await settled(wait, env, app);
+      await deployed(wait, env, app);
       await checkpoint('end');
     },
-    options,
+    { timings: { waveDelayMs: productionTimings.waveDelayMs } },
   );
 }
 
@@ -141,28 +160,21 @@ export function runMidSyncChangeScenario(options: ScenarioOptions = {}): Promise
  * The user fixes the Job, deletes it and presses Sync.
  */
 export function runFailingWaveScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'staged';
-  const namespace = 'staged';
+  const { app, namespace } = staged;
   const parameters = gatedParameters([[job('migrate')], [deployment('web')]]);
-  return scenario(
-    { directories: [gatedDirectory('staged')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.failJob('migrate', 'migration exited with code 1');
-      env.createApplication({ name: app, path: 'staged', parameters });
-      await wait('the sync has failed for good', () => applicationOf(env, app)?.status?.operationState?.phase === 'Failed');
-      await wait('the app shows the sync error', () => applicationOf(env, app)?.status?.conditions?.some((c) => c.type === 'SyncError') === true);
-      await checkpoint('failed');
-      env.jobs.fixJob('migrate');
-      env.api.remove('batch/v1', 'Job', namespace, 'migrate');
-      env.controller.sync(app);
-      env.timeline.add({ what: 'user', action: 'fixed and deleted Job/migrate, pressed Sync' });
-      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-      await settled(wait, env, app);
-      await checkpoint('end');
-    },
-    { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } },
-  );
+  return stagedScenario(withQuickSyncRetry(options), async (env, wait, checkpoint) => {
+    env.jobs.failJob('migrate', 'migration exited with code 1');
+    env.createApplication({ name: app, path: 'staged', parameters });
+    await wait('the sync has failed for good', () => applicationOf(env, app)?.status?.operationState?.phase === 'Failed');
+    await wait('the app shows the sync error', () => applicationOf(env, app)?.status?.conditions?.some((c) => c.type === 'SyncError') === true);
+    await checkpoint('failed');
+    env.jobs.fixJob('migrate');
+    env.api.remove('batch/v1', 'Job', namespace, 'migrate');
+    env.controller.sync(app);
+    env.timeline.add({ what: 'user', action: 'fixed and deleted Job/migrate, pressed Sync' });
+    await deployed(wait, env, app);
+    await checkpoint('end');
+  });
 }
 
 /**
@@ -170,25 +182,19 @@ export function runFailingWaveScenario(options: ScenarioOptions = {}): Promise<S
  * the client-side dry run does not catch it, the apply does, and the automated sync fails after its retries.
  */
 export function runImmutableJobScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'staged';
-  const namespace = 'staged';
-  return scenario(
-    { directories: [gatedDirectory('staged')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'staged', parameters: gatedParameters([[job('migrate')]]) });
-      await wait('the migration has completed', () => jobState(env, namespace, 'migrate') === 'complete');
-      await settled(wait, env, app);
-      env.setParameters(app, gatedParameters([[job('migrate', 'busybox:1.37')]]));
-      env.timeline.add({ what: 'user', action: 'the flight now emits Job/migrate with image busybox:1.37' });
-      await wait('the sync has failed for good', () => {
-        const state = applicationOf(env, app)?.status?.operationState;
-        return state?.phase === 'Failed' && state.message.includes('retried');
-      });
-      await checkpoint('refused');
-    },
-    { ...options, timings: { syncRetry: { baseMs: 100, factor: 2, capMs: 1_000 }, ...options.timings } },
-  );
+  const { app, namespace } = staged;
+  return stagedScenario(withQuickSyncRetry(options), async (env, wait, checkpoint) => {
+    env.createApplication({ name: app, path: 'staged', parameters: gatedParameters([[job('migrate')]]) });
+    await wait('the migration has completed', () => jobState(env, namespace, 'migrate') === 'complete');
+    await settled(wait, env, app);
+    env.setParameters(app, gatedParameters([[job('migrate', 'busybox:1.37')]]));
+    env.timeline.add({ what: 'user', action: 'the flight now emits Job/migrate with image busybox:1.37' });
+    await wait('the sync has failed for good', () => {
+      const state = applicationOf(env, app)?.status?.operationState;
+      return state?.phase === 'Failed' && state.message.includes('retried');
+    });
+    await checkpoint('refused');
+  });
 }
 
 /** The steps of the production-ratio pipeline. */
@@ -200,26 +206,14 @@ export const productionSteps = ['one', 'two', 'three', 'four', 'five'];
  * `--min-interval 1s`, below the self-heal base, so Argo CD's backoff is what paces the later stages. Jobs run 1 s.
  */
 export function runProductionRatioScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  const directory: AppDirectory = { path: 'steps', files: { 'steps.wasm.gz': 'test/flights/wasm/steps.wasm.gz', 'input.json': 'examples/pipeline/input.json' } };
-  const parameters: PluginParameter[] = [
-    { name: 'args', array: productionSteps },
-    { name: 'clusterAccess', string: 'true' },
-    { name: 'inputFiles', array: ['input.json'] },
-    { name: 'wasm', string: 'steps.wasm.gz' },
-  ];
   const timings = { ...productionTimings, minIntervalMs: 1_000, tickMs: 50, jobMs: 1_000, deploymentMs: 1_000, databaseMs: 1_000, collectMs: 500 };
-  return scenario(
-    { directories: [directory], namespace, timings },
-    app,
-    async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'steps', parameters });
-      await wait(`job ${productionSteps.at(-1)} has completed`, () => jobState(env, namespace, `${app}-${productionSteps.at(-1)}`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
+  return pipelineScenario(
     { stepTimeoutMs: 120_000, ...options },
+    async (env, wait, checkpoint) => {
+      createPipelineApplication(env, { path: stepsDirectory.path, parameters: stepsParameters(productionSteps) });
+      await pipelineCompleted(wait, env, checkpoint, productionSteps.at(-1));
+    },
+    { directories: [stepsDirectory], timings },
   );
 }
 
@@ -229,27 +223,21 @@ export function runProductionRatioScenario(options: ScenarioOptions = {}): Promi
  * record and its watches, and job three is never created.
  */
 export function runApplicationDeletedScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.holdJob(`${app}-two`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), cascade: true });
-      await wait('job two is running', () => jobState(env, namespace, `${app}-two`) === 'running');
-      await wait('jetway watches what the flight looked up', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) > 0);
-      await checkpoint('mid-pipeline');
-      await env.deleteApplication(app);
-      env.timeline.add({ what: 'user', action: 'deleted the Application' });
-      await wait('the Application is gone', () => applicationOf(env, app) === undefined);
-      await wait('no Job of the app is left', () => env.api.list('batch/v1', 'Job', namespace).length === 0);
-      await wait('jetway dropped its record of the app', async () => (await hasRecord(env, app)) === false);
-      await wait('jetway closed its watches', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) === 0);
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    env.jobs.holdJob(`${app}-two`);
+    createPipelineApplication(env, { cascade: true });
+    await wait('job two is running', () => jobState(env, namespace, `${app}-two`) === 'running');
+    await wait('jetway watches what the flight looked up', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) > 0);
+    await checkpoint('mid-pipeline');
+    await env.deleteApplication(app);
+    env.timeline.add({ what: 'user', action: 'deleted the Application' });
+    await wait('the Application is gone', () => applicationOf(env, app) === undefined);
+    await wait('no Job of the app is left', () => env.api.list('batch/v1', 'Job', namespace).length === 0);
+    await wait('jetway dropped its record of the app', async () => (await hasRecord(env, app)) === false);
+    await wait('jetway closed its watches', async () => (await metric(env.service.opsUrl, 'jetway_watches_open')) === 0);
+    await checkpoint('end');
+  });
 }
 
 /**
@@ -300,8 +288,7 @@ export function runAppInOtherNamespaceScenario(options: ScenarioOptions = {}): P
       await wait('the app is synced and jetway holds its record', async () => applicationOf(env, app)?.status?.sync?.status === 'Synced' && (await hasRecord(env, app)) === true);
       env.api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'go-live', namespace }, data: { at: 'now' } });
       env.timeline.add({ what: 'user', action: 'created ConfigMap go-live' });
-      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-      await settled(wait, env, app);
+      await deployed(wait, env, app);
       await checkpoint('end');
     },
     options,
@@ -310,18 +297,13 @@ export function runAppInOtherNamespaceScenario(options: ScenarioOptions = {}): P
 
 /** Argo CD installed in namespace `gitops` (issue 13): the pipeline example end to end; serve learns the namespace from POD_NAMESPACE. */
 export function runArgoCdInGitopsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace, argocdNamespace: 'gitops' },
-    app,
-    async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
+  return pipelineScenario(
     options,
+    async (env, wait, checkpoint) => {
+      createPipelineApplication(env);
+      await pipelineCompleted(wait, env, checkpoint);
+    },
+    { argocdNamespace: 'gitops' },
   );
 }
 
@@ -331,25 +313,19 @@ export function runArgoCdInGitopsScenario(options: ScenarioOptions = {}): Promis
  * users the API server saw for lookups of the app's Jobs (none expected) and the failure.
  */
 export async function runSidecarCredentialsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult & { lookupUsers: string[]; error: string }> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
+  const { namespace } = pipeline;
   let lookupUsers: string[] = [];
   let error = '';
-  const result = await scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      await env.killService();
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-      // issue 14: the plugin container holds no credentials, so with the service gone the generate fails in one line
-      await wait('a generate failed', () => env.timeline.of('generated').some((g) => g.result === 'failed'));
-      error = env.timeline.of('generated').find((g) => g.result === 'failed')?.error ?? '';
-      // everything but the controller's own reads and applies: what generate did
-      const jobs = env.api.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${namespace}/jobs`) && r.user !== env.controllerUser);
-      lookupUsers = [...new Set(jobs.map((r) => r.user ?? ''))];
-      await checkpoint('end');
-    },
-    options,
-  );
+  const result = await pipelineScenario(options, async (env, wait, checkpoint) => {
+    await env.killService();
+    createPipelineApplication(env);
+    // issue 14: the plugin container holds no credentials, so with the service gone the generate fails in one line
+    await wait('a generate failed', () => env.timeline.of('generated').some((g) => g.result === 'failed'));
+    error = env.timeline.of('generated').find((g) => g.result === 'failed')?.error ?? '';
+    // everything but the controller's own reads and applies: what generate did
+    const jobs = env.api.requests.filter((r) => r.path.startsWith(`/apis/batch/v1/namespaces/${namespace}/jobs`) && r.user !== env.controllerUser);
+    lookupUsers = [...new Set(jobs.map((r) => r.user ?? ''))];
+    await checkpoint('end');
+  });
   return { ...result, lookupUsers, error };
 }

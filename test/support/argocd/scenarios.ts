@@ -7,7 +7,7 @@ import { fetchRecords } from '../../../src/service/client.js';
 import type { PluginParameter } from '../cmp-server.js';
 import { watModule } from '../wat.js';
 import type { ApplicationObject, RefreshAnnotationRule } from './application-controller.js';
-import { exampleDirectory, startArgoCd, type ArgoCdEnvironment, type EnvironmentOptions, type Timings } from './environment.js';
+import { exampleDirectory, startArgoCd, type AppDirectory, type ApplicationRequest, type ArgoCdEnvironment, type EnvironmentOptions, type Timings } from './environment.js';
 import type { Timeline } from './timeline.js';
 
 export interface ScenarioOptions {
@@ -175,13 +175,11 @@ function progressed(wait: Wait, env: ArgoCdEnvironment, app: string, status: str
   return wait(`the Application has the FlightProgressed Event to "${status}"`, () => applicationEvents(env, app).some((e) => e.reason === 'FlightProgressed' && e.message.endsWith(`to "${status}"`)));
 }
 
+/** What a scenario does in its environment: it waits for states and records named moments (checkpoints). */
+export type ScenarioBody = (env: ArgoCdEnvironment, wait: Wait, checkpoint: (name: string) => Promise<void>) => Promise<void>;
+
 /** Runs `body` in a fresh environment, closing it even when the body throws. */
-export async function scenario(
-  environment: EnvironmentOptions,
-  app: string,
-  body: (env: ArgoCdEnvironment, wait: Wait, checkpoint: (name: string) => Promise<void>) => Promise<void>,
-  options: ScenarioOptions,
-): Promise<ScenarioResult> {
+export async function scenario(environment: EnvironmentOptions, app: string, body: ScenarioBody, options: ScenarioOptions): Promise<ScenarioResult> {
   const started = Date.now();
   const env = await startArgoCd({
     ...environment,
@@ -211,6 +209,45 @@ export function pipelineParameters(): PluginParameter[] {
     { name: 'inputFiles', array: ['input.json'] },
     { name: 'wasm', string: 'pipeline.wasm.gz' },
   ];
+}
+
+/** The pipeline example's Application, and the namespace its Jobs run in. */
+export const pipeline = { app: 'pipeline', namespace: 'pipelines' } as const;
+
+/** Runs `body` with the pipeline example's directory, in the pipeline's namespace; `environment` adds to that. */
+export function pipelineScenario(options: ScenarioOptions, body: ScenarioBody, environment: Partial<EnvironmentOptions> = {}): Promise<ScenarioResult> {
+  return scenario({ directories: [exampleDirectory('pipeline')], namespace: pipeline.namespace, ...environment }, pipeline.app, body, options);
+}
+
+/** Creates the pipeline example's Application; `request` changes what differs (policy, annotations, parameters). */
+export function createPipelineApplication(env: ArgoCdEnvironment, request: Partial<ApplicationRequest> = {}): void {
+  env.createApplication({ name: pipeline.app, path: 'pipeline', parameters: pipelineParameters(), ...request });
+}
+
+/** Until the pipeline's last Job (`pipeline-<step>`) has completed and the flight and Argo CD say so; then checkpoint `end`. */
+export async function pipelineCompleted(wait: Wait, env: ArgoCdEnvironment, checkpoint: (name: string) => Promise<void>, step = 'three'): Promise<void> {
+  await wait(`job ${step} has completed`, () => jobState(env, pipeline.namespace, `${pipeline.app}-${step}`) === 'complete');
+  await completed(wait, env, pipeline.app);
+  await checkpoint('end');
+}
+
+/** The steps test flight (test/flights/steps): a pipeline of one Job per argument, read by the pipeline's input. */
+export const stepsDirectory: AppDirectory = { path: 'steps', files: { 'steps.wasm.gz': 'test/flights/wasm/steps.wasm.gz', 'input.json': 'examples/pipeline/input.json' } };
+
+/** The parameters of a steps flight's Application that runs `steps` in turn. */
+export function stepsParameters(steps: string[]): PluginParameter[] {
+  return [
+    { name: 'args', array: steps },
+    { name: 'clusterAccess', string: 'true' },
+    { name: 'inputFiles', array: ['input.json'] },
+    { name: 'wasm', string: 'steps.wasm.gz' },
+  ];
+}
+
+/** Until the app's Deployment is available and Argo CD shows the app Synced and Healthy. */
+export async function deployed(wait: Wait, env: ArgoCdEnvironment, app: string): Promise<void> {
+  await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
+  await settled(wait, env, app);
 }
 
 /** A Job's phase in the live cluster: absent, running, complete or failed. */
@@ -249,46 +286,29 @@ export function hardRefreshPatchedFor(env: ArgoCdEnvironment, app: string, reaso
 
 /** The pipeline example end to end: jobs one, two and three run in turn until the flight says all have completed. */
 export function runPipelineScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    createPipelineApplication(env);
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /** Job two fails; the pipeline stops with its message; then the bug is fixed, the failed Job deleted, and the pipeline completes. */
 export function runPipelineFailureScenario(options: ScenarioOptions & { message?: string } = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
+  const { app, namespace } = pipeline;
   const message = options.message ?? 'step 2: migration exited with code 1';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.failJob(`${app}-two`, message);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-      await wait('job two has failed', () => jobState(env, namespace, `${app}-two`) === 'failed');
-      await wait('the flight reports the failure', async () => (await flightStatus(env, app))?.startsWith('job two failed') === true);
-      // long enough for every refresh, self-heal and job the stopped pipeline could still cause
-      await new Promise((r) => setTimeout(r, 2 * (env.timings.jobMs + env.timings.debounceMs + env.timings.minIntervalMs)));
-      await checkpoint('stopped');
-      env.jobs.fixJob(`${app}-two`);
-      env.api.remove('batch/v1', 'Job', namespace, `${app}-two`);
-      env.timeline.add({ what: 'user', action: `fixed and deleted Job/${app}-two to re-run it` });
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    env.jobs.failJob(`${app}-two`, message);
+    createPipelineApplication(env);
+    await wait('job two has failed', () => jobState(env, namespace, `${app}-two`) === 'failed');
+    await wait('the flight reports the failure', async () => (await flightStatus(env, app))?.startsWith('job two failed') === true);
+    // long enough for every refresh, self-heal and job the stopped pipeline could still cause
+    await new Promise((r) => setTimeout(r, 2 * (env.timings.jobMs + env.timings.debounceMs + env.timings.minIntervalMs)));
+    await checkpoint('stopped');
+    env.jobs.fixJob(`${app}-two`);
+    env.api.remove('batch/v1', 'Job', namespace, `${app}-two`);
+    env.timeline.add({ what: 'user', action: `fixed and deleted Job/${app}-two to re-run it` });
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /** The app example: the Database first; the Deployment only once the operator's Secret exists; then ready. */
@@ -331,40 +351,32 @@ export type ApiFault = 'status-500' | 'no-answer';
  * complete, with jetway's re-check of failed apps at its default (5 min): recovery cannot wait for it.
  */
 export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault }): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
+  const { app, namespace } = pipeline;
   // a flight blocked on a lookup that is not answered ends at its own timeout
   const parameters = [...pipelineParameters(), ...(options.fault === 'no-answer' ? [{ name: 'timeout', string: '2s' }] : [])];
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'pipeline', parameters });
-      await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
-      const fault = env.api.fail(
-        { method: 'GET', pathPrefix: `/apis/batch/v1/namespaces/${namespace}/jobs/`, watch: false, match: () => env.generating(), times: Infinity },
-        options.fault === 'status-500' ? { status: 500, message: 'etcdserver: request timed out' } : { delayMs: 3_000 },
-      );
-      env.timeline.add({ what: 'user', action: `API server fault on: ${options.fault}` });
-      const on = env.timeline.now();
-      const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed' && g.at > on).length;
-      await wait('a generate has failed', () => failures() >= 1);
-      await checkpoint('failing');
-      const times = options.fault === 'status-500' ? 3 : 1;
-      while (failures() < times) {
-        const before = failures();
-        env.requestHardRefresh(app);
-        env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
-        await wait(`generate has failed ${before + 1} times`, () => failures() > before);
-      }
-      fault.cancel();
-      env.timeline.add({ what: 'user', action: 'API server recovered' });
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    createPipelineApplication(env, { parameters });
+    await wait('job one is created', () => jobState(env, namespace, `${app}-one`) !== 'absent');
+    const fault = env.api.fail(
+      { method: 'GET', pathPrefix: `/apis/batch/v1/namespaces/${namespace}/jobs/`, watch: false, match: () => env.generating(), times: Infinity },
+      options.fault === 'status-500' ? { status: 500, message: 'etcdserver: request timed out' } : { delayMs: 3_000 },
+    );
+    env.timeline.add({ what: 'user', action: `API server fault on: ${options.fault}` });
+    const on = env.timeline.now();
+    const failures = () => env.timeline.of('generated').filter((g) => g.result === 'failed' && g.at > on).length;
+    await wait('a generate has failed', () => failures() >= 1);
+    await checkpoint('failing');
+    const times = options.fault === 'status-500' ? 3 : 1;
+    while (failures() < times) {
+      const before = failures();
+      env.requestHardRefresh(app);
+      env.timeline.add({ what: 'user', action: 'pressed Hard Refresh' });
+      await wait(`generate has failed ${before + 1} times`, () => failures() > before);
+    }
+    fault.cancel();
+    env.timeline.add({ what: 'user', action: 'API server recovered' });
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /**
@@ -372,44 +384,34 @@ export function runApiFaultScenario(options: ScenarioOptions & { fault: ApiFault
  * down past job one's completion, then starts again and must resync by itself.
  */
 export function runServiceKillScenario(options: ScenarioOptions & { downMs?: number } = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.holdJob(`${app}-one`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
-      await wait('job one is created', () => env.timeline.first('created', `Job/${app}-one`) < Infinity);
-      await wait('a hard refresh after job one was created has finished and none is pending', hardRefreshReconciled(env, app, env.timeline.first('created', `Job/${app}-one`)));
-      await env.killService();
-      env.jobs.releaseJob(`${app}-one`);
-      await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
-      await new Promise((r) => setTimeout(r, options.downMs ?? 2 * (env.timings.debounceMs + env.timings.minIntervalMs)));
-      await checkpoint('service-down');
-      await env.restartService();
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    env.jobs.holdJob(`${app}-one`);
+    createPipelineApplication(env);
+    await wait('job one is created', () => env.timeline.first('created', `Job/${app}-one`) < Infinity);
+    await wait('a hard refresh after job one was created has finished and none is pending', hardRefreshReconciled(env, app, env.timeline.first('created', `Job/${app}-one`)));
+    await env.killService();
+    env.jobs.releaseJob(`${app}-one`);
+    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+    await new Promise((r) => setTimeout(r, options.downMs ?? 2 * (env.timings.debounceMs + env.timings.minIntervalMs)));
+    await checkpoint('service-down');
+    await env.restartService();
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /** A flight that times out, then one that runs out of memory, replace the pipeline's; then the pipeline comes back. */
 export async function runFlightLimitsScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  const pipeline = exampleDirectory('pipeline');
-  const directory = { ...pipeline, files: { ...pipeline.files, 'spin.wasm': await watModule('spin'), 'grow.wasm': await watModule('grow') } };
+  const { app, namespace } = pipeline;
+  const example = exampleDirectory('pipeline');
+  const directory = { ...example, files: { ...example.files, 'spin.wasm': await watModule('spin'), 'grow.wasm': await watModule('grow') } };
   const swap = (wasm: string, extra: PluginParameter[]) => [...pipelineParameters().filter((p) => p.name !== 'wasm'), { name: 'wasm', string: wasm }, ...extra];
-  return scenario(
-    { directories: [directory], namespace },
-    app,
+  return pipelineScenario(
+    options,
     async (env, wait, checkpoint) => {
       // job one keeps running, so no stage of the pipeline itself can change what is live
       env.jobs.holdJob(`${app}-one`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters() });
+      createPipelineApplication(env);
       await wait('job one is created and the app synced', () => jobState(env, namespace, `${app}-one`) !== 'absent' && env.controller.application(app)?.status?.sync?.status === 'Synced');
       await checkpoint('before');
       const failedWith = (text: string) => () => env.controller.application(app)?.status?.conditions?.some((c) => c.message.includes(text)) === true;
@@ -429,38 +431,32 @@ export async function runFlightLimitsScenario(options: ScenarioOptions = {}): Pr
       });
       await checkpoint('end');
     },
-    options,
+    { directories: [directory] },
   );
 }
 
 /** An Application without selfHeal: the first sync applies job one; the flight's next stage is never applied by itself. */
 export function runNoSelfHealScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false });
-      await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
-      await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.objects.includes(`Job/${app}-two`)));
-      await wait('the app is OutOfSync', () => env.controller.application(app)?.status?.sync?.status === 'OutOfSync');
-      // Argo CD compared the generate that followed jetway's refresh for job one's completion, and its autoSync (run at
-      // that comparison) set no operation: the stall is Argo CD's decision, not a comparison still to come
-      await wait("Argo CD reconciled the refresh for job one's completion, OutOfSync, with no operation", () => {
-        const application = env.controller.application(app);
-        return hardRefreshReconciled(env, app, env.timeline.first('job-completed', `Job/${app}-one`))() && application?.status?.sync?.status === 'OutOfSync' && !application.operation;
-      });
-      // then several self-heal backoffs and controller passes, and jetway's sync cycle for that refresh: nothing may apply job two
-      await new Promise((r) => setTimeout(r, 4 * env.timings.selfHealBackoff.baseMs + 20 * env.timings.tickMs));
-      await checkpoint('stalled');
-      env.controller.sync(app);
-      env.timeline.add({ what: 'user', action: 'pressed Sync' });
-      await wait('job two is created', () => jobState(env, namespace, `${app}-two`) !== 'absent');
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    createPipelineApplication(env, { selfHeal: false });
+    await wait('job one has completed', () => jobState(env, namespace, `${app}-one`) === 'complete');
+    await wait('a generate emitted job two', () => env.timeline.of('generated').some((g) => g.objects.includes(`Job/${app}-two`)));
+    await wait('the app is OutOfSync', () => env.controller.application(app)?.status?.sync?.status === 'OutOfSync');
+    // Argo CD compared the generate that followed jetway's refresh for job one's completion, and its autoSync (run at
+    // that comparison) set no operation: the stall is Argo CD's decision, not a comparison still to come
+    await wait("Argo CD reconciled the refresh for job one's completion, OutOfSync, with no operation", () => {
+      const application = env.controller.application(app);
+      return hardRefreshReconciled(env, app, env.timeline.first('job-completed', `Job/${app}-one`))() && application?.status?.sync?.status === 'OutOfSync' && !application.operation;
+    });
+    // then several self-heal backoffs and controller passes, and jetway's sync cycle for that refresh: nothing may apply job two
+    await new Promise((r) => setTimeout(r, 4 * env.timings.selfHealBackoff.baseMs + 20 * env.timings.tickMs));
+    await checkpoint('stalled');
+    env.controller.sync(app);
+    env.timeline.add({ what: 'user', action: 'pressed Sync' });
+    await wait('job two is created', () => jobState(env, namespace, `${app}-two`) !== 'absent');
+    await checkpoint('end');
+  });
 }
 
 /** A flight whose stages are its input (test/flights/wat/print-input.wat), as the Application's parameters. */
@@ -503,8 +499,7 @@ export async function runWavesScenario(options: ScenarioOptions = {}): Promise<S
       await wait('the sync waits for the migration', () => env.controller.application(app)?.status?.operationState?.message.startsWith('waiting for healthy state of batch/Job/migrate') === true);
       await checkpoint('first-wave');
       env.jobs.releaseJob('migrate');
-      await wait('the Deployment is available', () => env.timeline.of('deployment-available').length > 0);
-      await settled(wait, env, app);
+      await deployed(wait, env, app);
       await checkpoint('synced');
       env.setParameters(app, stagedParameters([[migrate], [web]]));
       env.timeline.add({ what: 'user', action: 'the flight no longer emits ConfigMap/settings' });

@@ -5,9 +5,22 @@
 
 import { syncAfterRefreshAnnotation } from '../../../src/refresher/sync-opt-in.js';
 import type { SyncWindow } from '../../../src/refresher/sync-windows.js';
-import type { PluginParameter } from '../cmp-server.js';
-import { exampleDirectory, productionTimings, type AppDirectory } from './environment.js';
-import { applicationOf, completed, hardRefreshPatchedFor, hardRefreshReconciled, jobState, pipelineParameters, scenario, type ScenarioOptions, type ScenarioResult } from './scenarios.js';
+import { productionTimings } from './environment.js';
+import {
+  applicationOf,
+  completed,
+  createPipelineApplication,
+  hardRefreshPatchedFor,
+  hardRefreshReconciled,
+  jobState,
+  pipeline,
+  pipelineCompleted,
+  pipelineScenario,
+  stepsDirectory,
+  stepsParameters,
+  type ScenarioOptions,
+  type ScenarioResult,
+} from './scenarios.js';
 
 /** The opt-in annotation. */
 export const optIn = { [syncAfterRefreshAnnotation]: 'true' };
@@ -63,23 +76,14 @@ export function stageTimes(result: ScenarioResult, app: string, steps: string[])
  * Job then running completed (without the opt-in the backoff makes later stages wait minutes).
  */
 export function runLongPipelineScenario(options: ScenarioOptions & { optIn: boolean; steps?: string[]; jobMs?: number; budgetMs?: number }): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
+  const { app, namespace } = pipeline;
   const steps = options.steps ?? tenSteps;
-  const directory: AppDirectory = { path: 'steps', files: { 'steps.wasm.gz': 'test/flights/wasm/steps.wasm.gz', 'input.json': 'examples/pipeline/input.json' } };
-  const parameters: PluginParameter[] = [
-    { name: 'args', array: steps },
-    { name: 'clusterAccess', string: 'true' },
-    { name: 'inputFiles', array: ['input.json'] },
-    { name: 'wasm', string: 'steps.wasm.gz' },
-  ];
   const timings = { selfHealBackoff: productionTimings.selfHealBackoff, jobMs: options.jobMs ?? 300, ...options.timings };
   const last = `${app}-${steps.at(-1)}`;
-  return scenario(
-    { directories: [directory], namespace, timings },
-    app,
+  return pipelineScenario(
+    { stepTimeoutMs: Math.max(60_000, (options.budgetMs ?? 0) + 30_000), ...options },
     async (env, wait, checkpoint) => {
-      env.createApplication({ name: app, path: 'steps', parameters, ...(options.optIn ? { annotations: optIn } : {}) });
+      createPipelineApplication(env, { path: stepsDirectory.path, parameters: stepsParameters(steps), ...(options.optIn ? { annotations: optIn } : {}) });
       const started = Date.now();
       await wait(`job ${steps.at(-1)} has completed, or the budget is spent`, () => jobState(env, namespace, last) === 'complete' || Date.now() - started > (options.budgetMs ?? Infinity));
       if (jobState(env, namespace, last) === 'complete') await completed(wait, env, app);
@@ -90,7 +94,7 @@ export function runLongPipelineScenario(options: ScenarioOptions & { optIn: bool
       }
       await checkpoint('end');
     },
-    { stepTimeoutMs: Math.max(60_000, (options.budgetMs ?? 0) + 30_000), ...options },
+    { directories: [stepsDirectory], timings },
   );
 }
 
@@ -102,27 +106,19 @@ export function runLongPipelineScenario(options: ScenarioOptions & { optIn: bool
  * would name the creation.)
  */
 export function runOptInWithoutSelfHealScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      const held = ['one', 'two'];
-      for (const step of held) env.jobs.holdJob(`${app}-${step}`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
-      for (const step of held) {
-        const created = `Job ${namespace}/${app}-${step} was created`;
-        await wait(`jetway hard-refreshed the app because ${created}`, () => hardRefreshPatchedFor(env, app, created) !== undefined);
-        await wait(`Argo CD has reconciled that refresh`, hardRefreshReconciled(env, app, hardRefreshPatchedFor(env, app, created)!));
-        env.jobs.releaseJob(`${app}-${step}`);
-      }
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    const held = ['one', 'two'];
+    for (const step of held) env.jobs.holdJob(`${app}-${step}`);
+    createPipelineApplication(env, { selfHeal: false, annotations: optIn });
+    for (const step of held) {
+      const created = `Job ${namespace}/${app}-${step} was created`;
+      await wait(`jetway hard-refreshed the app because ${created}`, () => hardRefreshPatchedFor(env, app, created) !== undefined);
+      await wait(`Argo CD has reconciled that refresh`, hardRefreshReconciled(env, app, hardRefreshPatchedFor(env, app, created)!));
+      env.jobs.releaseJob(`${app}-${step}`);
+    }
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /**
@@ -131,29 +127,21 @@ export function runOptInWithoutSelfHealScenario(options: ScenarioOptions = {}): 
  * an allow window the pipeline completes.
  */
 export function runSyncWindowScenario(options: ScenarioOptions & { windows: SyncWindow[]; expect: 'denied' | 'allowed' }): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.holdJob(`${app}-one`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), selfHeal: false, annotations: optIn });
-      await wait('job one runs and the app is synced', () => jobState(env, namespace, `${app}-one`) === 'running' && applicationOf(env, app)?.status?.sync?.status === 'Synced');
-      env.setSyncWindows(options.windows);
-      env.jobs.releaseJob(`${app}-one`);
-      if (options.expect === 'denied') {
-        await wait('jetway says the window denies its sync', () => env.api.list('v1', 'Event', env.argocdNamespace).some((e) => e['reason'] === 'SyncWindowDenied'));
-        await wait('the app is OutOfSync with job two', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
-        await checkpoint('denied');
-        return;
-      }
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    env.jobs.holdJob(`${app}-one`);
+    createPipelineApplication(env, { selfHeal: false, annotations: optIn });
+    await wait('job one runs and the app is synced', () => jobState(env, namespace, `${app}-one`) === 'running' && applicationOf(env, app)?.status?.sync?.status === 'Synced');
+    env.setSyncWindows(options.windows);
+    env.jobs.releaseJob(`${app}-one`);
+    if (options.expect === 'denied') {
+      await wait('jetway says the window denies its sync', () => env.api.list('v1', 'Event', env.argocdNamespace).some((e) => e['reason'] === 'SyncWindowDenied'));
+      await wait('the app is OutOfSync with job two', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
+      await checkpoint('denied');
+      return;
+    }
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
 
 /** The second commit pushed mid-pipeline. */
@@ -166,32 +154,24 @@ export const secondCommit = '9b8a7c6d5e4f30211203f4e5d6c7b8a9f0e1d2c3';
  * must not sync it. The user then syncs the new commit, and jetway carries the pipeline on at that commit.
  */
 export function runNewCommitScenario(options: ScenarioOptions = {}): Promise<ScenarioResult> {
-  const app = 'pipeline';
-  const namespace = 'pipelines';
-  return scenario(
-    { directories: [exampleDirectory('pipeline')], namespace },
-    app,
-    async (env, wait, checkpoint) => {
-      env.jobs.holdJob(`${app}-two`);
-      env.createApplication({ name: app, path: 'pipeline', parameters: pipelineParameters(), automated: false, annotations: optIn });
-      await wait('the app is compared', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
-      env.controller.sync(app);
-      env.timeline.add({ what: 'user', action: 'pressed Sync' });
-      await wait('job two runs', () => jobState(env, namespace, `${app}-two`) === 'running');
-      await checkpoint('job-two');
-      env.pushCommit(secondCommit);
-      env.requestHardRefresh(app);
-      await wait('Argo CD compared the new commit', () => applicationOf(env, app)?.status?.sync?.revision === secondCommit);
-      env.jobs.releaseJob(`${app}-two`);
-      await wait('job two has completed', () => jobState(env, namespace, `${app}-two`) === 'complete');
-      await wait('jetway declined to sync the new commit', () => env.service.logs.some((l) => String(l['msg']).includes(`compared revision ${secondCommit} but last synced`)));
-      await checkpoint('declined');
-      env.controller.sync(app);
-      env.timeline.add({ what: 'user', action: 'pressed Sync' });
-      await wait('job three has completed', () => jobState(env, namespace, `${app}-three`) === 'complete');
-      await completed(wait, env, app);
-      await checkpoint('end');
-    },
-    options,
-  );
+  const { app, namespace } = pipeline;
+  return pipelineScenario(options, async (env, wait, checkpoint) => {
+    env.jobs.holdJob(`${app}-two`);
+    createPipelineApplication(env, { automated: false, annotations: optIn });
+    await wait('the app is compared', () => applicationOf(env, app)?.status?.sync?.status === 'OutOfSync');
+    env.controller.sync(app);
+    env.timeline.add({ what: 'user', action: 'pressed Sync' });
+    await wait('job two runs', () => jobState(env, namespace, `${app}-two`) === 'running');
+    await checkpoint('job-two');
+    env.pushCommit(secondCommit);
+    env.requestHardRefresh(app);
+    await wait('Argo CD compared the new commit', () => applicationOf(env, app)?.status?.sync?.revision === secondCommit);
+    env.jobs.releaseJob(`${app}-two`);
+    await wait('job two has completed', () => jobState(env, namespace, `${app}-two`) === 'complete');
+    await wait('jetway declined to sync the new commit', () => env.service.logs.some((l) => String(l['msg']).includes(`compared revision ${secondCommit} but last synced`)));
+    await checkpoint('declined');
+    env.controller.sync(app);
+    env.timeline.add({ what: 'user', action: 'pressed Sync' });
+    await pipelineCompleted(wait, env, checkpoint);
+  });
 }
