@@ -243,12 +243,12 @@ async function concurrency(report: Report, s: Sidecar, serve: ServeProcess): Pro
     );
   }
   // Why: a single stream is not one core's work: while the launcher of the next generate starts, the service prepares
-  // the next instance and stores the last run's record, so one stream already keeps more than one core busy, and
-  // throughput at any level cannot pass (cores / cores busy at 1) × the single stream's.
+  // the next instance and stores the last run's record, so one stream already keeps more than one core busy; at the
+  // single stream's CPU per generate, no level can pass (cores / cores busy at 1) × its throughput.
   report.value(
-    'bound on the ratio from the single stream: cores / cores busy at 1 at once',
+    "ratio that perfect scaling would give at the single stream's CPU per generate: cores / cores busy at 1 at once",
     `${(cpus().length / coresBusy[1]!).toFixed(2)}×`,
-    'what perfect scaling to every core would give, with the API server sharing the cores as it does here (in a cluster it runs elsewhere)',
+    'levels above 1 may pass it only by spending less CPU per generate (fewer idle-time wake-ups and collections when busy); the API server shares the cores here, in a cluster it runs elsewhere',
   );
   report.value('service worker pool', String(workers), '`jetway serve --workers`, as started');
 }
