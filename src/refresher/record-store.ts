@@ -2,7 +2,7 @@
 // named after it, owned by it (deleted with it). Any replica writes; the leader loads and follows them; `jetway status`
 // reads them. A RunRecord holds refs, fingerprints, outcome and status, never object contents or Secret data.
 
-import { failureFor, type KubeHttp } from '../cluster/http.js';
+import { failureFor, type KubeHttp, type Response } from '../cluster/http.js';
 import type { KubeObject } from '../cluster/types.js';
 import { applicationPath, applicationRef } from './applications.js';
 import { recordProblem, type RunRecord } from './records.js';
@@ -30,6 +30,12 @@ export function recordOf(object: RunRecordObject): RunRecord | string {
 /** How many apps' last-written RunRecords a replica keeps, to write the next one without reading it first. */
 const maxWrittenRecords = 4096;
 
+/** Whether `stored` holds a run that ended after `run`: writing `run` over it would lose the newer one. */
+function endedAfter(stored: RunRecordObject, run: RunRecord): boolean {
+  const previous = recordOf(stored);
+  return typeof previous !== 'string' && Date.parse(previous.ranAt) > Date.parse(run.ranAt);
+}
+
 /** Writes RunRecords for the generate path of one replica; caches Application uids for owner references. */
 export class RecordStore {
   private readonly uids = new Map<string, string>();
@@ -43,34 +49,27 @@ export class RecordStore {
 
   /** Saves `run` unless a newer run of the app is stored; 'gone' when the Application does not exist (nothing is written). */
   async save(run: RunRecord): Promise<'saved' | 'older' | 'gone'> {
-    return (await this.overwrite(run)) ?? this.readAndSave(run);
+    const ref = applicationRef(run.app, this.argocdNamespace);
+    const path = recordPath(ref.namespace, ref.name);
+    return (await this.overwrite(run, path)) ?? this.readAndSave(run, ref, path);
   }
 
   // Why: one request instead of two on every generate after an app's first: the PUT carries the resourceVersion this
   // replica last wrote, so the API server refuses it (409) when anyone wrote since, or 404 when the record is gone, and
   // only then is the record read first. undefined: the write was refused that way.
-  private async overwrite(run: RunRecord): Promise<'saved' | 'older' | undefined> {
+  private async overwrite(run: RunRecord, path: string): Promise<'saved' | 'older' | undefined> {
     const known = this.written.get(run.app);
     if (!known) return undefined;
-    this.written.delete(run.app);
-    const previous = recordOf(known);
-    if (typeof previous !== 'string' && Date.parse(previous.ranAt) > Date.parse(run.ranAt)) {
-      this.remember(run.app, known);
-      return 'older'; // this replica already stored a run that ended later (two generates of one app at once)
-    }
-    const ref = applicationRef(run.app, this.argocdNamespace);
-    const path = recordPath(ref.namespace, ref.name);
-    const updated = await this.http.request(path, { method: 'PUT', body: JSON.stringify({ ...known, spec: run }), contentType: 'application/json' });
-    if (updated.status === 409 || updated.status === 404) return undefined;
-    if (updated.status < 200 || updated.status >= 300) throw failureFor('PUT', path, updated.status, updated.text);
-    this.remember(run.app, JSON.parse(updated.text) as RunRecordObject);
-    return 'saved';
+    if (endedAfter(known, run)) return 'older'; // this replica already stored a run that ended later (two generates of one app at once)
+    const answer = await this.update(path, known, run);
+    if (answer === 'saved') return 'saved';
+    if (answer.status !== 409 && answer.status !== 404) throw failureFor('PUT', path, answer.status, answer.text);
+    this.written.delete(run.app); // what this replica wrote is no longer what is stored
+    return undefined;
   }
 
   // Why: the first write of an app from this replica, or one that met another replica's write: read, then create or update.
-  private async readAndSave(run: RunRecord): Promise<'saved' | 'older' | 'gone'> {
-    const ref = applicationRef(run.app, this.argocdNamespace);
-    const path = recordPath(ref.namespace, ref.name);
+  private async readAndSave(run: RunRecord, ref: { namespace: string; name: string }, path: string): Promise<'saved' | 'older' | 'gone'> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.http.request(path);
       if (current.status === 404) {
@@ -90,25 +89,31 @@ export class RecordStore {
         const created = await this.http.request(recordPath(ref.namespace), { method: 'POST', body: JSON.stringify(body), contentType: 'application/json' });
         if (created.status === 409 && attempt < 3) continue; // another replica created it meanwhile
         if (created.status < 200 || created.status >= 300) throw failureFor('POST', recordPath(ref.namespace), created.status, created.text);
-        this.remember(run.app, JSON.parse(created.text) as RunRecordObject);
+        this.remember(run.app, created.text);
         return 'saved';
       }
       if (current.status < 200 || current.status >= 300) throw failureFor('GET', path, current.status, current.text);
       const stored = JSON.parse(current.text) as RunRecordObject;
-      const previous = recordOf(stored);
-      if (typeof previous !== 'string' && Date.parse(previous.ranAt) > Date.parse(run.ranAt)) return 'older';
-      const updated = await this.http.request(path, { method: 'PUT', body: JSON.stringify({ ...stored, spec: run }), contentType: 'application/json' });
-      if (updated.status === 409 && attempt < 3) continue; // another replica wrote it since our read
-      if (updated.status < 200 || updated.status >= 300) throw failureFor('PUT', path, updated.status, updated.text);
-      this.remember(run.app, JSON.parse(updated.text) as RunRecordObject);
-      return 'saved';
+      if (endedAfter(stored, run)) return 'older';
+      const answer = await this.update(path, stored, run);
+      if (answer === 'saved') return 'saved';
+      if (answer.status === 409 && attempt < 3) continue; // another replica wrote it since our read
+      throw failureFor('PUT', path, answer.status, answer.text);
     }
   }
 
-  /** Keeps the record as stored, the most recently written last; the oldest is forgotten past the bound. */
-  private remember(app: string, stored: RunRecordObject): void {
+  /** PUTs `run` over `stored`, guarded by its resourceVersion, and remembers what was stored; any other answer is the caller's to judge. */
+  private async update(path: string, stored: RunRecordObject, run: RunRecord): Promise<'saved' | Response> {
+    const updated = await this.http.request(path, { method: 'PUT', body: JSON.stringify({ ...stored, spec: run }), contentType: 'application/json' });
+    if (updated.status < 200 || updated.status >= 300) return updated;
+    this.remember(run.app, updated.text);
+    return 'saved';
+  }
+
+  /** Keeps the record as the API server answered a write of it, the most recently written last; the oldest is forgotten past the bound. */
+  private remember(app: string, answer: string): void {
     this.written.delete(app);
-    this.written.set(app, stored);
+    this.written.set(app, JSON.parse(answer) as RunRecordObject);
     if (this.written.size > maxWrittenRecords) this.written.delete(this.written.keys().next().value!);
   }
 
