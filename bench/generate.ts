@@ -48,10 +48,7 @@ function sidecar(dir: string, kubeconfig: string, socket: string, wasm: string):
       ARGOCD_APP_REVISION: 'a'.repeat(40),
       ARGOCD_APP_SOURCE_REPO_URL: 'https://git.example.com/platform.git',
       ARGOCD_APP_SOURCE_PATH: 'apps/big',
-      ARGOCD_APP_PARAMETERS: JSON.stringify([
-        { name: 'clusterAccess', string: 'true' },
-        { name: 'wasm', string: wasm },
-      ]),
+      ...parameters(wasm),
       JETWAY_SOCKET: socket,
       JETWAY_KUBECONFIG: kubeconfig,
       JETWAY_CACHE_DIR: join(dir, 'plugin-cache'),
@@ -88,30 +85,52 @@ export async function benchGenerate(report: Report): Promise<void> {
   const socket = join(dir, 'jetway.sock');
   const s = sidecar(dir, kubeconfig, socket, 'flight.wasm.gz');
   const serveEnv = { JETWAY_KUBECONFIG: kubeconfig, JETWAY_SOURCES_DIR: join(dir, '_cmp_server'), JETWAY_CACHE_DIR: join(dir, 'serve-cache') };
+  const modules = new Map<string, Buffer>([[bigUrlPath, readFileSync(bigPath)]]);
+  const http = await startHttpServer((request, response) => {
+    const gz = modules.get(request.url ?? '');
+    if (gz) response.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(gz);
+    else response.writeHead(404).end();
+  });
   let serve: ServeProcess | undefined = await startServe(api, [], socket, serveEnv);
   try {
-    await warm(s);
-    await sideBySide(report, s);
+    await warm(s, http.url);
+    await sideBySide(report, s, http.url);
     await concurrency(report, s, serve);
     await serve.stop();
     serve = undefined;
     await fallback(report, s);
     serve = await startServe(api, [], socket, serveEnv);
-    await cold(report, s, dir);
+    await cold(report, s, dir, http.url, modules);
   } finally {
     await serve?.stop();
+    await http.close();
     await api.close();
   }
 }
 
-async function warm(s: Sidecar): Promise<void> {
+/** Where the bench's http server serves the big flight: the issue's yokecd figure fetched it from an http URL. */
+const bigUrlPath = '/big.wasm.gz';
+
+/** Argo CD's plugin parameters for the big flight at `wasm` (a repository path or a URL), with one lookup. */
+function parameters(wasm: string): Record<string, string> {
+  return {
+    ARGOCD_APP_PARAMETERS: JSON.stringify([
+      { name: 'clusterAccess', string: 'true' },
+      { name: 'wasm', string: wasm },
+    ]),
+  };
+}
+
+async function warm(s: Sidecar, httpUrl: string): Promise<void> {
   for (let i = 0; i < warmUp; i++) {
     await whole('jetway-generate', [], s);
+    await sleep(idleBetweenRequestsMs);
+    await whole('jetway-generate', [], s, parameters(`${httpUrl}${bigUrlPath}`));
     await sleep(idleBetweenRequestsMs);
   }
 }
 
-async function sideBySide(report: Report, s: Sidecar): Promise<void> {
+async function sideBySide(report: Report, s: Sidecar, httpUrl: string): Promise<void> {
   report.section(
     `Generate as Argo CD runs it, service up (17.2 MB flight, one lookup; whole processes, alternating, median of ${samples} after ${warmUp} warm-up generates, ${idleBetweenRequestsMs} ms idle before each)`,
   );
@@ -122,6 +141,7 @@ async function sideBySide(report: Report, s: Sidecar): Promise<void> {
       return { ms: performance.now() - started, stdout: '', stderr: '' };
     },
     launcher: () => whole('jetway-generate', [], s),
+    launcherUrl: () => whole('jetway-generate', [], s, parameters(`${httpUrl}${bigUrlPath}`)),
     curlShell: () => whole('sh', ['-c', curlFromShell], s),
     curlDirect: () =>
       whole(
@@ -147,6 +167,7 @@ async function sideBySide(report: Report, s: Sidecar): Promise<void> {
   const inServiceMs: number[] = [];
   let launcherOut = '';
   let curlOut = '';
+  let urlOut = '';
   for (let i = 0; i < samples; i++) {
     const order = Object.keys(subjects);
     for (let j = 0; j < order.length; j++) {
@@ -160,18 +181,25 @@ async function sideBySide(report: Report, s: Sidecar): Promise<void> {
         curlOut = result.stdout;
       }
       if (name === 'launcher') launcherOut = result.stdout;
+      if (name === 'launcherUrl') urlOut = result.stdout;
     }
   }
   if (launcherOut !== curlOut) throw new Error('the launcher and the bare curl request printed different manifests');
+  if (urlOut !== launcherOut) throw new Error('the module from the repository and from its URL printed different manifests');
   const launcherMs = report.ms("whole `jetway-generate` (plugin.yaml's command: sh + curl relaying the service's generate)", median(times['launcher']!));
   const floorMs = report.ms("bare floor: the same request by `curl --unix-socket` from a shell (`sh -c 'curl …'`)", median(times['curlShell']!));
   const directMs = report.ms('the same request by curl started directly, no shell', median(times['curlDirect']!));
+  const urlMs = report.ms(
+    'whole `jetway-generate`, the same module from an http URL (wasm: http://…/big.wasm.gz; the service resolves the URL through its cache and holds the module)',
+    median(times['launcherUrl']!),
+  );
   report.ms('… of which generate inside the service (read + hash the repository file, parameters, run, YAML)', median(inServiceMs), 'Server-Timing `generate`');
   report.ms("… of which the flight's run inside the service (prepared worker, `_start`, one lookup over HTTPS)", median(runMs), 'Server-Timing `run`');
   const nodeMs = report.ms('whole `jetway generate` (Node: relays the same request, loading nothing else)', median(times['node']!));
   const bareNodeMs = report.ms('`node -e 0`', median(times['nodeBare']!));
   report.value('whole `jetway-generate` / curl floor from a shell', `${(launcherMs / floorMs).toFixed(2)}×`, 'goal ≤ 1.15×');
   report.value('whole `jetway-generate` / curl started directly', `${(launcherMs / directMs).toFixed(2)}×`);
+  report.value('whole `jetway-generate`, module from a URL / from the repository', `${(urlMs / launcherMs).toFixed(2)}×`);
   report.value('whole `jetway generate` (Node) / `node -e 0`', `${(nodeMs / bareNodeMs).toFixed(2)}×`, `Node's start-up is most of it: why plugin.yaml runs the launcher`);
   report.value(
     "whole `jetway-generate` / yokecd's whole generate",
@@ -305,34 +333,20 @@ function unseenModule(label: string): Buffer {
   return gzipSync(Buffer.concat([big, Buffer.from([0, payload.length]), payload]), { level: 1 });
 }
 
-async function cold(report: Report, s: Sidecar, dir: string): Promise<void> {
+async function cold(report: Report, s: Sidecar, dir: string, httpUrl: string, modules: Map<string, Buffer>): Promise<void> {
   const n = 3;
   report.section(`Cold: the first generate of a module no cache has seen (download over http + compile + first run; median of ${n}, a new module each)`);
-  const modules = new Map<string, Buffer>();
-  const http = await startHttpServer((request, response) => {
-    const gz = modules.get(request.url ?? '');
-    if (gz) response.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(gz);
-    else response.writeHead(404).end();
-  });
-  try {
-    const through: number[] = [];
-    const inProcess: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const url = (where: string) => {
-        const path = `/flight-${where}-${i}.wasm.gz`;
-        modules.set(path, unseenModule(`${where}-${i}-${Date.now()}`));
-        return `${http.url}${path}`;
-      };
-      const params = JSON.stringify([
-        { name: 'clusterAccess', string: 'true' },
-        { name: 'wasm', string: url('service') },
-      ]);
-      through.push((await whole('jetway-generate', [], s, { ARGOCD_APP_PARAMETERS: params })).ms);
-      inProcess.push(await serviceDown(s, url('plugin'), { JETWAY_SOCKET: join(dir, 'no-service.sock') }));
-    }
-    report.ms('through the service: the service downloads, compiles, runs', median(through));
-    report.ms('service down: `jetway generate` downloads, compiles, runs in-process (no cluster access: up to the first lookup)', median(inProcess));
-  } finally {
-    await http.close();
+  const through: number[] = [];
+  const inProcess: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const url = (where: string) => {
+      const path = `/flight-${where}-${i}.wasm.gz`;
+      modules.set(path, unseenModule(`${where}-${i}-${Date.now()}`));
+      return `${httpUrl}${path}`;
+    };
+    through.push((await whole('jetway-generate', [], s, parameters(url('service')))).ms);
+    inProcess.push(await serviceDown(s, url('plugin'), { JETWAY_SOCKET: join(dir, 'no-service.sock') }));
   }
+  report.ms('through the service: the service downloads, compiles, runs', median(through));
+  report.ms('service down: `jetway generate` downloads, compiles, runs in-process (no cluster access: up to the first lookup)', median(inProcess));
 }

@@ -34,9 +34,14 @@ export async function readCached(cache: CacheSettings, digest: string): Promise<
     await unlink(path).catch(() => undefined);
     return undefined;
   }
-  const now = new Date();
-  await utimes(path, now, now).catch(() => undefined);
+  await touchCached(cache, digest);
   return bytes;
+}
+
+/** Marks the stored module with this sha256 recently used (eviction is least recently used); absent, nothing happens. */
+export async function touchCached(cache: CacheSettings, digest: string): Promise<void> {
+  const now = new Date();
+  await utimes(modulePath(cache, digest), now, now).catch(() => undefined);
 }
 
 /**

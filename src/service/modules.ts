@@ -67,6 +67,11 @@ export class ModuleStore {
     if (this.bytes.get(digest) === undefined) this.bytes.set(digest, bytes);
   }
 
+  /** The bytes of a module held here, verified against its digest when added. */
+  held(digest: string): Uint8Array | undefined {
+    return this.bytes.get(digest);
+  }
+
   /** The compiled module, compiling at most once per (digest, cap) while it stays; undefined when the bytes are unknown. */
   compiled(digest: string, maxMemoryMib: number | undefined): Promise<WebAssembly.Module> | undefined {
     const bytes = this.bytes.get(digest);

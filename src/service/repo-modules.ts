@@ -17,14 +17,20 @@ interface Entry {
  * A loader for generate requests. Why not the on-disk cache alone: a cache hit still reads the 17 MB module and hashes
  * it to verify it (about 30 ms here), on every request. Here a hit costs reading the repository file and comparing it
  * byte for byte with the file seen last for the same reference (memcmp: well under a millisecond for 4 MB, where
- * hashing it took 16 ms). Only plain repository paths are remembered; URLs go through loadModule and its cache.
+ * hashing it took 16 ms). Only plain repository paths are remembered; URLs go through loadModule and its cache, whose
+ * ref index (and its TTL for mutable refs) says which module a URL means, and `held` hands over the bytes the service
+ * already holds for it, so neither a URL nor a changed repository file reads and hashes a module the service has.
  */
 export class RepoModules {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly maxEntries = 16) {}
+  constructor(
+    private readonly held: (digest: string) => Uint8Array | undefined,
+    private readonly maxEntries = 16,
+  ) {}
 
-  readonly load: ModuleLoader = async (ref, options) => {
+  readonly load: ModuleLoader = async (ref, given) => {
+    const options = { ...given, held: this.held };
     if (ref.includes('://')) return loadModule(ref, options);
     const file = await readRepoModule(ref, options.baseDir, options.repoRoot ?? options.baseDir, options.maxModuleBytes ?? defaultMaxModuleBytes);
     const key = memoKey(ref, options, file.byteLength);

@@ -107,7 +107,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const generateRoute = new GenerateRoute({
     ownEnv: process.env,
     targets: targetOf,
-    load: new RepoModules().load,
+    load: new RepoModules((digest) => modules.held(digest)).load,
     record: (record) => options.sink.record(record),
     log,
   });

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,5 +86,31 @@ describe('http(s) sources', () => {
     const third = await loadModule(url, { baseDir: dir, cacheDir, mutableTtlMs: 10 });
     assert.equal(count(), 2);
     assert.equal(third.digest, hex(v2));
+  });
+
+  it("serves a cache hit from the module the process holds (jetway serve's store), never past the URL's TTL", async () => {
+    const cacheDir = join(dir, 'held-cache');
+    const url = `${server.url}/latest.wasm`;
+    const count = (): number => server.requests.filter((r) => r === '/latest.wasm').length;
+    latest = v1;
+    await loadModule(url, { baseDir: dir, cacheDir });
+    const before = count();
+    // the stored copy is gone: only the held bytes can answer without a download
+    await rm(join(cacheDir, 'sha256', `${hex(v1)}.wasm`));
+    const asked: string[] = [];
+    const held = (digest: string) => {
+      asked.push(digest);
+      return digest === hex(v1) ? v1 : undefined;
+    };
+    const hit = await loadModule(url, { baseDir: dir, cacheDir, mutableTtlMs: 60_000, held });
+    assert.equal(count(), before, 'no download');
+    assert.deepEqual([hit.cached, hit.digest, asked], [true, hex(v1), [hex(v1)]]);
+    assert.deepEqual(hit.bytes, v1);
+    // past the TTL the URL is resolved again, whatever the process holds: a moved URL gets its new module
+    latest = v2;
+    const moved = await loadModule(url, { baseDir: dir, cacheDir, mutableTtlMs: 0, held });
+    assert.equal(count(), before + 1);
+    assert.deepEqual([moved.cached, moved.digest], [false, hex(v2)]);
+    assert.ok((await stat(join(cacheDir, 'sha256', `${hex(v2)}.wasm`))).isFile(), 'the new module is stored');
   });
 });
