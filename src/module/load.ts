@@ -15,7 +15,7 @@ import { pinnedRef, parseOciRef } from './oci-ref.js';
 import { pullLayer, resolveManifest } from './oci.js';
 import { openSession } from './registry-client.js';
 import { isWasm } from './sections.js';
-import { checkSignature, parseKeys } from './signature.js';
+import { checkSignature, parseKeys, type KeySet } from './signature.js';
 
 export interface LoadOptions {
   /** Relative repository paths resolve here (the Application's path in the checked-out repository). */
@@ -87,8 +87,26 @@ export async function loadModule(ref: string, options: LoadOptions): Promise<Loa
   const cache: CacheSettings | undefined = options.cacheDir ? { dir: options.cacheDir, maxBytes: options.cacheMaxBytes ?? defaultCacheBytes } : undefined;
   const fetched = await fetchBytes(ref, options, { cache, warn: options.warn ?? (() => undefined), held: options.held });
   checkChecksum(ref, fetched.digest, options.checksum || checksumFromRef(ref));
-  if (keys) checkSignature(ref, fetched.bytes, keys);
+  if (keys) checkSignatureOnce(ref, fetched, keys);
   return { ...fetched, source: ref };
+}
+
+/** Modules (by digest) whose signature verified under a key set (by fingerprints), most recently verified last. */
+const verified = new Set<string>();
+const maxVerified = 256;
+
+// Why: verifying copies and hashes the whole module (about 20 ms for 17 MB); jetway serve loads the same module for
+// every generate. The digest names the bytes (computed or checked by this process), the fingerprints name the keys,
+// so a signature that verified once verifies again. Failures are not remembered: each says which ref failed.
+function checkSignatureOnce(ref: string, fetched: Fetched, keys: KeySet): void {
+  const key = `${fetched.digest} ${[...keys.keys()].sort().join(' ')}`;
+  if (verified.delete(key)) {
+    verified.add(key);
+    return;
+  }
+  checkSignature(ref, fetched.bytes, keys);
+  verified.add(key);
+  if (verified.size > maxVerified) verified.delete(verified.values().next().value!);
 }
 
 /** Dispatches on the scheme; repository files are read each time, remote sources go through the cache. */
