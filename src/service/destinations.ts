@@ -44,31 +44,41 @@ function projectOf(app: KubeObject): string {
   return typeof project === 'string' && project !== '' ? project : 'default';
 }
 
+/** The Application's AppProject from the hub, or a DestinationError naming both. */
+async function readProject(http: KubeHttp, argocdNamespace: string, app: KubeObject): Promise<KubeObject> {
+  const projectName = projectOf(app);
+  const projectPath = `/apis/argoproj.io/v1alpha1/namespaces/${encodeURIComponent(argocdNamespace)}/appprojects/${encodeURIComponent(projectName)}`;
+  const appProject = await read(http, projectPath).catch((error: unknown) => {
+    throw new DestinationError(`${applicationLabel(app)}: cannot read AppProject "${projectName}" (JETWAY_PROJECT_SCOPE is on): ${error instanceof Error ? error.message : String(error)}`);
+  });
+  if (!appProject) throw new DestinationError(`${applicationLabel(app)}: AppProject "${projectName}" not found in namespace ${argocdNamespace}`);
+  return appProject;
+}
+
 // Why: one resolution per run, from what the hub says now (Application, cluster Secrets, AppProject), so a changed
 // destination, a rotated Secret or an edited project applies to the next run without a restart.
 export function runTargets(options: TargetOptions): RunTargets {
   const { http, argocdNamespace, resolver } = options;
   return async (appName) => {
     const ref = applicationRef(appName, argocdNamespace);
+    // the cluster Secrets are read while the Application is: resolving needs both, and neither read depends on the other
+    const secrets = resolver.readSecrets();
     const app = await read(http, applicationPath(ref)).catch((error: unknown) => {
       throw new DestinationError(`cannot read Application ${ref.namespace}/${ref.name} to find its destination cluster: ${error instanceof Error ? error.message : String(error)}`);
     });
     if (!app) throw new DestinationError(`Application ${ref.namespace}/${ref.name} not found: jetway serve resolves lookups to the cluster the Application deploys to`);
-    const resolved = await resolver.resolve(app);
+    // the AppProject (JETWAY_PROJECT_SCOPE on) is read while the destination is resolved, for the same reason
+    const project = options.projectScope === 'on' ? readProject(http, argocdNamespace, app) : undefined;
+    project?.catch(() => undefined); // awaited below; unawaited when resolving failed first
+    const resolved = await resolver.resolve(app, secrets);
     // Discovery first (cached per cluster client): an unreachable or refusing cluster fails here, named, before the flight runs.
     await resolved.cluster.restMapping('', 'Namespace', 'v1').catch((error: unknown) => {
       throw new DestinationError(`${applicationLabel(app)}: ${error instanceof Error ? error.message : String(error)}`);
     });
     const target: RunTarget = { cluster: resolved.cluster, server: resolved.server };
-    if (options.projectScope === 'off') return target;
-    const projectName = projectOf(app);
-    const projectPath = `/apis/argoproj.io/v1alpha1/namespaces/${encodeURIComponent(argocdNamespace)}/appprojects/${encodeURIComponent(projectName)}`;
-    const appProject = await read(http, projectPath).catch((error: unknown) => {
-      throw new DestinationError(`${applicationLabel(app)}: cannot read AppProject "${projectName}" (JETWAY_PROJECT_SCOPE is on): ${error instanceof Error ? error.message : String(error)}`);
-    });
-    if (!appProject) throw new DestinationError(`${applicationLabel(app)}: AppProject "${projectName}" not found in namespace ${argocdNamespace}`);
+    if (!project) return target;
     target.project = {
-      project: projectRules(appProject),
+      project: projectRules(await project),
       cluster: { name: resolved.name, server: resolved.server, project: resolved.project },
       namespace: resolved.namespace,
     };

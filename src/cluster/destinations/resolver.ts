@@ -79,9 +79,19 @@ export class DestinationResolver {
 
   constructor(private readonly options: ResolverOptions) {}
 
-  /** The cluster an Application deploys to and a client for it, or a DestinationError naming the Application and the cluster. */
-  async resolve(app: KubeObject): Promise<ResolvedDestination> {
-    return this.resolveDestination(applicationLabel(app), destinationOf(app));
+  /**
+   * The cluster an Application deploys to and a client for it, or a DestinationError naming the Application and the
+   * cluster. `secrets`: the cluster Secrets when the caller started reading them already (readSecrets), else read now.
+   */
+  async resolve(app: KubeObject, secrets: Promise<KubeObject[]> = this.readSecrets()): Promise<ResolvedDestination> {
+    return this.resolveDestination(applicationLabel(app), destinationOf(app), secrets);
+  }
+
+  /** Starts reading the cluster Secrets, so a caller can do so while it reads the Application (see resolve). */
+  readSecrets(): Promise<KubeObject[]> {
+    const reading = this.options.secrets();
+    reading.catch(() => undefined); // reported by the resolve that awaits it; unawaited when the Application read failed first
+    return reading;
   }
 
   /**
@@ -89,12 +99,12 @@ export class DestinationResolver {
    * now: the refresher's watches follow a record's destination with it. `where` prefixes every message.
    */
   async resolveServer(server: string, where: string): Promise<ResolvedDestination> {
-    return this.resolveDestination(where, { server: server.replace(/\/+$/, ''), name: '', namespace: '' });
+    return this.resolveDestination(where, { server: server.replace(/\/+$/, ''), name: '', namespace: '' }, this.readSecrets());
   }
 
   // Why: one resolution for both entry points, Argo CD's order of checks.
-  private async resolveDestination(where: string, destination: ApplicationDestination): Promise<ResolvedDestination> {
-    const secrets = await this.options.secrets().catch((error: unknown) => {
+  private async resolveDestination(where: string, destination: ApplicationDestination, reading: Promise<KubeObject[]>): Promise<ResolvedDestination> {
+    const secrets = await reading.catch((error: unknown) => {
       throw new DestinationError(`${where}: cannot read Argo CD's cluster Secrets: ${error instanceof Error ? error.message : String(error)}`);
     });
     const registered: Registered[] = secrets.map((secret) => ({ secret, cluster: clusterFromSecret(secret) }));
