@@ -8,6 +8,11 @@ import { ModuleError, reason } from './errors.js';
 
 /** The file at `ref` (relative to `baseDir`) as stored, confined to `repoRoot` after resolving symlinks, and at most `maxBytes` long. */
 export async function readRepoModule(ref: string, baseDir: string, repoRoot: string, maxBytes: number): Promise<Uint8Array> {
+  return readBytes((await locateRepoModule(ref, baseDir, repoRoot, maxBytes)).path);
+}
+
+/** Where the file at `ref` really is and its size, with every check readRepoModule makes, without reading it. */
+export async function locateRepoModule(ref: string, baseDir: string, repoRoot: string, maxBytes: number): Promise<{ path: string; size: number }> {
   const root = await realpath(repoRoot).catch((error: unknown) => {
     throw new ModuleError('not-found', `cannot read the repository ${repoRoot} to load module ${ref}: ${reason(error)}`, { cause: error });
   });
@@ -26,7 +31,7 @@ export async function readRepoModule(ref: string, baseDir: string, repoRoot: str
   const info = await stat(real);
   if (!info.isFile()) throw new ModuleError('not-found', `module path ${ref} is not a file`);
   if (info.size > maxBytes) throw moduleTooLarge(ref, maxBytes, 'is');
-  return readBytes(real);
+  return { path: real, size: info.size };
 }
 
 /** Where a missing module was looked for: repository-relative, but absolute when the root is "/" (render, simulate), where relative would drop the leading slash. */
