@@ -14,6 +14,7 @@ import { fetchModule } from './http.js';
 import { pinnedRef, parseOciRef } from './oci-ref.js';
 import { pullLayer, resolveManifest } from './oci.js';
 import { openSession } from './registry-client.js';
+import { Lru } from './lru.js';
 import { isWasm } from './sections.js';
 import { checkSignature, parseKeys, type KeySet } from './signature.js';
 
@@ -91,22 +92,17 @@ export async function loadModule(ref: string, options: LoadOptions): Promise<Loa
   return { ...fetched, source: ref };
 }
 
-/** Modules (by digest) whose signature verified under a key set (by fingerprints), most recently verified last. */
-const verified = new Set<string>();
-const maxVerified = 256;
+/** Modules (by digest) whose signature verified under a key set (by fingerprints), the 256 most recently used. */
+const verified = new Lru<true>(256);
 
 // Why: verifying copies and hashes the whole module (about 20 ms for 17 MB); jetway serve loads the same module for
 // every generate. The digest names the bytes (computed or checked by this process), the fingerprints name the keys,
 // so a signature that verified once verifies again. Failures are not remembered: each says which ref failed.
 function checkSignatureOnce(ref: string, fetched: Fetched, keys: KeySet): void {
   const key = `${fetched.digest} ${[...keys.keys()].sort().join(' ')}`;
-  if (verified.delete(key)) {
-    verified.add(key);
-    return;
-  }
+  if (verified.get(key)) return;
   checkSignature(ref, fetched.bytes, keys);
-  verified.add(key);
-  if (verified.size > maxVerified) verified.delete(verified.values().next().value!);
+  verified.set(key, true);
 }
 
 /** Dispatches on the scheme; repository files are read each time, remote sources go through the cache. */

@@ -7,6 +7,7 @@ import { defaultMaxModuleBytes } from '../module/bounds.js';
 import { sameContent, readBytes } from '../module/bytes.js';
 import { locateRepoModule } from '../module/file.js';
 import { loadModule, type LoadOptions } from '../module/load.js';
+import { Lru } from '../module/lru.js';
 
 interface Entry {
   /** The repository file as read (for an unzipped .wasm, the module's own bytes, not a copy). */
@@ -23,12 +24,14 @@ interface Entry {
  * already holds for it, so neither a URL nor a changed repository file reads and hashes a module the service has.
  */
 export class RepoModules {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: Lru<Entry>;
 
   constructor(
     private readonly held: (digest: string) => Uint8Array | undefined,
-    private readonly maxEntries = 16,
-  ) {}
+    maxEntries = 16,
+  ) {
+    this.entries = new Lru(maxEntries);
+  }
 
   readonly load: ModuleLoader = async (ref, given) => {
     const options = { ...given, held: this.held };
@@ -36,17 +39,13 @@ export class RepoModules {
     const located = await locateRepoModule(ref, options.baseDir, options.repoRoot ?? options.baseDir, options.maxModuleBytes ?? defaultMaxModuleBytes);
     const key = memoKey(ref, options, located.size);
     const hit = this.entries.get(key);
-    this.entries.delete(key);
-    if (hit && (await sameContent(located.path, hit.file))) {
-      this.entries.set(key, hit); // most recently used last
-      return hit.module;
-    }
+    if (hit && (await sameContent(located.path, hit.file))) return hit.module;
+    this.entries.delete(key); // a changed file's entry is not kept while the new content loads
     // the same file, read again and fully checked (allow-list, checksum, signature) by the path a generate process takes
     const file = await readBytes(located.path);
     const loaded = await loadModule(ref, options);
     const module = { bytes: loaded.bytes, digest: loaded.digest };
     this.entries.set(key, { file: Buffer.compare(file, loaded.bytes) === 0 ? loaded.bytes : file, module });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return module;
   };
 }
