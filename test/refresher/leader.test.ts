@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KubeHttp } from '../../src/cluster/http.js';
+import { KubeHttp, type RequestOptions, type Response } from '../../src/cluster/http.js';
 import { loadKubeConfig } from '../../src/cluster/kube.js';
 import { LeaderElector } from '../../src/refresher/leader.js';
 import type { FakeApiServer } from '../support/apiserver.js';
@@ -17,10 +17,27 @@ withApiServer((a) => (api = a));
 const timings = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 const leasePath = '/apis/coordination.k8s.io/v1/namespaces/argocd/leases/';
 
+/** A replica's client that knows whether a request of its own is still in flight, so the manual clock can wait for it. */
+class CountedHttp extends KubeHttp {
+  static inFlight = 0;
+
+  override async request(path: string, options?: RequestOptions): Promise<Response> {
+    CountedHttp.inFlight++;
+    try {
+      return await super.request(path, options);
+    } finally {
+      CountedHttp.inFlight--;
+    }
+  }
+}
+
+/** Runs the shared clock until `check`, never while a replica's request is in flight (elapsed time is the electors' own timers). */
+const runLeasesUntil = (clock: ManualClock, what: string, check: () => boolean) => runUntil(clock, what, check, 100, 400, () => CountedHttp.inFlight > 0);
+
 interface Replica {
   name: string;
   elector: LeaderElector;
-  http: KubeHttp;
+  http: CountedHttp;
   started: number[];
   stopped: number[];
 }
@@ -30,7 +47,7 @@ function replicas(count: number, lease: string, clock: ManualClock, leading: { n
   return Array.from({ length: count }, (_, i) => {
     const name = `${lease}-${i}`;
     api.addToken(`${name}-token`, [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], `system:serviceaccount:argocd:${name}`);
-    const http = new KubeHttp(loadKubeConfig({ kubeconfig: api.kubeconfig(`${name}-token`) }), { retries: 0, baseDelayMs: 10 });
+    const http = new CountedHttp(loadKubeConfig({ kubeconfig: api.kubeconfig(`${name}-token`) }), { retries: 0, baseDelayMs: 10 });
     const replica: Replica = { name, http, started: [], stopped: [], elector: undefined as unknown as LeaderElector };
     replica.elector = new LeaderElector({
       http,
@@ -59,10 +76,10 @@ test('three replicas: exactly one holds the lease; cut off, it steps down and an
   const all = replicas(3, 'jetway-refresher', clock, leading);
   try {
     for (const r of all) r.elector.start();
-    await runUntil(clock, 'a leader', () => all.some((r) => r.elector.isLeader), 100);
+    await runLeasesUntil(clock, 'a leader', () => all.some((r) => r.elector.isLeader));
     // a few renewal periods: leadership stays put, nobody else ever leads
     clock.advance(0);
-    await runUntil(clock, 'several renewals', () => api.requests.filter((q) => q.method === 'PUT' && q.path.startsWith(leasePath)).length >= 5, 100);
+    await runLeasesUntil(clock, 'several renewals', () => api.requests.filter((q) => q.method === 'PUT' && q.path.startsWith(leasePath)).length >= 5);
     const leader = all.find((r) => r.elector.isLeader)!;
     assert.equal(all.filter((r) => r.elector.isLeader).length, 1);
     assert.equal(leading.most, 1);
@@ -71,7 +88,7 @@ test('three replicas: exactly one holds the lease; cut off, it steps down and an
     // the leader is cut off from the API server (a partition, or a hung process): its renewals fail
     const cutAt = clock.now();
     api.fail({ match: (q) => q.token === `${leader.name}-token`, times: Infinity }, { reset: true });
-    await runUntil(clock, 'another replica leads', () => all.some((r) => r !== leader && r.elector.isLeader), 100);
+    await runLeasesUntil(clock, 'another replica leads', () => all.some((r) => r !== leader && r.elector.isLeader));
     const next = all.find((r) => r.elector.isLeader)!;
     assert.ok(leader.stopped[0]! <= next.started[0]!, 'the old leader stopped before the new one started');
     assert.ok(leader.stopped[0]! - cutAt <= timings.renewDeadlineMs + timings.retryPeriodMs, `stepped down ${leader.stopped[0]! - cutAt} ms after being cut off`);
@@ -93,13 +110,13 @@ test('a leader that stops releases the lease: the next replica takes it at its n
   const all = replicas(2, 'jetway-handover', clock, leading);
   try {
     for (const r of all) r.elector.start();
-    await runUntil(clock, 'a leader', () => all.some((r) => r.elector.isLeader), 100);
+    await runLeasesUntil(clock, 'a leader', () => all.some((r) => r.elector.isLeader));
     const leader = all.find((r) => r.elector.isLeader)!;
     const other = all.find((r) => r !== leader)!;
     const stoppedAt = clock.now();
     await leader.elector.stop();
     assert.equal(leader.stopped.length, 1, 'stepped down at once');
-    await runUntil(clock, 'the other replica leads', () => other.elector.isLeader, 100);
+    await runLeasesUntil(clock, 'the other replica leads', () => other.elector.isLeader);
     assert.ok(other.started[0]! - stoppedAt <= timings.retryPeriodMs * 2.2 + 100, `taken over ${other.started[0]! - stoppedAt} ms after`);
   } finally {
     for (const r of all) {
@@ -126,11 +143,11 @@ test('a lease another replica wrote after this one read it: the write gets 409 C
   try {
     replica!.elector.start();
     const puts = () => api.requests.filter((q) => q.method === 'PUT' && q.path === `${leasePath}jetway-race` && typeof q.status === 'number');
-    await runUntil(clock, 'the first write is answered', () => puts().length === 1, 100);
+    await runLeasesUntil(clock, 'the first write is answered', () => puts().length === 1);
     assert.equal(puts()[0]!.status, 409);
     assert.equal(replica!.elector.isLeader, false);
     const conflictAt = clock.now();
-    await runUntil(clock, 'the replica takes the lease once the other stops renewing it', () => replica!.elector.isLeader, 100);
+    await runLeasesUntil(clock, 'the replica takes the lease once the other stops renewing it', () => replica!.elector.isLeader);
     assert.ok(replica!.started[0]! - conflictAt >= timings.leaseDurationMs, `waited ${replica!.started[0]! - conflictAt} ms, at least the lease duration`);
     assert.equal((api.get('coordination.k8s.io/v1', 'Lease', 'argocd', 'jetway-race')!['spec'] as { leaseTransitions: number }).leaseTransitions, 1);
   } finally {

@@ -63,12 +63,18 @@ export class ManualClock implements Clock {
 
 /**
  * Waits for `check` while letting the clock run: each round advances `stepMs` and yields to real I/O, so backoff sleeps
- * and retries elapse in simulated time; fails with `what` after `rounds` rounds.
+ * and retries elapse in simulated time; fails with `what` after `rounds` rounds. While `busy()` says real I/O is still
+ * in flight, the clock holds still, so a slow machine cannot turn one request's latency into seconds of simulated time.
  */
-export async function runUntil(clock: ManualClock, what: string, check: () => boolean, stepMs = 50, rounds = 400): Promise<void> {
-  for (let i = 0; !check(); i++) {
-    if (i >= rounds) throw new Error(`timed out waiting until ${what} (${(rounds * stepMs) / 1000} s of simulated time)`);
-    clock.advance(stepMs);
+export async function runUntil(clock: ManualClock, what: string, check: () => boolean, stepMs = 50, rounds = 400, busy: () => boolean = () => false): Promise<void> {
+  for (let i = 0, held = 0; !check();) {
     await new Promise((r) => setTimeout(r, 5));
+    if (busy()) {
+      if (++held > 6_000) throw new Error(`timed out waiting until ${what}: I/O still in flight after 30 s`);
+      continue;
+    }
+    if (check()) return;
+    if (i++ >= rounds) throw new Error(`timed out waiting until ${what} (${(rounds * stepMs) / 1000} s of simulated time)`);
+    clock.advance(stepMs);
   }
 }
