@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"jetway.dev/examples/abi"
+	"jetway.dev/examples/names"
 )
 
 const (
@@ -33,7 +34,7 @@ func stage(input []byte) ([]any, error) {
 		return nil, err
 	}
 
-	release := abi.Release()
+	release := names.Release()
 	dbName := release + "-db"
 	secretName := release + "-db-conn"
 
@@ -115,7 +116,7 @@ func parseInput(input []byte) (map[string]any, appSpec, error) {
 	}
 	metadata := map[string]any{"name": given.Metadata.Name}
 	if given.Metadata.Name == "" {
-		metadata["name"] = abi.Release()
+		metadata["name"] = names.Release()
 	}
 	if given.Metadata.Namespace != "" {
 		metadata["namespace"] = given.Metadata.Namespace

@@ -121,6 +121,31 @@ test('the pipeline with an input map over input files renders job one and drops 
   assert.ok(api.requests.some((r) => r.path === '/apis/batch/v1/namespaces/team-a/jobs/pipe-one'));
 });
 
+test('the pipeline for an Application outside the Argo CD namespace names its Jobs `<namespace>.<name>-…`: the release Argo CD gives it, `team-a_build`, holds a `_`, which no object name may', async () => {
+  const owner = { 'instance.atc.yoke.cd/release': 'team-a_build', 'instance.atc.yoke.cd/namespace': 'team-a' };
+  api.put({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'team-a.build-one', namespace: 'team-a', annotations: owner },
+    spec: {},
+    status: { conditions: [{ type: 'Complete', status: 'True' }] },
+  });
+  const application: Application = {
+    ...app('build', 'pipeline', [
+      { name: 'clusterAccess', string: 'true' },
+      { name: 'wasm', string: 'pipeline.wasm.gz' },
+    ]),
+    namespace: 'team-a',
+  };
+  ensureApplication(api, application);
+  const { manifests } = await repo.generate(application);
+  assert.deepEqual(kindNames(manifests), ['Job/team-a.build-one', 'Job/team-a.build-two', 'Pipeline/team-a.build']);
+  for (const o of manifests as unknown as Manifest[]) {
+    assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a valid object name (DNS-1123 subdomain)');
+    assert.equal(o.metadata.annotations['instance.atc.yoke.cd/release'], 'team-a_build', 'ownership names the release as Argo CD gave it');
+  }
+});
+
 test('a normal refresh is served from the cache; a hard refresh runs generate again', async () => {
   const application = app('cached', 'yaml', [{ name: 'wasm', string: 'flight.wasm' }]);
   await repo.generate(application);

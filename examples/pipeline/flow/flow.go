@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"jetway.dev/examples/abi"
+	"jetway.dev/examples/names"
 )
 
 const (
@@ -35,7 +36,7 @@ func stage(input []byte) ([]any, error) {
 		return nil, err
 	}
 
-	release := abi.Release()
+	release := names.Release()
 	resources := []any{job(release, 0)}
 	var message string
 	progress := abi.Waiting
@@ -80,7 +81,7 @@ func parseInput(input []byte) (map[string]any, error) {
 			return nil, fmt.Errorf("failed to decode input as a %s object: %w", Kind, err)
 		}
 	}
-	metadata := map[string]any{"name": abi.Release()}
+	metadata := map[string]any{"name": names.Release()}
 	spec := map[string]any{}
 	apiVersion, kind := APIVersion, Kind
 	if given != nil {
