@@ -72,10 +72,11 @@ after(async () => {
   await api.close();
 });
 
-/** An Application deploying in-cluster to team-a, also put on the API server, where serve resolves its destination. */
-function app(name: string, path: string, parameters: NonNullable<Application['source']['plugin']>['parameters']): Application {
+/** An Application (in `namespace`, else Argo CD's) deploying in-cluster to team-a, also put on the API server, where serve resolves its destination. */
+function app(name: string, path: string, parameters: NonNullable<Application['source']['plugin']>['parameters'], namespace?: string): Application {
   const application: Application = {
     name,
+    ...(namespace !== undefined ? { namespace } : {}),
     project: 'default',
     destinationNamespace: 'team-a',
     revision: 'a'.repeat(40),
@@ -130,15 +131,17 @@ test('the pipeline for an Application outside the Argo CD namespace names its Jo
     spec: {},
     status: { conditions: [{ type: 'Complete', status: 'True' }] },
   });
-  const application: Application = {
-    ...app('build', 'pipeline', [
-      { name: 'clusterAccess', string: 'true' },
-      { name: 'wasm', string: 'pipeline.wasm.gz' },
-    ]),
-    namespace: 'team-a',
-  };
-  ensureApplication(api, application);
-  const { manifests } = await repo.generate(application);
+  const { manifests } = await repo.generate(
+    app(
+      'build',
+      'pipeline',
+      [
+        { name: 'clusterAccess', string: 'true' },
+        { name: 'wasm', string: 'pipeline.wasm.gz' },
+      ],
+      'team-a',
+    ),
+  );
   assert.deepEqual(kindNames(manifests), ['Job/team-a.build-one', 'Job/team-a.build-two', 'Pipeline/team-a.build']);
   for (const o of manifests as unknown as Manifest[]) {
     assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a valid object name (DNS-1123 subdomain)');

@@ -68,13 +68,12 @@ export class ManualClock implements Clock {
  */
 export async function runUntil(clock: ManualClock, what: string, check: () => boolean, stepMs = 50, rounds = 400, busy: () => boolean = () => false): Promise<void> {
   for (let i = 0, held = 0; !check();) {
-    await new Promise((r) => setTimeout(r, 5));
     if (busy()) {
       if (++held > 6_000) throw new Error(`timed out waiting until ${what}: I/O still in flight after 30 s`);
-      continue;
+    } else {
+      if (i++ >= rounds) throw new Error(`timed out waiting until ${what} (${(rounds * stepMs) / 1000} s of simulated time)`);
+      clock.advance(stepMs);
     }
-    if (check()) return;
-    if (i++ >= rounds) throw new Error(`timed out waiting until ${what} (${(rounds * stepMs) / 1000} s of simulated time)`);
-    clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
